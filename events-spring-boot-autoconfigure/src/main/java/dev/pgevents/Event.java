@@ -1,0 +1,32 @@
+package dev.pgevents;
+
+import java.time.Instant;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A committed row change, as delivered to {@link EventSubscriber} methods and
+ * {@link EventHandler}s. Serialized with Jackson it is the Keel event JSON plus {@code id}:
+ * {@code {"id","eventName","occurredAt","identityId","target":{"id","type","data","previousData"}}}.
+ *
+ * @param id stable identifier of this change (the audit row id): the same on every
+ * delivery of the change, so subscribers can deduplicate with it
+ * @param eventName {@code <table>.<created|updated|deleted>}, for example
+ * {@code member.created}
+ * @param occurredAt when the row was written (not when the event was dispatched)
+ * @param identityId who made the change, as resolved by the {@link IdentityResolver} of
+ * the writing transaction; {@code null} when unknown or written outside the application
+ * @param target the changed row
+ */
+public record Event(String id, String eventName, Instant occurredAt, @Nullable String identityId, EventTarget target) {
+
+	/** Suffix of the event name of an inserted row. */
+	public static final String CREATED = "created";
+
+	/** Suffix of the event name of an updated row. */
+	public static final String UPDATED = "updated";
+
+	/** Suffix of the event name of a deleted row. */
+	public static final String DELETED = "deleted";
+
+}

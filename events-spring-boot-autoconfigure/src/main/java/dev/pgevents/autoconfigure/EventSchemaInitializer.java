@@ -1,0 +1,100 @@
+package dev.pgevents.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import dev.pgevents.capture.AuditSchema;
+import dev.pgevents.capture.AuditedTable;
+import dev.pgevents.dispatch.SubscriberRegistry;
+
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Checks, at startup, that every audited table exists and has a primary key, then
+ * installs (or, with {@code events.schema.initialize=never}, expects) the audit schema.
+ * Runs after Flyway, Liquibase and Boot's SQL scripts, and before the application's own
+ * database users (JdbcTemplate, JPA), as a database initializer.
+ */
+final class EventSchemaInitializer implements InitializingBean {
+
+	private final JdbcTemplate jdbc;
+
+	private final DataSource dataSource;
+
+	private final AuditSchema schema;
+
+	private final SubscriberRegistry subscribers;
+
+	private final EventsProperties properties;
+
+	private final Map<String, AuditedTable> tables = new LinkedHashMap<>();
+
+	EventSchemaInitializer(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers,
+			EventsProperties properties) {
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.dataSource = dataSource;
+		this.schema = schema;
+		this.subscribers = subscribers;
+		this.properties = properties;
+	}
+
+	@Override
+	public void afterPropertiesSet() {
+		for (String table : this.subscribers.tables()) {
+			this.tables.put(table, find(table, "named by the events of @EventSubscriber method "
+					+ this.subscribers.describeSubscribersOf(table)));
+		}
+		List<String> extra = this.properties.getAudit().getTables();
+		for (int i = 0; i < extra.size(); i++) {
+			String property = "events.audit.tables[" + i + "]";
+			String table = AuditSchema.validateTableName(property, extra.get(i));
+			if (!this.tables.containsKey(table)) {
+				this.tables.put(table, find(table, "listed in " + property));
+			}
+		}
+		if (this.properties.getSchema().getInitialize() == EventsProperties.Initialize.ALWAYS) {
+			new TransactionTemplate(new DataSourceTransactionManager(this.dataSource))
+				.executeWithoutResult((status) -> this.schema.install(this.jdbc, auditedTables()));
+		}
+		else if (!this.schema.isInstalled(this.jdbc)) {
+			throw new IllegalStateException("The audit table " + this.schema.auditTable()
+					+ " does not exist and events.schema.initialize is 'never'. Install the SQL from "
+					+ "classpath:dev/pgevents/capture/ with your migrations, or set events.schema.initialize=always");
+		}
+	}
+
+	private AuditedTable find(String table, String namedBy) {
+		AuditedTable found = this.schema.findTable(this.jdbc, table).orElseThrow(() -> new IllegalStateException(
+				"Table '" + table + "' " + namedBy + " does not exist (or is not a table) on the database's "
+						+ "search_path. Create it before the application starts (for example with a Flyway "
+						+ "migration), or fix the name"));
+		if (found.keyColumns().isEmpty()) {
+			throw new IllegalStateException("Table '" + table + "' " + namedBy + " has no primary key, and events "
+					+ "identify rows by it. Add one, e.g. ALTER TABLE " + found.relation() + " ADD PRIMARY KEY (id)");
+		}
+		return found;
+	}
+
+	List<AuditedTable> auditedTables() {
+		return List.copyOf(this.tables.values());
+	}
+
+	Map<String, List<String>> keyColumns() {
+		Map<String, List<String>> keys = new LinkedHashMap<>();
+		this.tables.forEach((name, table) -> keys.put(name, table.keyColumns()));
+		return keys;
+	}
+
+	boolean capturesAnything() {
+		return !this.tables.isEmpty();
+	}
+
+}

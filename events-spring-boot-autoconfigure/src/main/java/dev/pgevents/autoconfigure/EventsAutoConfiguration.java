@@ -1,0 +1,146 @@
+package dev.pgevents.autoconfigure;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
+
+import io.micrometer.tracing.Tracer;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.pgevents.EventHandler;
+import dev.pgevents.IdentityResolver;
+import dev.pgevents.capture.AuditSchema;
+import dev.pgevents.capture.Trace;
+import dev.pgevents.capture.TraceSource;
+import dev.pgevents.dispatch.SendEvents;
+import dev.pgevents.dispatch.SubscriberRegistry;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+
+/**
+ * Auto-configuration of change events: every committed row change of the tables named by
+ * {@code @EventSubscriber} methods is captured by PostgreSQL triggers and delivered to
+ * those methods after commit.
+ */
+@AutoConfiguration(after = { DataSourceAutoConfiguration.class, DataSourceTransactionManagerAutoConfiguration.class },
+		afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+				"org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
+@ConditionalOnClass({ JdbcTemplate.class, JsonMapper.class })
+@ConditionalOnSingleCandidate(DataSource.class)
+@ConditionalOnBooleanProperty(name = "events.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(EventsProperties.class)
+public final class EventsAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	static SubscriberRegistry eventSubscriberRegistry(ConfigurableListableBeanFactory beanFactory,
+			ObjectProvider<JsonMapper> jsonMapper) {
+		return new SubscriberRegistry(beanFactory, jsonMapper.getIfAvailable(JsonMapper::new));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	AuditSchema eventAuditSchema(DataSource dataSource, EventsProperties properties) {
+		return AuditSchema.resolve(new JdbcTemplate(dataSource), properties.getAudit().getTableName());
+	}
+
+	@Bean
+	EventSchemaInitializer eventSchemaInitializer(DataSource dataSource, AuditSchema schema,
+			SubscriberRegistry subscribers, EventsProperties properties) {
+		return new EventSchemaInitializer(dataSource, schema, subscribers, properties);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	EventHandler eventHandler(SubscriberRegistry subscribers) {
+		return subscribers.invokingHandler();
+	}
+
+	@Bean(destroyMethod = "close")
+	SendEvents eventDispatcher(DataSource dataSource, AuditSchema schema, EventSchemaInitializer initializer,
+			SubscriberRegistry subscribers, EventHandler handler, ObjectProvider<JsonMapper> jsonMapper,
+			EventsProperties properties) {
+		EventsProperties.Dispatch dispatch = properties.getDispatch();
+		ExecutorService executor = (dispatch.getMode() != EventsProperties.Mode.ASYNC) ? null
+				: new ThreadPoolExecutor(dispatch.getThreads(), dispatch.getThreads(), 0, TimeUnit.SECONDS,
+						new ArrayBlockingQueue<>(dispatch.getQueueCapacity()),
+						new CustomizableThreadFactory("events-dispatch-"));
+		return new SendEvents(dataSource, schema, subscribers, handler, jsonMapper.getIfAvailable(JsonMapper::new),
+				initializer.keyColumns(), executor);
+	}
+
+	@Bean
+	static TransactionContextPostProcessor eventTransactionContextPostProcessor(ObjectProvider<DataSource> dataSource,
+			ObjectProvider<EventSchemaInitializer> schema, ObjectProvider<SubscriberRegistry> subscribers,
+			ObjectProvider<IdentityResolver> identities, ObjectProvider<TraceSource> traces,
+			ObjectProvider<SendEvents> sendEvents) {
+		return new TransactionContextPostProcessor(dataSource, schema, subscribers, identities, traces, sendEvents);
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "org.springframework.security.core.context.SecurityContextHolder")
+	static class SecurityIdentityConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		IdentityResolver eventIdentityResolver() {
+			return new SecurityIdentityResolver();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnMissingClass("org.springframework.security.core.context.SecurityContextHolder")
+	static class NoIdentityConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		IdentityResolver eventIdentityResolver() {
+			return () -> null;
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(Tracer.class)
+	@ConditionalOnBean(Tracer.class)
+	static class MicrometerTraceConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		TraceSource eventTraceSource(Tracer tracer) {
+			return new MicrometerTraceSource(tracer);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class RandomTraceConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		TraceSource eventTraceSource() {
+			return Trace::random;
+		}
+
+	}
+
+}

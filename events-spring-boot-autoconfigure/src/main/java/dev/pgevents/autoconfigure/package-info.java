@@ -1,0 +1,7 @@
+/**
+ * Auto-configuration of change events, and its properties.
+ */
+@NullMarked
+package dev.pgevents.autoconfigure;
+
+import org.jspecify.annotations.NullMarked;

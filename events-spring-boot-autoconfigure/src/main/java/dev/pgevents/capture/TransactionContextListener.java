@@ -1,0 +1,114 @@
+package dev.pgevents.capture;
+
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import dev.pgevents.IdentityResolver;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.ConnectionHolder;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionExecution;
+import org.springframework.transaction.TransactionExecutionListener;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * Gives every read-write transaction on the application's database its capture context,
+ * in one round trip right after it begins: a scope id, the identity and the trace, as
+ * transaction-local settings that the capture trigger records. After commit it hands the
+ * scope to {@link CommittedScopes}.
+ * <p>
+ * One listener is attached to each transaction manager, so it knows which manager to
+ * suspend when it dispatches after commit.
+ */
+public final class TransactionContextListener implements TransactionExecutionListener {
+
+	private static final Log logger = LogFactory.getLog(TransactionContextListener.class);
+
+	private static final String SET_CONTEXT = """
+			SELECT set_config('pgevents.scope', ?, true), set_config('pgevents.identity', ?, true),
+				set_config('pgevents.trace', ?, true), set_config('pgevents.span', ?, true)
+			""";
+
+	private final DataSource dataSource;
+
+	private final JdbcTemplate jdbc;
+
+	private final IdentityResolver identities;
+
+	private final TraceSource traces;
+
+	private final PlatformTransactionManager transactionManager;
+
+	private final @Nullable CommittedScopes committedScopes;
+
+	/**
+	 * Create a listener for one transaction manager.
+	 * @param dataSource the audited database
+	 * @param identities resolves who is writing
+	 * @param traces supplies the trace
+	 * @param transactionManager the manager the listener is attached to
+	 * @param committedScopes told after commit, or {@code null} when nothing is dispatched
+	 */
+	public TransactionContextListener(DataSource dataSource, IdentityResolver identities, TraceSource traces,
+			PlatformTransactionManager transactionManager, @Nullable CommittedScopes committedScopes) {
+		this.dataSource = dataSource;
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.identities = identities;
+		this.traces = traces;
+		this.transactionManager = transactionManager;
+		this.committedScopes = committedScopes;
+	}
+
+	@Override
+	public void afterBegin(TransactionExecution transaction, @Nullable Throwable beginFailure) {
+		if (beginFailure != null || !transaction.isNewTransaction() || transaction.isReadOnly()
+				|| !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder)) {
+			return; // failed, joined, read-only, or a transaction on another database
+		}
+		UUID scope = UUID.randomUUID();
+		Trace trace = this.traces.currentTrace();
+		String identity = this.identities.currentIdentityId();
+		// runs on the connection the transaction has bound to this thread
+		this.jdbc.query(SET_CONTEXT, (rs) -> null, scope.toString(), (identity != null) ? identity : "",
+				trace.traceId(), trace.spanId());
+		if (this.committedScopes != null && TransactionSynchronizationManager.isSynchronizationActive()) {
+			TransactionSynchronizationManager.registerSynchronization(new AfterCommit(scope));
+		}
+	}
+
+	private final class AfterCommit implements TransactionSynchronization {
+
+		private final UUID scope;
+
+		AfterCommit(UUID scope) {
+			this.scope = scope;
+		}
+
+		@Override
+		public void afterCommit() {
+			try {
+				TransactionContextListener.this.committedScopes.committed(this.scope,
+						TransactionContextListener.this.transactionManager);
+			}
+			catch (RuntimeException ex) {
+				// never break the caller's commit: the relay picks the rows up
+				logger.warn("Dispatch after commit failed; the relay will deliver the events of scope " + this.scope,
+						ex);
+			}
+		}
+
+		@Override
+		public int getOrder() {
+			return LOWEST_PRECEDENCE;
+		}
+
+	}
+
+}

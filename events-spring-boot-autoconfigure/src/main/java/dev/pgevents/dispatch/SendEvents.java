@@ -1,0 +1,138 @@
+package dev.pgevents.dispatch;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.RejectedExecutionException;
+
+import javax.sql.DataSource;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.pgevents.Event;
+import dev.pgevents.EventHandler;
+import dev.pgevents.capture.AuditSchema;
+import dev.pgevents.capture.CommittedScopes;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Turns a committed transaction's audit rows into events and hands each to the
+ * {@link EventHandler} once per subscriber of its event, in audit-row order (Keel's
+ * {@code SendEvents}). Rows are marked processed only after every subscriber has been
+ * called; a subscriber that throws is recorded in the delivery ledger for that subscriber
+ * alone, and never disturbs the caller or the other subscribers.
+ */
+public final class SendEvents implements CommittedScopes, AutoCloseable {
+
+	private static final Log logger = LogFactory.getLog(SendEvents.class);
+
+	private final JdbcTemplate jdbc;
+
+	private final SubscriberRegistry subscribers;
+
+	private final EventHandler handler;
+
+	private final EventFactory events;
+
+	private final DeliveryLedger ledger;
+
+	private final @Nullable ExecutorService executor;
+
+	private final String selectScope;
+
+	/**
+	 * Create the dispatcher.
+	 * @param dataSource the audited database
+	 * @param schema the audit schema
+	 * @param subscribers the subscribers
+	 * @param handler delivers one event to one subscriber
+	 * @param jsonMapper parses row data
+	 * @param keyColumns the primary-key columns of each audited table
+	 * @param executor runs dispatch after commit, or {@code null} to run it in the
+	 * committing thread
+	 */
+	public SendEvents(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, EventHandler handler,
+			JsonMapper jsonMapper, Map<String, List<String>> keyColumns, @Nullable ExecutorService executor) {
+		// a DataSource of our own: never the committed transaction's bound connection
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.subscribers = subscribers;
+		this.handler = handler;
+		this.events = new EventFactory(jsonMapper, keyColumns);
+		this.ledger = new DeliveryLedger(dataSource, schema);
+		this.executor = executor;
+		this.selectScope = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.auditTable()
+				+ " WHERE scope_id = ? AND event_processed_at IS NULL ORDER BY id";
+	}
+
+	@Override
+	public void committed(UUID scope, PlatformTransactionManager transactionManager) {
+		if (this.executor != null) {
+			try {
+				this.executor.execute(() -> dispatchScope(scope));
+			}
+			catch (RejectedExecutionException ex) {
+				logger.warn("Dispatch queue full; the relay will deliver the events of scope " + scope);
+			}
+			return;
+		}
+		// The committed transaction's resources are still bound to this thread: suspend
+		// them, so the subscribers' data access runs in transactions of its own.
+		TransactionTemplate outside = new TransactionTemplate(transactionManager);
+		outside.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
+		outside.executeWithoutResult((status) -> dispatchScope(scope));
+	}
+
+	private void dispatchScope(UUID scope) {
+		try {
+			deliver(this.jdbc.query(this.selectScope, (rs, row) -> AuditRow.read(rs), scope));
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Cannot dispatch the events of scope " + scope + "; the relay will deliver them", ex);
+		}
+	}
+
+	/**
+	 * Deliver each row's event to every subscriber of it, in order, and record the
+	 * outcome.
+	 * @param rows audit rows, in id order
+	 */
+	void deliver(List<AuditRow> rows) {
+		for (AuditRow row : rows) {
+			Event event = this.events.toEvent(row);
+			List<Subscriber> targets = this.subscribers.subscribersOf(event.eventName());
+			List<DeliveryLedger.Failure> failures = new ArrayList<>(0);
+			String traceparent = targets.isEmpty() ? "" : row.traceparent();
+			for (Subscriber subscriber : targets) {
+				try {
+					this.handler.handle(subscriber.name(), event, traceparent);
+				}
+				catch (Exception | LinkageError | AssertionError ex) {
+					logger.warn("Subscriber '" + subscriber.name() + "' failed on event " + event.id() + " ("
+							+ event.eventName() + "); it will be retried", ex);
+					failures.add(DeliveryLedger.Failure.of(subscriber.name(), ex));
+				}
+			}
+			this.ledger.delivered(row.id(), failures);
+		}
+	}
+
+	@Override
+	public void close() throws InterruptedException {
+		if (this.executor != null) {
+			this.executor.shutdown();
+			this.executor.awaitTermination(10, TimeUnit.SECONDS);
+		}
+		this.ledger.close();
+	}
+
+}

@@ -1,0 +1,46 @@
+-- The capture trigger function, shared by the three statement-level triggers of every
+-- audited table. Its arguments are the table's primary-key columns, used to pair each
+-- NEW row of an UPDATE with its OLD row. The transaction context (scope, identity, trace)
+-- comes from transaction-local settings that the application sets when a transaction
+-- begins; rows written without them (psql, other services) have a null scope.
+-- search_path is pinned to pg_catalog (pg_temp last, which is never searched for functions
+-- or operators) and the audit table is schema-qualified, so no object in another schema
+-- can take the place of one used here.
+CREATE OR REPLACE FUNCTION ${capture_function}() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+	v_scope    uuid := nullif(pg_catalog.current_setting('pgevents.scope', true), '')::uuid;
+	v_identity text := nullif(pg_catalog.current_setting('pgevents.identity', true), '');
+	v_trace    text := nullif(pg_catalog.current_setting('pgevents.trace', true), '');
+	v_span     text := nullif(pg_catalog.current_setting('pgevents.span', true), '');
+	v_keys     text[] := ARRAY(SELECT pg_catalog.unnest(TG_ARGV));
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
+		SELECT TG_TABLE_NAME, 'created', pg_catalog.to_jsonb(n), v_identity, v_trace, v_span, v_scope
+		FROM new_rows n;
+	ELSIF TG_OP = 'DELETE' THEN
+		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
+		SELECT TG_TABLE_NAME, 'deleted', pg_catalog.to_jsonb(o), v_identity, v_trace, v_span, v_scope
+		FROM old_rows o;
+	ELSIF pg_catalog.array_length(v_keys, 1) = 1 THEN
+		INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
+		SELECT TG_TABLE_NAME, 'updated', n.d, o.d, v_identity, v_trace, v_span, v_scope
+		FROM (SELECT pg_catalog.to_jsonb(t) AS d FROM new_rows t) n
+		LEFT JOIN (SELECT pg_catalog.to_jsonb(t) AS d FROM old_rows t) o
+			ON (o.d -> v_keys[1]) = (n.d -> v_keys[1])
+		WHERE o.d IS DISTINCT FROM n.d;
+	ELSE
+		INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
+		SELECT TG_TABLE_NAME, 'updated', n.d, o.d, v_identity, v_trace, v_span, v_scope
+		FROM (SELECT pg_catalog.to_jsonb(t) AS d FROM new_rows t) n
+		LEFT JOIN (SELECT pg_catalog.to_jsonb(t) AS d FROM old_rows t) o
+			ON NOT EXISTS (SELECT FROM pg_catalog.unnest(v_keys) AS k
+				WHERE (o.d -> k) IS DISTINCT FROM (n.d -> k))
+		WHERE o.d IS DISTINCT FROM n.d;
+	END IF;
+	RETURN NULL;
+END
+$capture$

@@ -1,0 +1,33 @@
+package dev.pgevents;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Records what its subscriber methods receive.
+ */
+public class RecordingSubscriber {
+
+	final List<Event> events = new CopyOnWriteArrayList<>();
+
+	final List<String> traceparents = new CopyOnWriteArrayList<>();
+
+	final Map<String, List<Event>> bySubscriber = new java.util.concurrent.ConcurrentHashMap<>();
+
+	void record(String subscriber, Event event) {
+		this.events.add(event);
+		this.bySubscriber.computeIfAbsent(subscriber, (key) -> new CopyOnWriteArrayList<>()).add(event);
+	}
+
+	List<Event> of(String subscriber) {
+		return this.bySubscriber.getOrDefault(subscriber, List.of());
+	}
+
+	void clear() {
+		this.events.clear();
+		this.bySubscriber.clear();
+		this.traceparents.clear();
+	}
+
+}

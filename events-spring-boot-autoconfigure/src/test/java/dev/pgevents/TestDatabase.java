@@ -1,0 +1,78 @@
+package dev.pgevents;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+/**
+ * A real PostgreSQL for the tests: an embedded server started once per test JVM, or the
+ * server named by the environment variable {@value #URL_VARIABLE} (an admin database URL,
+ * e.g. {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}). Every caller of
+ * {@link #create()} gets a new, empty database of its own.
+ */
+public final class TestDatabase {
+
+	/** Environment variable naming an external server. */
+	public static final String URL_VARIABLE = "EVENTS_TEST_DATABASE_URL";
+
+	private static final AtomicInteger counter = new AtomicInteger();
+
+	private static String adminUrl;
+
+	private TestDatabase() {
+	}
+
+	/**
+	 * Create an empty database.
+	 * @return its JDBC URL, with credentials
+	 */
+	public static synchronized String create() {
+		String admin = adminUrl();
+		String name = "events_" + ProcessHandle.current().pid() + "_" + counter.incrementAndGet();
+		try (Connection connection = DriverManager.getConnection(admin);
+				Statement statement = connection.createStatement()) {
+			statement.execute("DROP DATABASE IF EXISTS " + name);
+			statement.execute("CREATE DATABASE " + name);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("Cannot create test database on " + admin, ex);
+		}
+		int query = admin.indexOf('?');
+		String base = (query < 0) ? admin : admin.substring(0, query);
+		String parameters = (query < 0) ? "" : admin.substring(query);
+		return base.substring(0, base.lastIndexOf('/') + 1) + name + parameters;
+	}
+
+	private static String adminUrl() {
+		if (adminUrl == null) {
+			String external = System.getenv(URL_VARIABLE);
+			adminUrl = (external != null && !external.isBlank()) ? external : startEmbedded();
+		}
+		return adminUrl;
+	}
+
+	private static String startEmbedded() {
+		try {
+			EmbeddedPostgres postgres = EmbeddedPostgres.builder().start();
+			Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+				try {
+					postgres.close();
+				}
+				catch (IOException ex) {
+					// the JVM is exiting
+				}
+			}));
+			return postgres.getJdbcUrl("postgres", "postgres");
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Cannot start the embedded PostgreSQL", ex);
+		}
+	}
+
+}

@@ -21,11 +21,9 @@ import dev.pgevents.dispatch.SubscriberRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
@@ -95,6 +93,20 @@ public final class EventsAutoConfiguration {
 		return new TransactionContextPostProcessor(dataSource, schema, subscribers, identities, traces, sendEvents);
 	}
 
+	@Bean
+	@ConditionalOnMissingBean
+	IdentityResolver eventIdentityResolver() {
+		return () -> null;
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	TraceSource eventTraceSource() {
+		return Trace::random;
+	}
+
+	// member classes are processed before the @Bean methods above, which are fallbacks
+
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(name = "org.springframework.security.core.context.SecurityContextHolder")
 	static class SecurityIdentityConfiguration {
@@ -108,37 +120,14 @@ public final class EventsAutoConfiguration {
 	}
 
 	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnMissingClass("org.springframework.security.core.context.SecurityContextHolder")
-	static class NoIdentityConfiguration {
-
-		@Bean
-		@ConditionalOnMissingBean
-		IdentityResolver eventIdentityResolver() {
-			return () -> null;
-		}
-
-	}
-
-	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(Tracer.class)
-	@ConditionalOnBean(Tracer.class)
 	static class MicrometerTraceConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		TraceSource eventTraceSource(Tracer tracer) {
-			return new MicrometerTraceSource(tracer);
-		}
-
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	static class RandomTraceConfiguration {
-
-		@Bean
-		@ConditionalOnMissingBean
-		TraceSource eventTraceSource() {
-			return Trace::random;
+		TraceSource eventTraceSource(ObjectProvider<Tracer> tracer) {
+			Tracer available = tracer.getIfUnique();
+			return (available != null) ? new MicrometerTraceSource(available) : Trace::random;
 		}
 
 	}

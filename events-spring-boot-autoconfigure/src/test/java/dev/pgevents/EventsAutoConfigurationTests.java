@@ -1,0 +1,199 @@
+package dev.pgevents;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.pgevents.autoconfigure.EventsAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsProperties;
+import dev.pgevents.capture.TraceSource;
+import dev.pgevents.dispatch.SendEvents;
+import dev.pgevents.dispatch.SubscriberRegistry;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.support.JdbcTransactionManager;
+import org.springframework.transaction.support.AbstractPlatformTransactionManager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every condition and override of the auto-configuration.
+ */
+class EventsAutoConfigurationTests {
+
+	static String url;
+
+	final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+				DataSourceTransactionManagerAutoConfiguration.class, JacksonAutoConfiguration.class,
+				EventsAutoConfiguration.class))
+		.withPropertyValues("spring.datasource.url=" + url);
+
+	@BeforeAll
+	static void database() {
+		url = TestDatabase.create();
+		new JdbcTemplate(new org.springframework.jdbc.datasource.DriverManagerDataSource(url))
+			.execute("CREATE TABLE member (id bigint PRIMARY KEY, name text)");
+	}
+
+	@Test
+	void defaultsProvideEveryBean() {
+		this.runner.withUserConfiguration(Subscribed.class).run((context) -> {
+			assertThat(context).hasSingleBean(SubscriberRegistry.class)
+				.hasSingleBean(EventHandler.class)
+				.hasSingleBean(IdentityResolver.class)
+				.hasSingleBean(TraceSource.class)
+				.hasSingleBean(SendEvents.class)
+				.hasSingleBean(EventsProperties.class);
+			assertThat(context.getBean(EventsProperties.class).getDispatch().getMode())
+				.isEqualTo(EventsProperties.Mode.SYNC);
+			assertThat(context.getBean(AbstractPlatformTransactionManager.class).getTransactionExecutionListeners())
+				.hasSize(1);
+		});
+	}
+
+	@Test
+	void disabledByProperty() {
+		this.runner.withPropertyValues("events.enabled=false")
+			.withUserConfiguration(Subscribed.class)
+			.run((context) -> assertThat(context).doesNotHaveBean(SubscriberRegistry.class)
+				.doesNotHaveBean(SendEvents.class)
+				.doesNotHaveBean(EventHandler.class));
+	}
+
+	@Test
+	void backsOffWithoutADataSource() {
+		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(EventsAutoConfiguration.class))
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(SendEvents.class));
+	}
+
+	@Test
+	void backsOffWithoutJdbc() {
+		this.runner.withClassLoader(new FilteredClassLoader(JdbcTemplate.class))
+			.run((context) -> assertThat(context).doesNotHaveBean(SendEvents.class));
+	}
+
+	@Test
+	void backsOffWithoutJackson() {
+		this.runner.withClassLoader(new FilteredClassLoader(JsonMapper.class))
+			.run((context) -> assertThat(context).doesNotHaveBean(SendEvents.class));
+	}
+
+	@Test
+	void anApplicationEventHandlerReplacesTheDefault() {
+		this.runner.withUserConfiguration(Subscribed.class, CustomHandler.class)
+			.run((context) -> assertThat(context).getBean(EventHandler.class)
+				.isSameAs(context.getBean(CustomHandler.class).handler));
+	}
+
+	@Test
+	void anApplicationIdentityResolverReplacesTheDefault() {
+		this.runner.withBean(IdentityResolver.class, () -> () -> "me")
+			.run((context) -> assertThat(context.getBean(IdentityResolver.class).currentIdentityId()).isEqualTo("me"));
+	}
+
+	@Test
+	void withoutSpringSecurityTheIdentityIsNull() {
+		this.runner.withClassLoader(new FilteredClassLoader("org.springframework.security"))
+			.run((context) -> assertThat(context.getBean(IdentityResolver.class).currentIdentityId()).isNull());
+	}
+
+	@Test
+	void withSpringSecurityTheIdentityIsTheAuthenticatedName() {
+		this.runner.run((context) -> {
+			var securityContext = org.springframework.security.core.context.SecurityContextHolder.getContext();
+			securityContext.setAuthentication(
+					org.springframework.security.authentication.UsernamePasswordAuthenticationToken
+						.authenticated("ada", null, java.util.List.of()));
+			try {
+				assertThat(context.getBean(IdentityResolver.class).currentIdentityId()).isEqualTo("ada");
+			}
+			finally {
+				org.springframework.security.core.context.SecurityContextHolder.clearContext();
+			}
+		});
+	}
+
+	@Test
+	void withoutMicrometerTracingEachTransactionGetsANewTrace() {
+		this.runner.withClassLoader(new FilteredClassLoader("io.micrometer.tracing")).run((context) -> {
+			TraceSource traces = context.getBean(TraceSource.class);
+			assertThat(traces.currentTrace().traceId()).matches("[0-9a-f]{32}")
+				.isNotEqualTo(traces.currentTrace().traceId());
+		});
+	}
+
+	@Test
+	void aTracerSuppliesTheCurrentTrace() {
+		this.runner.withBean(io.micrometer.tracing.Tracer.class, () -> io.micrometer.tracing.Tracer.NOOP)
+			.run((context) -> assertThat(context.getBean(TraceSource.class).getClass().getSimpleName())
+				.isEqualTo("MicrometerTraceSource"));
+	}
+
+	@Test
+	void asyncModeIsConfigurable() {
+		this.runner.withPropertyValues("events.dispatch.mode=async", "events.dispatch.threads=3")
+			.run((context) -> assertThat(context.getBean(EventsProperties.class).getDispatch())
+				.satisfies((dispatch) -> {
+					assertThat(dispatch.getMode()).isEqualTo(EventsProperties.Mode.ASYNC);
+					assertThat(dispatch.getThreads()).isEqualTo(3);
+				}));
+	}
+
+	@Test
+	void theApplicationsOwnTransactionManagersGetTheContextListenerToo() {
+		this.runner.withUserConfiguration(Subscribed.class, OwnTransactionManager.class)
+			.run((context) -> assertThat(
+					context.getBean("ownTransactionManager", AbstractPlatformTransactionManager.class)
+						.getTransactionExecutionListeners())
+				.hasSize(1));
+	}
+
+	@Test
+	void withNothingAuditedTransactionsPayNothing() {
+		this.runner.run((context) -> assertThat(
+				context.getBean(AbstractPlatformTransactionManager.class).getTransactionExecutionListeners())
+			.isEmpty());
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class Subscribed {
+
+		@EventSubscriber("member.created")
+		void onCreated(Event event) {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class CustomHandler {
+
+		final EventHandler handler = (subscriber, event, traceparent) -> {
+		};
+
+		@Bean
+		EventHandler brokerHandler() {
+			return this.handler;
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class OwnTransactionManager {
+
+		@Bean
+		JdbcTransactionManager ownTransactionManager(javax.sql.DataSource dataSource) {
+			return new JdbcTransactionManager(dataSource);
+		}
+
+	}
+
+}

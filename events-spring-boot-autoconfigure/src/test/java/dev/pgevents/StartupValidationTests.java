@@ -1,0 +1,198 @@
+package dev.pgevents;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.pgevents.autoconfigure.EventsAutoConfiguration;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceInitializationAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Wrong subscriber declarations and properties stop the application at startup, with a
+ * message that names the method or key and says how to fix it.
+ */
+class StartupValidationTests {
+
+	static String url;
+
+	final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+				DataSourceInitializationAutoConfiguration.class, DataSourceTransactionManagerAutoConfiguration.class,
+				JacksonAutoConfiguration.class, EventsAutoConfiguration.class))
+		.withPropertyValues("spring.datasource.url=" + url, "spring.sql.init.mode=always",
+				"spring.sql.init.schema-locations=classpath:member-schema.sql");
+
+	@BeforeAll
+	static void database() {
+		url = TestDatabase.create();
+	}
+
+	@Test
+	void anEventNameThatIsNotTableDotOperationFailsNamingTheMethod() {
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("member.create")
+			void onCreated(Event event) {
+			}
+		})).run((context) -> assertThat(context).getFailure()
+			.rootCause()
+			.hasMessageContaining("onCreated(Event)")
+			.hasMessageContaining("event name 'member.create' is not '<table>.<created|updated|deleted>'"));
+	}
+
+	@Test
+	void aTableThatDoesNotExistFailsNamingTheMethodAndTable() {
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("membr.created")
+			void onCreated(Event event) {
+			}
+		})).run((context) -> assertThat(context).getFailure()
+			.rootCause()
+			.hasMessageContaining("Table 'membr'")
+			.hasMessageContaining("onCreated(Event)")
+			.hasMessageContaining("does not exist"));
+	}
+
+	@Test
+	void aTableWithoutPrimaryKeyFailsNamingTheMethodAndTable() {
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("unkeyed.created")
+			void onCreated(Event event) {
+			}
+		})).run((context) -> assertThat(context).getFailure()
+			.rootCause()
+			.hasMessageContaining("Table 'unkeyed'")
+			.hasMessageContaining("onCreated(Event)")
+			.hasMessageContaining("has no primary key")
+			.hasMessageContaining("ADD PRIMARY KEY"));
+	}
+
+	@Test
+	void twoSubscribersWithOneNameFailNamingBothMethods() {
+		this.runner.withUserConfiguration(DuplicateNames.class)
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("the subscriber name 'history' is taken by")
+				.hasMessageContaining("DuplicateNames.first(Event)")
+				.hasMessageContaining("DuplicateNames.second(Event)"));
+	}
+
+	@Test
+	void aParameterThatCannotBeSuppliedFailsNamingTheMethodAndParameter() {
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("member.created")
+			void onCreated(Event event, String name) {
+			}
+		})).run((context) -> assertThat(context).getFailure()
+			.rootCause()
+			.hasMessageContaining("onCreated(Event, String)")
+			.hasMessageContaining("cannot supply parameter 2 of type java.lang.String"));
+	}
+
+	@Test
+	void twoParametersBoundFromDataFail() {
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("member.created")
+			void onCreated(Map<String, Object> data, DeliveryTests.Member member) {
+			}
+		})).run((context) -> assertThat(context).getFailure()
+			.rootCause()
+			.hasMessageContaining("onCreated(Map, Member)")
+			.hasMessageContaining("only one parameter can be bound"));
+	}
+
+	@Test
+	void anAuditTableNameThatIsNotAnIdentifierFailsNamingTheKey() {
+		this.runner.withPropertyValues("events.audit.table-name=audit; DROP TABLE member")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("events.audit.table-name")
+				.hasMessageContaining("audit; DROP TABLE member")
+				.hasMessageContaining("lower-case SQL identifier"));
+	}
+
+	@Test
+	void anAuditedTableThatIsNotAnIdentifierFailsNamingTheKey() {
+		this.runner.withPropertyValues("events.audit.tables=note,\"member\"")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("events.audit.tables[1]")
+				.hasMessageContaining("lower-case SQL identifier"));
+	}
+
+	@Test
+	void anAuditedTableThatDoesNotExistFailsNamingTheKey() {
+		this.runner.withPropertyValues("events.audit.tables=nope")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("Table 'nope' listed in events.audit.tables[0] does not exist"));
+	}
+
+	@Test
+	void aMissingSchemaWithInitializationOffFailsSayingHowToInstallIt() {
+		this.runner.withPropertyValues("events.schema.initialize=never", "events.audit.table-name=never_installed")
+			.withUserConfiguration(Subscriber.config(new Object() {
+				@EventSubscriber("member.created")
+				void onCreated(Event event) {
+				}
+			}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("never_installed")
+				.hasMessageContaining("events.schema.initialize"));
+	}
+
+	@Test
+	void aValidDeclarationStarts() {
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("member.created")
+			void onCreated(DeliveryTests.Member member, Event event) {
+			}
+		})).run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	static final class Subscriber {
+
+		private static Object bean;
+
+		static Class<?> config(Object subscriber) {
+			bean = subscriber;
+			return Config.class;
+		}
+
+		@Configuration(proxyBeanMethods = false)
+		static class Config {
+
+			@Bean
+			Object subscriber() {
+				return bean;
+			}
+
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class DuplicateNames {
+
+		@EventSubscriber(value = "member.created", name = "history")
+		void first(Event event) {
+		}
+
+		@EventSubscriber(value = "member.updated", name = "history")
+		void second(Event event) {
+		}
+
+	}
+
+}

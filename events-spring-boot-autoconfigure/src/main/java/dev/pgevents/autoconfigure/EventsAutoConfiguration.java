@@ -10,11 +10,15 @@ import javax.sql.DataSource;
 import io.micrometer.tracing.Tracer;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.pgevents.EventDeliveries;
 import dev.pgevents.EventHandler;
 import dev.pgevents.IdentityResolver;
 import dev.pgevents.capture.AuditSchema;
 import dev.pgevents.capture.Trace;
 import dev.pgevents.capture.TraceSource;
+import dev.pgevents.dispatch.Backoff;
+import dev.pgevents.dispatch.JdbcEventDeliveries;
+import dev.pgevents.dispatch.Relay;
 import dev.pgevents.dispatch.SendEvents;
 import dev.pgevents.dispatch.SubscriberRegistry;
 
@@ -81,8 +85,25 @@ public final class EventsAutoConfiguration {
 				: new ThreadPoolExecutor(dispatch.getThreads(), dispatch.getThreads(), 0, TimeUnit.SECONDS,
 						new ArrayBlockingQueue<>(dispatch.getQueueCapacity()),
 						new CustomizableThreadFactory("events-dispatch-"));
+		EventsProperties.Retry retry = properties.getRetry();
 		return new SendEvents(dataSource, schema, subscribers, handler, jsonMapper.getIfAvailable(JsonMapper::new),
-				initializer.keyColumns(), executor);
+				initializer.keyColumns(), new Backoff(retry.getMaxAttempts(), retry.getInitialDelay(),
+						retry.getMultiplier(), retry.getMaxDelay()),
+				properties.getRelay().getSubscriberExpiry(), executor);
+	}
+
+	@Bean
+	Relay eventRelay(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, SendEvents sendEvents,
+			EventsProperties properties) {
+		EventsProperties.Relay relay = properties.getRelay();
+		return new Relay(dataSource, schema, subscribers, sendEvents, new Relay.Settings(relay.isEnabled(),
+				relay.getPollInterval(), relay.getBatchSize(), relay.getLease(), properties.getRetention()));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	EventDeliveries eventDeliveries(DataSource dataSource, AuditSchema schema) {
+		return new JdbcEventDeliveries(dataSource, schema);
 	}
 
 	@Bean

@@ -1,5 +1,6 @@
 package dev.pgevents.autoconfigure;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,6 +23,17 @@ public class EventsProperties {
 
 	private final Dispatch dispatch = new Dispatch();
 
+	private final Relay relay = new Relay();
+
+	private final Retry retry = new Retry();
+
+	/**
+	 * How long processed audit rows and delivered ledger entries are kept before the relay
+	 * deletes them. Zero keeps them forever (for using the audit table as an audit log).
+	 * Rows with deliveries still pending or dead-lettered are kept until those finish.
+	 */
+	private Duration retention = Duration.ofDays(7);
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -40,6 +52,158 @@ public class EventsProperties {
 
 	public Dispatch getDispatch() {
 		return this.dispatch;
+	}
+
+	public Relay getRelay() {
+		return this.relay;
+	}
+
+	public Retry getRetry() {
+		return this.retry;
+	}
+
+	public Duration getRetention() {
+		return this.retention;
+	}
+
+	public void setRetention(Duration retention) {
+		this.retention = retention;
+	}
+
+	/**
+	 * The relay, which delivers what no after-commit dispatch did.
+	 */
+	public static class Relay {
+
+		/**
+		 * Whether this instance runs the relay: claims undispatched rows and due retries,
+		 * and deletes rows past their retention.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * How often the relay looks for work when no notification wakes it (notifications
+		 * announce writes made outside the application at once).
+		 */
+		private Duration pollInterval = Duration.ofSeconds(2);
+
+		/**
+		 * Number of rows the relay claims at once.
+		 */
+		private int batchSize = 500;
+
+		/**
+		 * How long a claim owns its rows, and how long the relay leaves the rows of a
+		 * committed transaction to its after-commit dispatch before taking them over.
+		 */
+		private Duration lease = Duration.ofSeconds(30);
+
+		/**
+		 * How long a subscriber that no running instance has any more is still handed
+		 * events by the instances that lack it.
+		 */
+		private Duration subscriberExpiry = Duration.ofDays(7);
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getPollInterval() {
+			return this.pollInterval;
+		}
+
+		public void setPollInterval(Duration pollInterval) {
+			this.pollInterval = pollInterval;
+		}
+
+		public int getBatchSize() {
+			return this.batchSize;
+		}
+
+		public void setBatchSize(int batchSize) {
+			this.batchSize = batchSize;
+		}
+
+		public Duration getLease() {
+			return this.lease;
+		}
+
+		public void setLease(Duration lease) {
+			this.lease = lease;
+		}
+
+		public Duration getSubscriberExpiry() {
+			return this.subscriberExpiry;
+		}
+
+		public void setSubscriberExpiry(Duration subscriberExpiry) {
+			this.subscriberExpiry = subscriberExpiry;
+		}
+
+	}
+
+	/**
+	 * Retries of a subscriber that failed.
+	 */
+	public static class Retry {
+
+		/**
+		 * Number of attempts in all, the first included; after the last the delivery is
+		 * dead-lettered.
+		 */
+		private int maxAttempts = 10;
+
+		/**
+		 * Delay before the second attempt.
+		 */
+		private Duration initialDelay = Duration.ofSeconds(1);
+
+		/**
+		 * Factor applied to the delay after each further attempt.
+		 */
+		private double multiplier = 2.0;
+
+		/**
+		 * Longest delay between two attempts.
+		 */
+		private Duration maxDelay = Duration.ofMinutes(10);
+
+		public int getMaxAttempts() {
+			return this.maxAttempts;
+		}
+
+		public void setMaxAttempts(int maxAttempts) {
+			this.maxAttempts = maxAttempts;
+		}
+
+		public Duration getInitialDelay() {
+			return this.initialDelay;
+		}
+
+		public void setInitialDelay(Duration initialDelay) {
+			this.initialDelay = initialDelay;
+		}
+
+		public double getMultiplier() {
+			return this.multiplier;
+		}
+
+		public void setMultiplier(double multiplier) {
+			this.multiplier = multiplier;
+		}
+
+		public Duration getMaxDelay() {
+			return this.maxDelay;
+		}
+
+		public void setMaxDelay(Duration maxDelay) {
+			this.maxDelay = maxDelay;
+		}
+
 	}
 
 	/**

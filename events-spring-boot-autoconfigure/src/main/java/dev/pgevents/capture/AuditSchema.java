@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.jdbc.core.JdbcOperations;
 import org.springframework.util.StreamUtils;
@@ -23,6 +24,8 @@ public final class AuditSchema {
 
 	/** Key of the table-name property, named in errors. */
 	public static final String TABLE_NAME_PROPERTY = "events.audit.table-name";
+
+	private static final int MAX_NAME_LENGTH = 46;
 
 	private static final String SCRIPTS = "dev/pgevents/capture/";
 
@@ -46,13 +49,16 @@ public final class AuditSchema {
 
 	private final String deliveryTable;
 
+	private final String subscriberTable;
+
 	private final String captureFunction;
 
-	private AuditSchema(String auditName, String auditTable, String deliveryTable, String captureFunction) {
-		this.auditName = auditName;
-		this.auditTable = auditTable;
-		this.deliveryTable = deliveryTable;
-		this.captureFunction = captureFunction;
+	private AuditSchema(SqlIdentifier audit, String defaultSchema) {
+		this.auditName = audit.name();
+		this.auditTable = audit.qualified(defaultSchema);
+		this.deliveryTable = audit.withSuffix("_delivery").qualified(defaultSchema);
+		this.subscriberTable = audit.withSuffix("_subscriber").qualified(defaultSchema);
+		this.captureFunction = audit.withSuffix("_capture").qualified(defaultSchema);
 	}
 
 	/**
@@ -64,6 +70,12 @@ public final class AuditSchema {
 	 */
 	public static AuditSchema resolve(JdbcOperations jdbc, String tableName) {
 		SqlIdentifier audit = SqlIdentifier.parse(TABLE_NAME_PROPERTY, tableName);
+		if (audit.name().length() > MAX_NAME_LENGTH) {
+			// PostgreSQL truncates names past 63 characters, and the longest companion
+			// object (the ledger's due index) adds 17
+			throw new InvalidConfigurationPropertyValueException(TABLE_NAME_PROPERTY, tableName,
+					"Use a table name of at most " + MAX_NAME_LENGTH + " characters");
+		}
 		String defaultSchema = (audit.schema() != null) ? audit.schema()
 				: jdbc.queryForObject("SELECT current_schema()", String.class);
 		if (defaultSchema == null) {
@@ -71,9 +83,7 @@ public final class AuditSchema {
 					+ "no existing schema): qualify " + TABLE_NAME_PROPERTY + " with a schema, e.g. 'public."
 					+ audit.name() + "'");
 		}
-		return new AuditSchema(audit.name(), audit.qualified(defaultSchema),
-				new SqlIdentifier(audit.schema(), audit.name() + "_delivery").qualified(defaultSchema),
-				new SqlIdentifier(audit.schema(), audit.name() + "_capture").qualified(defaultSchema));
+		return new AuditSchema(audit, defaultSchema);
 	}
 
 	/**
@@ -102,6 +112,31 @@ public final class AuditSchema {
 	 */
 	public String deliveryTable() {
 		return this.deliveryTable;
+	}
+
+	/**
+	 * The subscriber registry table, quoted and schema-qualified.
+	 * @return the subscriber table
+	 */
+	public String subscriberTable() {
+		return this.subscriberTable;
+	}
+
+	/**
+	 * The channel on which the capture trigger notifies the relays of rows that no local
+	 * dispatcher handles.
+	 * @return the channel name, a lower-case identifier
+	 */
+	public String channel() {
+		return this.auditName;
+	}
+
+	/**
+	 * The statement that subscribes a connection to {@link #channel()}.
+	 * @return {@code LISTEN "<channel>"}
+	 */
+	public String listenStatement() {
+		return "LISTEN " + SqlIdentifier.quote(channel());
 	}
 
 	/**
@@ -143,9 +178,10 @@ public final class AuditSchema {
 	public void install(JdbcOperations jdbc, List<AuditedTable> tables) {
 		jdbc.query("SELECT pg_catalog.pg_advisory_xact_lock(?)", (rs) -> null, INSTALL_LOCK);
 		Map<String, String> names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName,
-				"delivery_table", this.deliveryTable, "capture_function", this.captureFunction);
+				"delivery_table", this.deliveryTable, "subscriber_table", this.subscriberTable, "capture_function",
+				this.captureFunction, "channel", "'" + channel() + "'");
 		for (String script : List.of("audit-table", "audit-scope-index", "audit-pending-index", "delivery-table",
-				"capture-function")) {
+				"delivery-due-index", "subscriber-table", "capture-function")) {
 			jdbc.execute(render(script, names));
 		}
 		for (AuditedTable table : tables) {

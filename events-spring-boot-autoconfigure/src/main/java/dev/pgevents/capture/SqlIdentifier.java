@@ -45,6 +45,15 @@ record SqlIdentifier(@Nullable String schema, String name) {
 		return quote((this.schema != null) ? this.schema : defaultSchema) + "." + quote(this.name);
 	}
 
+	/**
+	 * The identifier of a companion object, named after this one.
+	 * @param suffix appended to the name
+	 * @return the companion's identifier, in the same schema
+	 */
+	SqlIdentifier withSuffix(String suffix) {
+		return new SqlIdentifier(this.schema, this.name + suffix);
+	}
+
 	static String quote(String identifier) {
 		return '"' + identifier.replace("\"", "\"\"") + '"';
 	}

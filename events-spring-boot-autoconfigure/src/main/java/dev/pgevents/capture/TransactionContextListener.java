@@ -75,9 +75,10 @@ public final class TransactionContextListener implements TransactionExecutionLis
 		UUID scope = UUID.randomUUID();
 		Trace trace = this.traces.currentTrace();
 		String identity = this.identities.currentIdentityId();
-		// runs on the connection the transaction has bound to this thread
-		this.jdbc.query(SET_CONTEXT, (rs) -> null, scope.toString(), (identity != null) ? identity : "",
-				trace.traceId(), trace.spanId());
+		// runs on the connection the transaction has bound to this thread; without a
+		// local dispatcher the rows get no scope, so the trigger wakes the relays for them
+		this.jdbc.query(SET_CONTEXT, (rs) -> null, (this.committedScopes != null) ? scope.toString() : "",
+				(identity != null) ? identity : "", trace.traceId(), trace.spanId());
 		if (this.committedScopes != null && TransactionSynchronizationManager.isSynchronizationActive()) {
 			TransactionSynchronizationManager.registerSynchronization(new AfterCommit(scope));
 		}

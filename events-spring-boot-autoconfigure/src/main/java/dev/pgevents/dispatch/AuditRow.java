@@ -3,6 +3,7 @@ package dev.pgevents.dispatch;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 
 import org.jspecify.annotations.Nullable;
 
@@ -10,22 +11,45 @@ import dev.pgevents.capture.Trace;
 
 /**
  * One row of the audit table, as read for dispatch.
+ *
+ * @param leaseToken the row's claim count when it was read: its outcome is recorded only
+ * if no one has claimed it since
  */
 record AuditRow(long id, String tableName, String op, String data, @Nullable String previousData,
-		@Nullable String identityId, @Nullable String traceId, @Nullable String spanId, Instant createdAt) {
+		@Nullable String identityId, @Nullable String traceId, @Nullable String spanId, Instant createdAt,
+		int leaseToken) {
 
 	/** The columns {@link #read(ResultSet)} expects, in a form to select. */
-	static final String COLUMNS = "id, table_name, op, data::text, previous_data::text, identity_id, trace_id, span_id, created_at";
+	static final String COLUMNS = columns("");
+
+	/**
+	 * The columns {@link #read(ResultSet)} expects, each qualified with {@code alias}.
+	 * @param alias the table alias with its dot, or empty
+	 * @return the select list
+	 */
+	static String columns(String alias) {
+		return String.join(", ", java.util.Arrays.stream(new String[] { "id", "table_name", "op", "data::text",
+				"previous_data::text", "identity_id", "trace_id", "span_id", "created_at", "lease_token" })
+			.map((column) -> alias + column)
+			.toList());
+	}
 
 	static AuditRow read(ResultSet rs) throws SQLException {
 		return new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-				rs.getString(6), rs.getString(7), rs.getString(8), rs.getObject(9, java.time.OffsetDateTime.class)
-					.toInstant());
+				rs.getString(6), rs.getString(7), rs.getString(8), rs.getObject(9, OffsetDateTime.class).toInstant(),
+				rs.getInt(10));
+	}
+
+	String eventName() {
+		return this.tableName + "." + this.op;
 	}
 
 	String traceparent() {
-		return (this.traceId != null && this.spanId != null) ? Trace.traceparent(this.traceId, this.spanId)
-				: Trace.traceparent(Trace.random().traceId(), Trace.random().spanId());
+		if (this.traceId != null && this.spanId != null) {
+			return Trace.traceparent(this.traceId, this.spanId);
+		}
+		Trace trace = Trace.random();
+		return Trace.traceparent(trace.traceId(), trace.spanId());
 	}
 
 }

@@ -1,5 +1,9 @@
 package dev.pgevents.dispatch;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -10,6 +14,7 @@ import javax.sql.DataSource;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.capture.AuditSchema;
 
@@ -18,12 +23,19 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Records the outcome of deliveries: audit rows whose every subscriber has been called
- * are marked processed, and each failed (row, subscriber) pair goes into the delivery
- * ledger to be retried. Outcomes are written by one background thread in batches, each
- * batch in one transaction with {@code synchronous_commit = off}: losing the last batches
- * in a crash only means those rows are delivered again (at least once), and the committing
- * threads never wait for a disk flush of bookkeeping.
+ * Records the outcome of deliveries.
+ * <p>
+ * An audit row whose local subscribers have all been called is marked processed; in the
+ * same statement it is handed, through the ledger, to the subscribers that other
+ * instances registered and this one lacks; and each local subscriber that failed gets a
+ * ledger entry to be retried. These outcomes are written by one background thread in
+ * batches, each in one transaction with {@code synchronous_commit = off}: losing the last
+ * batches in a crash only means those rows are delivered again (at least once), and the
+ * committing threads never wait for a disk flush of bookkeeping.
+ * <p>
+ * Every write carries the lease token the row or entry had when it was read, so an
+ * instance whose lease expired while it stalled cannot overwrite the outcome of the
+ * instance that claimed it next.
  */
 final class DeliveryLedger implements AutoCloseable {
 
@@ -37,39 +49,95 @@ final class DeliveryLedger implements AutoCloseable {
 
 	private final TransactionTemplate transactions;
 
+	private final String recordFailures;
+
 	private final String markProcessed;
 
-	private final String recordFailure;
+	private final String deliveredEntry;
+
+	private final String failedEntry;
+
+	private final String channel;
+
+	private final String[] localSubscribers;
+
+	private final String subscriberExpiry;
 
 	private final Thread writer;
 
 	private volatile boolean running = true;
 
-	DeliveryLedger(DataSource dataSource, AuditSchema schema) {
+	DeliveryLedger(DataSource dataSource, AuditSchema schema, List<String> localSubscribers,
+			Duration subscriberExpiry) {
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-		this.markProcessed = "UPDATE " + schema.auditTable()
-				+ " SET event_processed_at = clock_timestamp() WHERE id = ANY(?)";
-		this.recordFailure = "INSERT INTO " + schema.deliveryTable()
-				+ " AS d (audit_id, subscriber, attempts, next_attempt_at, last_error) VALUES (?, ?, 1, clock_timestamp(), ?)"
-				+ " ON CONFLICT (audit_id, subscriber) DO UPDATE SET attempts = d.attempts + 1,"
-				+ " next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error,"
-				+ " updated_at = clock_timestamp()";
+		this.localSubscribers = localSubscribers.toArray(String[]::new);
+		this.subscriberExpiry = subscriberExpiry.toSeconds() + " seconds";
+		this.channel = schema.channel();
+		this.recordFailures = """
+				INSERT INTO %s (audit_id, subscriber, status, attempts, next_attempt_at, last_error)
+				SELECT f.id, f.subscriber, f.status, 1, clock_timestamp() + f.delay_ms * interval '1 millisecond', f.error
+				FROM unnest(?::bigint[], ?::integer[], ?::text[], ?::text[], ?::bigint[], ?::text[])
+					AS f(id, token, subscriber, status, delay_ms, error)
+				JOIN %s a ON a.id = f.id AND a.lease_token = f.token AND a.event_processed_at IS NULL
+				ON CONFLICT (audit_id, subscriber) DO NOTHING
+				""".formatted(schema.deliveryTable(), schema.auditTable());
+		this.markProcessed = """
+				WITH done AS (
+					SELECT * FROM unnest(?::bigint[], ?::integer[]) AS d(id, token)
+				), marked AS (
+					UPDATE %1$s a SET event_processed_at = clock_timestamp(), lease_until = NULL
+					FROM done WHERE a.id = done.id AND a.lease_token = done.token AND a.event_processed_at IS NULL
+					RETURNING a.id, a.table_name || '.' || a.op AS event_name
+				), handed AS (
+					INSERT INTO %2$s (audit_id, subscriber)
+					SELECT m.id, s.name FROM marked m JOIN %3$s s ON m.event_name = ANY (s.events)
+					WHERE s.name <> ALL (?::text[]) AND s.last_seen_at > clock_timestamp() - ?::interval
+					ON CONFLICT DO NOTHING
+					RETURNING 1
+				)
+				SELECT count(*) FROM handed
+				""".formatted(schema.auditTable(), schema.deliveryTable(), schema.subscriberTable());
+		this.deliveredEntry = "UPDATE " + schema.deliveryTable() + " SET status = 'delivered', attempts = attempts + 1,"
+				+ " lease_until = NULL, updated_at = clock_timestamp()"
+				+ " WHERE audit_id = ? AND subscriber = ? AND lease_token = ?";
+		this.failedEntry = "UPDATE " + schema.deliveryTable() + " SET status = ?, attempts = attempts + 1,"
+				+ " next_attempt_at = clock_timestamp() + ? * interval '1 millisecond', last_error = ?,"
+				+ " lease_until = NULL, updated_at = clock_timestamp()"
+				+ " WHERE audit_id = ? AND subscriber = ? AND lease_token = ?";
 		this.writer = new Thread(this::writeLoop, "events-ledger");
 		this.writer.setDaemon(true);
 		this.writer.start();
 	}
 
 	/**
-	 * Record that every subscriber of an audit row has been called.
-	 * @param auditId the audit row
+	 * Record that every local subscriber of an audit row has been called.
+	 * @param row the audit row, with the lease token it was read with
 	 * @param failures the subscribers that failed, empty when all succeeded
 	 */
-	void delivered(long auditId, List<Failure> failures) {
-		if (!this.outcomes.offer(new Outcome(auditId, failures))) {
+	void delivered(AuditRow row, List<Failure> failures) {
+		if (!this.outcomes.offer(new Outcome(row.id(), row.leaseToken(), failures))) {
 			// full: the row stays unprocessed, and is delivered again later
-			logger.warn("Delivery ledger is full; audit row " + auditId + " will be delivered again");
+			logger.warn("Delivery ledger is full; audit row " + row.id() + " will be delivered again");
 		}
+	}
+
+	/**
+	 * Record the outcome of a claimed ledger entry, at once.
+	 * @param entry the entry, with the lease token of the claim
+	 * @param failure why it failed, or {@code null} when it was delivered
+	 * @return whether the outcome was recorded: {@code false} when another instance has
+	 * claimed the entry since
+	 */
+	boolean finished(ClaimedDelivery entry, @Nullable Failure failure) {
+		Integer updated = this.transactions.execute((status) -> {
+			this.jdbc.execute("SET LOCAL synchronous_commit = off");
+			return (failure != null)
+					? this.jdbc.update(this.failedEntry, failure.dead() ? "dead" : "pending", failure.delay().toMillis(),
+							failure.error(), entry.auditId(), entry.subscriber(), entry.leaseToken())
+					: this.jdbc.update(this.deliveredEntry, entry.auditId(), entry.subscriber(), entry.leaseToken());
+		});
+		return updated != null && updated == 1;
 	}
 
 	private void writeLoop() {
@@ -98,19 +166,42 @@ final class DeliveryLedger implements AutoCloseable {
 	}
 
 	private void write(List<Outcome> batch) {
-		Long[] ids = batch.stream().map(Outcome::auditId).toArray(Long[]::new);
-		List<Object[]> failures = batch.stream()
-			.flatMap((outcome) -> outcome.failures()
-				.stream()
-				.map((failure) -> new Object[] { outcome.auditId(), failure.subscriber(), failure.error() }))
-			.toList();
-		this.transactions.executeWithoutResult((status) -> {
-			this.jdbc.execute("SET LOCAL synchronous_commit = off");
-			if (!failures.isEmpty()) {
-				this.jdbc.batchUpdate(this.recordFailure, failures);
+		Long handed = this.transactions.execute((status) -> this.jdbc.execute((Connection connection) -> {
+			connection.createStatement().execute("SET LOCAL synchronous_commit = off");
+			List<Object[]> failures = new ArrayList<>();
+			for (Outcome outcome : batch) {
+				for (Failure failure : outcome.failures()) {
+					failures.add(new Object[] { outcome.auditId(), outcome.leaseToken(), failure.subscriber(),
+							failure.dead() ? "dead" : "pending", failure.delay().toMillis(), failure.error() });
+				}
 			}
-			this.jdbc.update(this.markProcessed, (ps) -> ps.setArray(1, ps.getConnection().createArrayOf("bigint", ids)));
-		});
+			if (!failures.isEmpty()) {
+				try (PreparedStatement insert = connection.prepareStatement(this.recordFailures)) {
+					for (int column = 0; column < 6; column++) {
+						int c = column;
+						String type = new String[] { "bigint", "integer", "text", "text", "bigint", "text" }[c];
+						insert.setArray(c + 1,
+								connection.createArrayOf(type, failures.stream().map((f) -> f[c]).toArray()));
+					}
+					insert.execute();
+				}
+			}
+			try (PreparedStatement mark = connection.prepareStatement(this.markProcessed)) {
+				mark.setArray(1, connection.createArrayOf("bigint", batch.stream().map(Outcome::auditId).toArray()));
+				mark.setArray(2,
+						connection.createArrayOf("integer", batch.stream().map(Outcome::leaseToken).toArray()));
+				mark.setArray(3, connection.createArrayOf("text", this.localSubscribers));
+				mark.setString(4, this.subscriberExpiry);
+				try (var rs = mark.executeQuery()) {
+					rs.next();
+					return rs.getLong(1);
+				}
+			}
+		}));
+		if (handed != null && handed > 0) {
+			// wake the instances that have the subscribers this one lacks
+			this.jdbc.query("SELECT pg_notify(?, '')", (rs) -> null, this.channel);
+		}
 	}
 
 	/**
@@ -127,17 +218,40 @@ final class DeliveryLedger implements AutoCloseable {
 	 *
 	 * @param subscriber the subscriber name
 	 * @param error the failure's class and message
+	 * @param dead whether to give up (no attempt left, or retrying cannot help)
+	 * @param delay when to try again, if not given up
 	 */
-	record Failure(String subscriber, String error) {
+	record Failure(String subscriber, String error, boolean dead, Duration delay) {
 
-		static Failure of(String subscriber, Throwable ex) {
+		/**
+		 * The failure of attempt number {@code attempts}.
+		 * @param subscriber the subscriber
+		 * @param ex what it threw
+		 * @param attempts the attempts made, this one included
+		 * @param backoff when to try again
+		 * @return the failure
+		 */
+		static Failure of(String subscriber, Throwable ex, int attempts, Backoff backoff) {
 			String error = ex.getClass().getName() + ": " + ex.getMessage();
-			return new Failure(subscriber, (error.length() > 2000) ? error.substring(0, 2000) : error);
+			boolean dead = ex instanceof UnbindableEventException || backoff.exhausted(attempts);
+			return new Failure(subscriber, (error.length() > 2000) ? error.substring(0, 2000) : error, dead,
+					dead ? Duration.ZERO : backoff.delayAfter(attempts));
 		}
 
 	}
 
-	private record Outcome(long auditId, List<Failure> failures) {
+	/**
+	 * A ledger entry claimed for delivery.
+	 *
+	 * @param auditId the audit row
+	 * @param subscriber the subscriber
+	 * @param attempts the attempts made before this claim
+	 * @param leaseToken the claim's token
+	 */
+	record ClaimedDelivery(long auditId, String subscriber, int attempts, int leaseToken) {
+	}
+
+	private record Outcome(long auditId, int leaseToken, List<Failure> failures) {
 	}
 
 }

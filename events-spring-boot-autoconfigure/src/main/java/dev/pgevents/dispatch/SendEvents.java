@@ -1,5 +1,6 @@
 package dev.pgevents.dispatch;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -46,6 +47,8 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 
 	private final DeliveryLedger ledger;
 
+	private final Backoff backoff;
+
 	private final @Nullable ExecutorService executor;
 
 	private final String selectScope;
@@ -58,17 +61,22 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 	 * @param handler delivers one event to one subscriber
 	 * @param jsonMapper parses row data
 	 * @param keyColumns the primary-key columns of each audited table
+	 * @param backoff when failed deliveries are tried again
+	 * @param subscriberExpiry how long a subscriber that no instance runs any more is still
+	 * handed events
 	 * @param executor runs dispatch after commit, or {@code null} to run it in the
 	 * committing thread
 	 */
 	public SendEvents(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, EventHandler handler,
-			JsonMapper jsonMapper, Map<String, List<String>> keyColumns, @Nullable ExecutorService executor) {
+			JsonMapper jsonMapper, Map<String, List<String>> keyColumns, Backoff backoff, Duration subscriberExpiry,
+			@Nullable ExecutorService executor) {
 		// a DataSource of our own: never the committed transaction's bound connection
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.subscribers = subscribers;
 		this.handler = handler;
 		this.events = new EventFactory(jsonMapper, keyColumns);
-		this.ledger = new DeliveryLedger(dataSource, schema);
+		this.backoff = backoff;
+		this.ledger = new DeliveryLedger(dataSource, schema, subscribers.names(), subscriberExpiry);
 		this.executor = executor;
 		this.selectScope = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.auditTable()
 				+ " WHERE scope_id = ? AND event_processed_at IS NULL ORDER BY id";
@@ -102,27 +110,63 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 	}
 
 	/**
-	 * Deliver each row's event to every subscriber of it, in order, and record the
+	 * Deliver each row's event to every local subscriber of it, in order, and record the
 	 * outcome.
 	 * @param rows audit rows, in id order
 	 */
 	void deliver(List<AuditRow> rows) {
 		for (AuditRow row : rows) {
-			Event event = this.events.toEvent(row);
-			List<Subscriber> targets = this.subscribers.subscribersOf(event.eventName());
+			List<Subscriber> targets = this.subscribers.subscribersOf(row.eventName());
 			List<DeliveryLedger.Failure> failures = new ArrayList<>(0);
-			String traceparent = targets.isEmpty() ? "" : row.traceparent();
-			for (Subscriber subscriber : targets) {
-				try {
-					this.handler.handle(subscriber.name(), event, traceparent);
-				}
-				catch (Exception | LinkageError | AssertionError ex) {
-					logger.warn("Subscriber '" + subscriber.name() + "' failed on event " + event.id() + " ("
-							+ event.eventName() + "); it will be retried", ex);
-					failures.add(DeliveryLedger.Failure.of(subscriber.name(), ex));
+			if (!targets.isEmpty()) {
+				Event event = this.events.toEvent(row);
+				String traceparent = row.traceparent();
+				for (Subscriber subscriber : targets) {
+					DeliveryLedger.Failure failure = deliver(subscriber.name(), event, traceparent, 1);
+					if (failure != null) {
+						failures.add(failure);
+					}
 				}
 			}
-			this.ledger.delivered(row.id(), failures);
+			this.ledger.delivered(row, failures);
+		}
+	}
+
+	/**
+	 * Deliver a claimed ledger entry and record the outcome.
+	 * @param entry the entry
+	 * @param row its audit row
+	 * @return whether the outcome was recorded (not when another instance claimed the
+	 * entry since)
+	 */
+	boolean deliver(DeliveryLedger.ClaimedDelivery entry, AuditRow row) {
+		Event event = this.events.toEvent(row);
+		return this.ledger.finished(entry,
+				deliver(entry.subscriber(), event, row.traceparent(), entry.attempts() + 1));
+	}
+
+	/**
+	 * Give up a claimed ledger entry whose audit row is gone (deleted by hand: retention
+	 * keeps the rows of undelivered entries).
+	 * @param entry the entry
+	 */
+	void gone(DeliveryLedger.ClaimedDelivery entry) {
+		this.ledger.finished(entry, new DeliveryLedger.Failure(entry.subscriber(),
+				"the audit row " + entry.auditId() + " no longer exists", true, Duration.ZERO));
+	}
+
+	private DeliveryLedger.@Nullable Failure deliver(String subscriber, Event event, String traceparent,
+			int attempt) {
+		try {
+			this.handler.handle(subscriber, event, traceparent);
+			return null;
+		}
+		catch (Exception | LinkageError | AssertionError ex) {
+			DeliveryLedger.Failure failure = DeliveryLedger.Failure.of(subscriber, ex, attempt, this.backoff);
+			logger.warn("Subscriber '" + subscriber + "' failed on event " + event.id() + " (" + event.eventName()
+					+ "), attempt " + attempt + "; " + (failure.dead() ? "dead-lettered" : "retrying in "
+							+ failure.delay().toMillis() + " ms"), ex);
+			return failure;
 		}
 	}
 

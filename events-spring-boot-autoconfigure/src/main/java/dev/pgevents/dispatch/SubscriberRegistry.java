@@ -123,6 +123,24 @@ public final class SubscriberRegistry {
 		return this.byName.isEmpty();
 	}
 
+	/**
+	 * The subscriber names.
+	 * @return the names
+	 */
+	public List<String> names() {
+		return List.copyOf(this.byName.keySet());
+	}
+
+	/**
+	 * The event names of each subscriber.
+	 * @return subscriber name to event names
+	 */
+	public Map<String, List<String>> eventNamesBySubscriber() {
+		Map<String, List<String>> events = new LinkedHashMap<>();
+		this.byName.forEach((name, subscriber) -> events.put(name, subscriber.eventNames()));
+		return events;
+	}
+
 	List<Subscriber> subscribersOf(String eventName) {
 		return this.byEvent.getOrDefault(eventName, List.of());
 	}

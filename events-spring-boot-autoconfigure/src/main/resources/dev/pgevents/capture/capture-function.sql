@@ -2,7 +2,9 @@
 -- audited table. Its arguments are the table's primary-key columns, used to pair each
 -- NEW row of an UPDATE with its OLD row. The transaction context (scope, identity, trace)
 -- comes from transaction-local settings that the application sets when a transaction
--- begins; rows written without them (psql, other services) have a null scope.
+-- begins; rows written without them (psql, other services, applications with no subscriber)
+-- have a null scope, and a notification wakes the relays: no local dispatcher handles them.
+-- Transactions that will dispatch their own rows send none, so they pay nothing for it.
 -- search_path is pinned to pg_catalog (pg_temp last, which is never searched for functions
 -- or operators) and the audit table is schema-qualified, so no object in another schema
 -- can take the place of one used here.
@@ -40,6 +42,9 @@ BEGIN
 			ON NOT EXISTS (SELECT FROM pg_catalog.unnest(v_keys) AS k
 				WHERE (o.d -> k) IS DISTINCT FROM (n.d -> k))
 		WHERE o.d IS DISTINCT FROM n.d;
+	END IF;
+	IF v_scope IS NULL THEN
+		PERFORM pg_catalog.pg_notify(${channel}, '');
 	END IF;
 	RETURN NULL;
 END

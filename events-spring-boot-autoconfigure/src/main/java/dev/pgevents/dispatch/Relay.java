@@ -1,0 +1,423 @@
+package dev.pgevents.dispatch;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import javax.sql.DataSource;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+import dev.pgevents.capture.AuditSchema;
+
+import org.springframework.context.SmartLifecycle;
+import org.springframework.jdbc.core.BatchPreparedStatementSetter;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * The relay, one per instance: delivers what no after-commit dispatch did.
+ * <ul>
+ * <li>Audit rows no local dispatcher handles: written outside a Spring transaction or by
+ * an instance without subscribers (a notification wakes the relay at once), and rows whose
+ * after-commit dispatch died with its process (their lease expired).</li>
+ * <li>Ledger entries that are due: retries, replays, and rows handed over by instances that
+ * lack this instance's subscribers.</li>
+ * </ul>
+ * Instances share the work through row locks: every claim takes rows
+ * {@code FOR UPDATE SKIP LOCKED}, in batches, under a lease, and bumps the rows' lease
+ * token, which fences out an earlier claimer whose lease expired. The relay also keeps this
+ * instance's subscribers registered, and deletes processed rows past their retention.
+ */
+public final class Relay implements SmartLifecycle {
+
+	private static final Log logger = LogFactory.getLog(Relay.class);
+
+	private static final Duration HEARTBEAT = Duration.ofMinutes(1);
+
+	private static final Duration MAX_ERROR_BACKOFF = Duration.ofSeconds(30);
+
+	private static final int RETENTION_BATCH = 1000;
+
+	private final DataSource dataSource;
+
+	private final JdbcTemplate jdbc;
+
+	private final AuditSchema schema;
+
+	private final SubscriberRegistry subscribers;
+
+	private final SendEvents sendEvents;
+
+	private final Settings settings;
+
+	private final String claimRows;
+
+	private final String claimDeliveries;
+
+	private final String selectRows;
+
+	private final String registerSubscriber;
+
+	private final String deleteProcessedRows;
+
+	private final String deleteDeliveredEntries;
+
+	private volatile @Nullable Thread thread;
+
+	private volatile CountDownLatch stopped = new CountDownLatch(0);
+
+	private @Nullable Connection listener;
+
+	private long nextHeartbeat;
+
+	private long nextRetention;
+
+	private long nextListenAttempt;
+
+	private int listenFailures;
+
+	private int failures;
+
+	/**
+	 * What the relay does, and how often.
+	 *
+	 * @param enabled whether to claim and deliver (registration is kept up regardless)
+	 * @param pollInterval how often to look for work when no notification comes
+	 * @param batchSize rows claimed at once
+	 * @param lease how long a claim (or an after-commit dispatch) owns its rows
+	 * @param retention how long processed rows are kept; zero keeps them forever
+	 */
+	public record Settings(boolean enabled, Duration pollInterval, int batchSize, Duration lease, Duration retention) {
+	}
+
+	/**
+	 * Create the relay.
+	 * @param dataSource the audited database
+	 * @param schema the audit schema
+	 * @param subscribers the local subscribers
+	 * @param sendEvents delivers and records
+	 * @param settings what the relay does
+	 */
+	public Relay(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, SendEvents sendEvents,
+			Settings settings) {
+		this.dataSource = dataSource;
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.schema = schema;
+		this.subscribers = subscribers;
+		this.sendEvents = sendEvents;
+		this.settings = settings;
+		this.claimRows = """
+				WITH claimable AS (
+					SELECT id FROM %1$s
+					WHERE event_processed_at IS NULL
+						AND (scope_id IS NULL OR created_at < clock_timestamp() - ? * interval '1 millisecond')
+						AND (lease_until IS NULL OR lease_until < clock_timestamp())
+					ORDER BY id LIMIT ?
+					FOR UPDATE SKIP LOCKED
+				)
+				UPDATE %1$s a SET lease_until = clock_timestamp() + ? * interval '1 millisecond',
+					lease_token = a.lease_token + 1
+				FROM claimable c WHERE a.id = c.id
+				RETURNING %2$s
+				""".formatted(schema.auditTable(), AuditRow.columns("a."));
+		this.claimDeliveries = """
+				WITH due AS (
+					SELECT audit_id, subscriber FROM %1$s
+					WHERE status = 'pending' AND subscriber = ANY (?::text[]) AND next_attempt_at <= clock_timestamp()
+						AND (lease_until IS NULL OR lease_until < clock_timestamp())
+					ORDER BY next_attempt_at LIMIT ?
+					FOR UPDATE SKIP LOCKED
+				)
+				UPDATE %1$s d SET lease_until = clock_timestamp() + ? * interval '1 millisecond',
+					lease_token = d.lease_token + 1
+				FROM due WHERE d.audit_id = due.audit_id AND d.subscriber = due.subscriber
+				RETURNING d.audit_id, d.subscriber, d.attempts, d.lease_token
+				""".formatted(schema.deliveryTable());
+		this.selectRows = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.auditTable() + " WHERE id = ANY (?)";
+		this.registerSubscriber = "INSERT INTO " + schema.subscriberTable() + " (name, events, last_seen_at)"
+				+ " VALUES (?, ?, clock_timestamp()) ON CONFLICT (name) DO UPDATE"
+				+ " SET events = excluded.events, last_seen_at = excluded.last_seen_at";
+		this.deleteProcessedRows = """
+				DELETE FROM %1$s WHERE id IN (
+					SELECT a.id FROM %1$s a
+					WHERE a.event_processed_at IS NOT NULL
+						AND a.created_at < clock_timestamp() - ? * interval '1 millisecond'
+						AND NOT EXISTS (SELECT FROM %2$s d WHERE d.audit_id = a.id AND d.status <> 'delivered')
+					ORDER BY a.id LIMIT %3$d
+					FOR UPDATE SKIP LOCKED)
+				""".formatted(schema.auditTable(), schema.deliveryTable(), RETENTION_BATCH);
+		this.deleteDeliveredEntries = """
+				DELETE FROM %1$s WHERE (audit_id, subscriber) IN (
+					SELECT audit_id, subscriber FROM %1$s
+					WHERE status = 'delivered' AND updated_at < clock_timestamp() - ? * interval '1 millisecond'
+					LIMIT %2$d
+					FOR UPDATE SKIP LOCKED)
+				""".formatted(schema.deliveryTable(), RETENTION_BATCH);
+	}
+
+	@Override
+	public void start() {
+		if (this.thread != null) {
+			return;
+		}
+		this.stopped = new CountDownLatch(1);
+		Thread relay = new Thread(this::run, "events-relay");
+		relay.setDaemon(true);
+		this.thread = relay;
+		relay.start();
+	}
+
+	@Override
+	public void stop() {
+		Thread relay = this.thread;
+		if (relay == null) {
+			return;
+		}
+		this.stopped.countDown();
+		try {
+			relay.join(TimeUnit.SECONDS.toMillis(30));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		this.thread = null;
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.thread != null;
+	}
+
+	private boolean running() {
+		return this.stopped.getCount() > 0;
+	}
+
+	private void run() {
+		try {
+			while (running()) {
+				try {
+					heartbeatIfDue();
+					int work = 0;
+					if (this.settings.enabled()) {
+						work = relayRows() + relayDeliveries();
+						retentionIfDue();
+					}
+					recovered();
+					if (work < this.settings.batchSize()) {
+						awaitWork();
+					}
+				}
+				catch (RuntimeException ex) {
+					failed(ex);
+				}
+			}
+		}
+		finally {
+			closeListener();
+		}
+	}
+
+	private void heartbeatIfDue() {
+		if (System.nanoTime() - this.nextHeartbeat < 0) {
+			return;
+		}
+		List<Map.Entry<String, List<String>>> entries = new ArrayList<>(
+				this.subscribers.eventNamesBySubscriber().entrySet());
+		if (!entries.isEmpty()) {
+			this.jdbc.batchUpdate(this.registerSubscriber, new BatchPreparedStatementSetter() {
+
+				@Override
+				public void setValues(java.sql.PreparedStatement ps, int i) throws SQLException {
+					ps.setString(1, entries.get(i).getKey());
+					ps.setArray(2, ps.getConnection().createArrayOf("text", entries.get(i).getValue().toArray()));
+				}
+
+				@Override
+				public int getBatchSize() {
+					return entries.size();
+				}
+
+			});
+		}
+		this.nextHeartbeat = System.nanoTime() + HEARTBEAT.toNanos();
+	}
+
+	/**
+	 * Claim a batch of audit rows no one is dispatching, and deliver them.
+	 * @return the rows claimed
+	 */
+	int relayRows() {
+		long lease = this.settings.lease().toMillis();
+		List<AuditRow> rows = new ArrayList<>(this.jdbc.query(this.claimRows, (rs, row) -> AuditRow.read(rs), lease,
+				this.settings.batchSize(), lease));
+		rows.sort(Comparator.comparingLong(AuditRow::id));
+		this.sendEvents.deliver(rows);
+		return rows.size();
+	}
+
+	/**
+	 * Claim a batch of due ledger entries of this instance's subscribers, and deliver them.
+	 * @return the entries claimed
+	 */
+	int relayDeliveries() {
+		List<String> names = this.subscribers.names();
+		if (names.isEmpty()) {
+			return 0;
+		}
+		long lease = this.settings.lease().toMillis();
+		List<DeliveryLedger.ClaimedDelivery> entries = this.jdbc.query(this.claimDeliveries,
+				(rs, row) -> new DeliveryLedger.ClaimedDelivery(rs.getLong(1), rs.getString(2), rs.getInt(3),
+						rs.getInt(4)),
+				this.jdbc.execute((Connection connection) -> connection.createArrayOf("text", names.toArray())),
+				this.settings.batchSize(), lease);
+		if (entries.isEmpty()) {
+			return 0;
+		}
+		Long[] ids = entries.stream().map(DeliveryLedger.ClaimedDelivery::auditId).distinct().toArray(Long[]::new);
+		Map<Long, AuditRow> rows = this.jdbc
+			.query(this.selectRows, (rs, row) -> AuditRow.read(rs),
+					this.jdbc.execute((Connection connection) -> connection.createArrayOf("bigint", ids)))
+			.stream()
+			.collect(Collectors.toMap(AuditRow::id, Function.identity()));
+		entries.stream().sorted(Comparator.comparingLong(DeliveryLedger.ClaimedDelivery::auditId)).forEach((entry) -> {
+			AuditRow row = rows.get(entry.auditId());
+			if (row == null) {
+				this.sendEvents.gone(entry);
+			}
+			else {
+				this.sendEvents.deliver(entry, row);
+			}
+		});
+		return entries.size();
+	}
+
+	private void retentionIfDue() {
+		Duration retention = this.settings.retention();
+		if (retention.isZero() || System.nanoTime() - this.nextRetention < 0) {
+			return;
+		}
+		long cutoff = retention.toMillis();
+		int deleted;
+		do {
+			deleted = this.jdbc.update(this.deleteProcessedRows, cutoff);
+		}
+		while (deleted == RETENTION_BATCH && running());
+		do {
+			deleted = this.jdbc.update(this.deleteDeliveredEntries, cutoff);
+		}
+		while (deleted == RETENTION_BATCH && running());
+		Duration every = (retention.compareTo(Duration.ofMinutes(1)) < 0) ? retention : Duration.ofMinutes(1);
+		this.nextRetention = System.nanoTime() + every.toNanos();
+	}
+
+	/**
+	 * Wait for a notification on the audit channel, at most the poll interval; without a
+	 * listener connection (it dropped, and its reconnection is backing off), just wait.
+	 */
+	private void awaitWork() {
+		long deadline = System.nanoTime() + this.settings.pollInterval().toNanos();
+		Connection connection = listener();
+		try {
+			while (running() && System.nanoTime() - deadline < 0) {
+				long slice = Math.min(200, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+				if (connection == null) {
+					this.stopped.await(slice, TimeUnit.MILLISECONDS);
+					continue;
+				}
+				PGNotification[] notifications = connection.unwrap(PGConnection.class).getNotifications((int) slice);
+				if (notifications != null && notifications.length > 0) {
+					return;
+				}
+			}
+		}
+		catch (SQLException ex) {
+			listenerFailed(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			this.stopped.countDown();
+		}
+	}
+
+	private @Nullable Connection listener() {
+		if (this.listener != null || !this.settings.enabled() || System.nanoTime() - this.nextListenAttempt < 0) {
+			return this.listener;
+		}
+		try {
+			Connection connection = this.dataSource.getConnection();
+			connection.setAutoCommit(true);
+			try (Statement statement = connection.createStatement()) {
+				statement.execute(this.schema.listenStatement());
+			}
+			this.listener = connection;
+			if (this.listenFailures > 0) {
+				logger.info("Relay listens for new rows again");
+			}
+			this.listenFailures = 0;
+		}
+		catch (SQLException ex) {
+			listenerFailed(ex);
+		}
+		return this.listener;
+	}
+
+	private void listenerFailed(SQLException ex) {
+		closeListener();
+		if (this.listenFailures++ == 0) {
+			logger.warn("Relay lost its listener connection; it polls every " + this.settings.pollInterval()
+					+ " until the connection is back (logged once)", ex);
+		}
+		long backoff = Math.min(MAX_ERROR_BACKOFF.toMillis(), 500L << Math.min(this.listenFailures, 6));
+		this.nextListenAttempt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+	}
+
+	private void closeListener() {
+		if (this.listener != null) {
+			try {
+				this.listener.close();
+			}
+			catch (SQLException ex) {
+				// already broken
+			}
+			this.listener = null;
+		}
+	}
+
+	private void failed(RuntimeException ex) {
+		if (this.failures++ == 0) {
+			logger.warn("Relay failed; retrying with backoff (logged once until it recovers)", ex);
+		}
+		else if (logger.isDebugEnabled()) {
+			logger.debug("Relay failed again (" + this.failures + " in a row)", ex);
+		}
+		long backoff = Math.min(MAX_ERROR_BACKOFF.toMillis(), 250L << Math.min(this.failures, 7));
+		try {
+			this.stopped.await(backoff, TimeUnit.MILLISECONDS);
+		}
+		catch (InterruptedException interrupted) {
+			Thread.currentThread().interrupt();
+			this.stopped.countDown();
+		}
+	}
+
+	private void recovered() {
+		if (this.failures > 0) {
+			logger.info("Relay recovered after " + this.failures + " failed rounds");
+			this.failures = 0;
+		}
+	}
+
+}

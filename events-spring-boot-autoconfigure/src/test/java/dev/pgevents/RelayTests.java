@@ -1,0 +1,118 @@
+package dev.pgevents;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Writes made outside the application's transactions (another process, autocommit JDBC, a
+ * bulk statement) reach the subscribers through the relay. Polling is effectively off here
+ * (one hour), so each test also shows that the trigger's notification wakes the relay.
+ */
+@SpringBootTest(classes = RelayTests.App.class,
+		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
+				"events.relay.poll-interval=1h" })
+class RelayTests {
+
+	static String url;
+
+	@DynamicPropertySource
+	static void database(DynamicPropertyRegistry registry) {
+		url = TestDatabase.create();
+		registry.add("spring.datasource.url", () -> url);
+	}
+
+	@Autowired
+	JdbcTemplate jdbc;
+
+	@Autowired
+	Counting counting;
+
+	@BeforeEach
+	void clear() {
+		this.counting.deliveries.clear();
+	}
+
+	@Test
+	void aWriteFromAnotherProcessIsDeliveredAtOnce() throws Exception {
+		try (Connection other = DriverManager.getConnection(url); Statement statement = other.createStatement()) {
+			statement.execute("INSERT INTO member (name, email) VALUES ('psql', 'psql@example.com')");
+		}
+
+		await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(this.counting.deliveries).hasSize(1));
+		awaitAllProcessed();
+	}
+
+	@Test
+	void autocommitWritesOfTheApplicationAreDelivered() {
+		this.jdbc.update("INSERT INTO member (name, email) VALUES ('auto', 'auto@example.com')");
+		this.jdbc.update("UPDATE member SET email = 'auto2@example.com' WHERE name = 'auto'");
+
+		await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(this.counting.deliveries).hasSize(2));
+	}
+
+	@Test
+	void aBurstOfFiftyThousandOutsideWritesIsDeliveredCompletelyInBatches() {
+		int rows = 50_000;
+		this.jdbc.update("INSERT INTO member (name, email) SELECT 'b' || i, 'b' || i || '@example.com' "
+				+ "FROM generate_series(1, ?) i", rows);
+
+		await().atMost(Duration.ofMinutes(2))
+			.untilAsserted(() -> assertThat(this.counting.deliveries).hasSize(rows));
+		assertThat(this.counting.deliveries.values()).allMatch((count) -> count.get() == 1);
+		awaitAllProcessed();
+		// claimed under a lease in batches of events.relay.batch-size (500): every row was
+		// claimed exactly once
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM keel_audit WHERE lease_token <> 1 AND scope_id IS NULL "
+				+ "AND data->>'name' LIKE 'b%'", Integer.class)).isZero();
+	}
+
+	private void awaitAllProcessed() {
+		await().atMost(Duration.ofSeconds(30))
+			.untilAsserted(() -> assertThat(this.jdbc
+				.queryForObject("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL", Integer.class))
+				.isZero());
+	}
+
+	static class Counting {
+
+		final Map<String, AtomicInteger> deliveries = new ConcurrentHashMap<>();
+
+		@EventSubscriber({ "member.created", "member.updated" })
+		void count(Event event) {
+			this.deliveries.computeIfAbsent(event.id(), (id) -> new AtomicInteger()).incrementAndGet();
+		}
+
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class App {
+
+		@Bean
+		Counting counting() {
+			return new Counting();
+		}
+
+	}
+
+}

@@ -174,6 +174,13 @@ public final class Relay implements SmartLifecycle {
 			return;
 		}
 		this.stopped = new CountDownLatch(1);
+		try {
+			// registered before the application serves, so other instances hand over at once
+			heartbeatIfDue();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Cannot register this instance's subscribers yet; the relay keeps trying", ex);
+		}
 		Thread relay = new Thread(this::run, "events-relay");
 		relay.setDaemon(true);
 		this.thread = relay;

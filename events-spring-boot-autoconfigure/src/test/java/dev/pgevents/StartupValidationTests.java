@@ -153,6 +153,28 @@ class StartupValidationTests {
 	}
 
 	@Test
+	void propertyValuesThatCannotWorkFailNamingTheKey() {
+		Map.of("events.retry.multiplier=0.5", "events.retry.multiplier", "events.relay.batch-size=0",
+				"events.relay.batch-size", "events.retry.max-attempts=0", "events.retry.max-attempts",
+				"events.relay.lease=100ms", "events.relay.lease", "events.retry.max-delay=1ms",
+				"events.retry.max-delay", "events.dispatch.threads=0", "events.dispatch.threads",
+				"events.retention=-1s", "events.retention")
+			.forEach((property, key) -> this.runner.withPropertyValues(property)
+				.run((context) -> assertThat(context).getFailure()
+					.rootCause()
+					.hasMessageContaining("Property " + key + " with value")
+					.hasMessageContaining("Use ")));
+	}
+
+	@Test
+	void aSubscriberOnABeanWhoseTypeIsHiddenFailsSayingHowToFixIt() {
+		this.runner.withUserConfiguration(HiddenType.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("Hidden.onCreated(Event)")
+				.hasMessageContaining("Declare the bean's concrete class as the @Bean method's return type"));
+	}
+
+	@Test
 	void aValidDeclarationStarts() {
 		this.runner.withUserConfiguration(Subscriber.config(new Object() {
 			@EventSubscriber("member.created")
@@ -178,6 +200,29 @@ class StartupValidationTests {
 				return bean;
 			}
 
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class HiddenType {
+
+		// created after the registry, which cannot see past the declared type
+		@Bean
+		Runnable hidden(dev.pgevents.dispatch.SubscriberRegistry registry) {
+			return new Hidden();
+		}
+
+	}
+
+	static class Hidden implements Runnable {
+
+		@EventSubscriber("member.created")
+		void onCreated(Event event) {
+		}
+
+		@Override
+		public void run() {
 		}
 
 	}

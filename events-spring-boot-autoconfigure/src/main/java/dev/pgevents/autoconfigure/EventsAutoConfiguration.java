@@ -23,6 +23,7 @@ import dev.pgevents.dispatch.SendEvents;
 import dev.pgevents.dispatch.SubscriberRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -59,8 +60,15 @@ public final class EventsAutoConfiguration {
 	}
 
 	@Bean
+	static SmartInitializingSingleton eventSubscriberVerifier(ConfigurableListableBeanFactory beanFactory,
+			ObjectProvider<SubscriberRegistry> subscribers) {
+		return () -> subscribers.ifAvailable((registry) -> registry.verifyAllFound(beanFactory));
+	}
+
+	@Bean
 	@ConditionalOnMissingBean
 	AuditSchema eventAuditSchema(DataSource dataSource, EventsProperties properties) {
+		properties.validate(); // the first of this configuration's beans to be created
 		return AuditSchema.resolve(new JdbcTemplate(dataSource), properties.getAudit().getTableName());
 	}
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 
 /**
  * Configuration of change events from PostgreSQL.
@@ -40,6 +41,51 @@ public class EventsProperties {
 
 	public void setEnabled(boolean enabled) {
 		this.enabled = enabled;
+	}
+
+	/**
+	 * Reject values that cannot work, naming the property.
+	 * @throws InvalidConfigurationPropertyValueException for the first such value
+	 */
+	void validate() {
+		atLeast("events.dispatch.threads", this.dispatch.threads, 1);
+		atLeast("events.dispatch.queue-capacity", this.dispatch.queueCapacity, 1);
+		positive("events.relay.poll-interval", this.relay.pollInterval);
+		atLeast("events.relay.batch-size", this.relay.batchSize, 1);
+		if (this.relay.lease.compareTo(Duration.ofSeconds(1)) < 0) {
+			throw new InvalidConfigurationPropertyValueException("events.relay.lease", this.relay.lease,
+					"Use at least 1s: the relay takes over a transaction's rows when its lease expires");
+		}
+		positive("events.relay.subscriber-expiry", this.relay.subscriberExpiry);
+		atLeast("events.retry.max-attempts", this.retry.maxAttempts, 1);
+		if (this.retry.initialDelay.isNegative()) {
+			throw new InvalidConfigurationPropertyValueException("events.retry.initial-delay", this.retry.initialDelay,
+					"Use a delay of zero or more");
+		}
+		if (!(this.retry.multiplier >= 1.0)) {
+			throw new InvalidConfigurationPropertyValueException("events.retry.multiplier", this.retry.multiplier,
+					"Use a multiplier of 1 (a constant delay) or more");
+		}
+		if (this.retry.maxDelay.compareTo(this.retry.initialDelay) < 0) {
+			throw new InvalidConfigurationPropertyValueException("events.retry.max-delay", this.retry.maxDelay,
+					"Use a delay of at least events.retry.initial-delay (" + this.retry.initialDelay + ")");
+		}
+		if (this.retention.isNegative()) {
+			throw new InvalidConfigurationPropertyValueException("events.retention", this.retention,
+					"Use a duration of zero (keep forever) or more");
+		}
+	}
+
+	private static void atLeast(String name, int value, int minimum) {
+		if (value < minimum) {
+			throw new InvalidConfigurationPropertyValueException(name, value, "Use " + minimum + " or more");
+		}
+	}
+
+	private static void positive(String name, Duration value) {
+		if (value.isNegative() || value.isZero()) {
+			throw new InvalidConfigurationPropertyValueException(name, value, "Use a duration greater than zero");
+		}
 	}
 
 	public Schema getSchema() {

@@ -61,6 +61,42 @@ public final class SubscriberRegistry {
 		}
 	}
 
+	/**
+	 * Check that every singleton's subscriber methods were found from the bean definitions:
+	 * one whose bean type the definition hides (a {@code @Bean} method declared to return
+	 * {@code Object} or an interface) would never be called.
+	 * @param beanFactory the application's bean factory, its singletons created
+	 * @throws SubscriberDeclarationException for such a method
+	 */
+	public void verifyAllFound(ConfigurableListableBeanFactory beanFactory) {
+		Set<Method> found = new java.util.HashSet<>();
+		this.byName.values().forEach((subscriber) -> found.add(subscriber.method()));
+		for (String beanName : beanFactory.getSingletonNames()) {
+			Object bean = beanFactory.getSingleton(beanName);
+			if (bean == null) {
+				continue;
+			}
+			Class<?> type = org.springframework.aop.support.AopUtils.getTargetClass(bean);
+			if (!AnnotationUtils.isCandidateClass(type, EventSubscriber.class)) {
+				continue;
+			}
+			MethodIntrospector
+				.selectMethods(ClassUtils.getUserClass(type),
+						(MethodIntrospector.MetadataLookup<EventSubscriber>) (method) -> AnnotatedElementUtils
+							.findMergedAnnotation(method, EventSubscriber.class))
+				.keySet()
+				.stream()
+				.filter((method) -> !found.contains(method))
+				.findFirst()
+				.ifPresent((method) -> {
+					throw new SubscriberDeclarationException(method, "was not found at startup because the type of "
+							+ "bean '" + beanName + "' cannot be known from its definition (a @Bean method that "
+							+ "returns Object or an interface?). Declare the bean's concrete class as the @Bean "
+							+ "method's return type");
+				});
+		}
+	}
+
 	private void add(Subscriber subscriber) {
 		Subscriber existing = this.byName.putIfAbsent(subscriber.name(), subscriber);
 		if (existing != null) {

@@ -210,7 +210,12 @@ final class DeliveryLedger implements AutoCloseable {
 	@Override
 	public void close() throws InterruptedException {
 		this.running = false;
-		this.writer.join(TimeUnit.SECONDS.toMillis(10));
+		this.writer.join(TimeUnit.SECONDS.toMillis(5));
+		if (this.writer.isAlive()) {
+			// blocked on an unreachable database: what it could not write is delivered again
+			this.writer.interrupt();
+			this.writer.join(TimeUnit.SECONDS.toMillis(5));
+		}
 	}
 
 	/**

@@ -195,7 +195,12 @@ public final class Relay implements SmartLifecycle {
 		}
 		this.stopped.countDown();
 		try {
-			relay.join(TimeUnit.SECONDS.toMillis(30));
+			relay.join(TimeUnit.SECONDS.toMillis(2));
+			if (relay.isAlive()) {
+				// blocked on the database (a connection from an exhausted or dead pool)
+				relay.interrupt();
+				relay.join(TimeUnit.SECONDS.toMillis(10));
+			}
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();

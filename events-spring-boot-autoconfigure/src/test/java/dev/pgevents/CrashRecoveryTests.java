@@ -113,13 +113,15 @@ class CrashRecoveryTests {
 					"events.relay.poll-interval", "200ms", "spring.main.banner-mode", "off");
 		}
 
-		public static void main(String[] args) {
+		public static void main(String[] args) throws InterruptedException {
 			new SpringApplicationBuilder(CrashingApp.class).properties(properties(args[0])).run();
+			// like a server, run until stopped: the relay's threads are daemons
+			Thread.currentThread().join();
 		}
 
 		@Bean
-		Recorder recorder(DataSource dataSource) {
-			return new Recorder(new JdbcTemplate(dataSource));
+		Recorder recorder(DataSource dataSource, org.springframework.core.env.Environment environment) {
+			return new Recorder(new JdbcTemplate(dataSource), environment.getProperty("test.delay-ms", Long.class, 0L));
 		}
 
 		@Bean
@@ -147,14 +149,27 @@ class CrashRecoveryTests {
 
 		private final long pid = ProcessHandle.current().pid();
 
-		Recorder(JdbcTemplate jdbc) {
+		private final long delayMillis;
+
+		private long lastCall;
+
+		Recorder(JdbcTemplate jdbc, long delayMillis) {
 			this.jdbc = jdbc;
+			this.delayMillis = delayMillis;
 		}
 
 		@EventSubscriber("member.created")
-		void record(Event event) {
+		synchronized void record(Event event) throws InterruptedException {
+			long now = System.nanoTime();
+			boolean woke = this.lastCall != 0 && now - this.lastCall > Duration.ofMillis(1500).toNanos();
+			this.lastCall = now;
+			if (woke) {
+				// after a stall: fail, so the stalled instance tries to record a failure
+				throw new IllegalStateException("woke up after a stall");
+			}
 			this.jdbc.update("INSERT INTO delivery_log (event_id, pid) VALUES (?, ?)", Long.parseLong(event.id()),
 					this.pid);
+			Thread.sleep(this.delayMillis);
 		}
 
 	}

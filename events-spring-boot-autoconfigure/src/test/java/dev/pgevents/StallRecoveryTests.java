@@ -1,0 +1,101 @@
+package dev.pgevents;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
+import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * An instance frozen with SIGSTOP in the middle of a relay batch, past its lease: another
+ * instance takes its rows over and delivers them; when the frozen one resumes (SIGCONT) and
+ * its subscriber fails, it cannot record that failure or any other outcome over the newer
+ * state, because its claim's lease token is stale.
+ */
+@Tag("slow")
+class StallRecoveryTests {
+
+	@Test
+	void aStalledInstanceWakingAfterItsLeaseCannotOverwriteTheNewerState() throws Exception {
+		String url = TestDatabase.create();
+		DriverManagerDataSource dataSource = new DriverManagerDataSource(url);
+		new ResourceDatabasePopulator(new ClassPathResource("member-schema.sql")).execute(dataSource);
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("CREATE TABLE delivery_log (event_id bigint NOT NULL, pid int NOT NULL)");
+		Path logs = Path.of("target", "stall-recovery");
+		logs.toFile().mkdirs();
+
+		Process stalling = new ProcessBuilder(javaExecutable(), "-cp", System.getProperty("java.class.path"),
+				"-Xmx256m", "-Dtest.write=false", "-Dtest.delay-ms=20", "-Devents.relay.lease=2s",
+				"-Devents.relay.batch-size=100", CrashRecoveryTests.CrashingApp.class.getName(), url)
+			.redirectErrorStream(true)
+			.redirectOutput(logs.resolve("stalling.log").toFile())
+			.start();
+		long pid = stalling.pid();
+		try {
+			// started: its subscriber is registered
+			await().atMost(Duration.ofSeconds(60))
+				.ignoreExceptions()
+				.until(() -> count(jdbc, "SELECT count(*) FROM keel_audit_subscriber") > 0);
+			jdbc.update("INSERT INTO member (name, email) SELECT 'st' || i, 'st' FROM generate_series(1, 300) i");
+			await().atMost(Duration.ofSeconds(30)).until(
+					() -> count(jdbc, "SELECT count(*) FROM delivery_log WHERE pid = " + pid) >= 10);
+			signal("STOP", pid); // frozen in the middle of its first batch of 100
+
+			try (ConfigurableApplicationContext healthy = new SpringApplicationBuilder(
+					CrashRecoveryTests.CrashingApp.class)
+				.properties(CrashRecoveryTests.CrashingApp.properties(url))
+				.properties("test.write=false", "events.relay.lease=2s")
+				.run()) {
+				await().atMost(Duration.ofSeconds(60))
+					.until(() -> count(jdbc, "SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL") == 0);
+				long tokensBefore = count(jdbc, "SELECT sum(lease_token) FROM keel_audit");
+
+				signal("CONT", pid);
+				stalling.destroy(); // SIGTERM: it finishes, or abandons, its batch and writes its outcomes
+				assertThat(stalling.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+				long missing = count(jdbc, "SELECT count(*) FROM keel_audit a "
+						+ "WHERE NOT EXISTS (SELECT FROM delivery_log d WHERE d.event_id = a.id)");
+				long duplicates = count(jdbc,
+						"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM delivery_log GROUP BY event_id) c");
+				System.out.printf("Stall recovery: 300 events, missing %d, duplicates %d (delivered by the frozen "
+						+ "instance before it froze or after it woke)%n", missing, duplicates);
+				assertThat(missing).isZero();
+				assertThat(count(jdbc, "SELECT count(*) FROM keel_audit_delivery")).as("failures recorded").isZero();
+				assertThat(count(jdbc, "SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL")).isZero();
+				assertThat(count(jdbc, "SELECT sum(lease_token) FROM keel_audit")).isEqualTo(tokensBefore);
+			}
+		}
+		finally {
+			signal("CONT", pid);
+			stalling.destroyForcibly();
+		}
+	}
+
+	private static void signal(String signal, long pid) throws Exception {
+		new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
+	}
+
+	private static long count(JdbcTemplate jdbc, String sql) {
+		Long count = jdbc.queryForObject(sql, Long.class);
+		return (count != null) ? count : 0;
+	}
+
+	private static String javaExecutable() {
+		return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + File.separator + "bin"
+				+ File.separator + "java");
+	}
+
+}

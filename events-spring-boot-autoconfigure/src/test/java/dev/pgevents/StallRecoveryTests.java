@@ -37,7 +37,7 @@ class StallRecoveryTests {
 		logs.toFile().mkdirs();
 
 		Process stalling = new ProcessBuilder(javaExecutable(), "-cp", System.getProperty("java.class.path"),
-				"-Xmx256m", "-Dtest.write=false", "-Dtest.delay-ms=20", "-Devents.relay.lease=2s",
+				"-Xmx256m", "-Dtest.write=false", "-Dtest.delay-ms=20", "-Dtest.fail-after-stall=true", "-Devents.relay.lease=2s",
 				"-Devents.relay.batch-size=100", CrashRecoveryTests.CrashingApp.class.getName(), url)
 			.redirectErrorStream(true)
 			.redirectOutput(logs.resolve("stalling.log").toFile())

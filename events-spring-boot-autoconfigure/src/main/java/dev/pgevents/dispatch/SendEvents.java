@@ -37,6 +37,8 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 
 	private static final Log logger = LogFactory.getLog(SendEvents.class);
 
+	private static final int PAGE = 1000;
+
 	private final JdbcTemplate jdbc;
 
 	private final SubscriberRegistry subscribers;
@@ -79,7 +81,7 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 		this.ledger = new DeliveryLedger(dataSource, schema, subscribers.names(), subscriberExpiry);
 		this.executor = executor;
 		this.selectScope = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.auditTable()
-				+ " WHERE scope_id = ? AND event_processed_at IS NULL ORDER BY id";
+				+ " WHERE scope_id = ? AND event_processed_at IS NULL AND id > ? ORDER BY id LIMIT " + PAGE;
 	}
 
 	@Override
@@ -102,7 +104,15 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 
 	private void dispatchScope(UUID scope) {
 		try {
-			deliver(this.jdbc.query(this.selectScope, (rs, row) -> AuditRow.read(rs), scope));
+			// page by page, so a transaction that changed a million rows does not load them at once
+			List<AuditRow> page;
+			long after = 0;
+			do {
+				page = this.jdbc.query(this.selectScope, (rs, row) -> AuditRow.read(rs), scope, after);
+				deliver(page);
+				after = page.isEmpty() ? after : page.get(page.size() - 1).id();
+			}
+			while (page.size() == PAGE);
 		}
 		catch (RuntimeException ex) {
 			logger.warn("Cannot dispatch the events of scope " + scope + "; the relay will deliver them", ex);

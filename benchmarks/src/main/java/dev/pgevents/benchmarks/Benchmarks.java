@@ -1,0 +1,528 @@
+package dev.pgevents.benchmarks;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+import dev.pgevents.Event;
+import dev.pgevents.EventSubscriber;
+
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.modulith.events.ApplicationModuleListener;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Side-by-side benchmark of what a transaction costs: a plain insert, the starter's
+ * capture, its dispatch (sync and async), Spring Modulith's event publication registry;
+ * then bulk updates and a backlog. Every scenario runs in this one JVM against one
+ * PostgreSQL, with fresh tables, a warm-up and {@value #REPETITIONS} measured repetitions
+ * whose medians are printed.
+ * <p>
+ * The database: {@code BENCH_DATABASE_URL} (an admin URL, on whose server the database
+ * {@code events_bench} is recreated), else the local server on 127.0.0.1:5432 if it
+ * answers, else an embedded PostgreSQL.
+ */
+public final class Benchmarks {
+
+	static final int REPETITIONS = 3;
+
+	static final int TRANSACTIONS = Integer.getInteger("bench.transactions", 20_000);
+
+	static final int WARMUP = Integer.getInteger("bench.warmup", 2_000);
+
+	static final int BULK_ROWS = Integer.getInteger("bench.bulk", 100_000);
+
+	static final String MEMBER = """
+			CREATE TABLE member (
+				id uuid PRIMARY KEY,
+				name text NOT NULL,
+				email text NOT NULL,
+				created_at timestamptz NOT NULL
+			)""";
+
+	/** Commit instants of the transactions being measured, by member id. */
+	static final Map<String, Long> commits = new ConcurrentHashMap<>();
+
+	static final AtomicInteger delivered = new AtomicInteger();
+
+	static long[] latencies = new long[0];
+
+	static final AtomicInteger latencyCount = new AtomicInteger();
+
+	private final String url;
+
+	private final JdbcTemplate admin;
+
+	private final List<String> rows = new ArrayList<>();
+
+	private final Map<String, Double> plain = new LinkedHashMap<>();
+
+	private Benchmarks(String url) {
+		this.url = url;
+		this.admin = new JdbcTemplate(new org.springframework.jdbc.datasource.DriverManagerDataSource(url));
+	}
+
+	public static void main(String[] args) throws Exception {
+		EmbeddedPostgres embedded = null;
+		String adminUrl = System.getenv("BENCH_DATABASE_URL");
+		if (adminUrl == null || adminUrl.isBlank()) {
+			adminUrl = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
+			try (Connection probe = DriverManager.getConnection(adminUrl)) {
+				// the local service answers
+			}
+			catch (SQLException ex) {
+				embedded = EmbeddedPostgres.builder().start();
+				adminUrl = embedded.getJdbcUrl("postgres", "postgres");
+			}
+		}
+		String url = recreateDatabase(adminUrl, "events_bench");
+		try {
+			new Benchmarks(url).run(args.length > 0 ? Arrays.asList(args) : List.of());
+		}
+		finally {
+			if (embedded != null) {
+				embedded.close();
+			}
+		}
+		System.exit(0);
+	}
+
+	private void run(List<String> only) throws Exception {
+		String server = this.admin.queryForObject("SHOW server_version", String.class);
+		System.out.printf("# %d transactions per run, %d repetitions (medians), warm-up %d; PostgreSQL %s; "
+				+ "%d cores, Java %s; %s%n", TRANSACTIONS, REPETITIONS, WARMUP, server,
+				Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), this.url.replaceAll("\\?.*", ""));
+		this.rows.add(String.format("%-14s %7s %9s %14s %7s %7s %15s", "scenario", "threads", "tx_per_s",
+				"ratio_vs_plain", "p50_ms", "p99_ms", "bytes_per_event"));
+		for (int threads : new int[] { 1, 4 }) {
+			for (Scenario scenario : Scenario.values()) {
+				if (only.isEmpty() || only.contains(scenario.name().toLowerCase(Locale.ROOT))) {
+					measure(scenario, threads);
+				}
+			}
+		}
+		if (only.isEmpty() || only.contains("bulk")) {
+			bulk(false);
+			bulk(true);
+		}
+		if (only.isEmpty() || only.contains("backlog")) {
+			backlog();
+		}
+		System.out.println();
+		this.rows.forEach(System.out::println);
+	}
+
+	enum Scenario {
+
+		PLAIN("events.enabled=false"), CAPTURE("events.audit.tables=member", "events.relay.enabled=false"),
+		SYNC("bench.subscriber=true"), ASYNC("bench.subscriber=true", "events.dispatch.mode=async"),
+		MODULITH("events.enabled=false", "bench.modulith=true");
+
+		final String[] properties;
+
+		Scenario(String... properties) {
+			this.properties = properties;
+		}
+
+		boolean measuresLatency() {
+			return this == SYNC || this == ASYNC || this == MODULITH;
+		}
+
+	}
+
+	private void measure(Scenario scenario, int threads) throws Exception {
+		resetSchema();
+		List<double[]> results = new ArrayList<>(); // tx/s, p50, p99, bytes
+		try (ConfigurableApplicationContext context = start(scenario.properties)) {
+			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+			ApplicationEventPublisher publisher = context;
+			for (int repetition = 0; repetition < REPETITIONS; repetition++) {
+				truncate();
+				produce(scenario, threads, WARMUP, transactions, jdbc, publisher);
+				awaitDone(scenario, WARMUP);
+				truncate();
+				long bytesBefore = eventBytes(scenario);
+				latencies = new long[TRANSACTIONS];
+				latencyCount.set(0);
+				long start = System.nanoTime();
+				produce(scenario, threads, TRANSACTIONS, transactions, jdbc, publisher);
+				awaitDone(scenario, TRANSACTIONS);
+				long elapsed = System.nanoTime() - start;
+				long bytes = eventBytes(scenario) - bytesBefore;
+				long[] measured = Arrays.copyOf(latencies, latencyCount.get());
+				Arrays.sort(measured);
+				results.add(new double[] { TRANSACTIONS / (elapsed / 1e9), percentile(measured, 0.50),
+						percentile(measured, 0.99), (double) bytes / TRANSACTIONS });
+				System.err.printf("%s threads=%d repetition %d: %.0f tx/s%n", scenario, threads, repetition + 1,
+						results.get(results.size() - 1)[0]);
+			}
+		}
+		double txPerSecond = median(results, 0);
+		if (scenario == Scenario.PLAIN) {
+			this.plain.put(Integer.toString(threads), txPerSecond);
+		}
+		Double plainRate = this.plain.get(Integer.toString(threads));
+		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s",
+				scenario.name().toLowerCase(Locale.ROOT), threads, txPerSecond,
+				(plainRate != null) ? String.format(Locale.ROOT, "%.2f", txPerSecond / plainRate) : "-",
+				scenario.measuresLatency() ? String.format(Locale.ROOT, "%.2f", median(results, 1)) : "-",
+				scenario.measuresLatency() ? String.format(Locale.ROOT, "%.2f", median(results, 2)) : "-",
+				(scenario == Scenario.PLAIN) ? "-" : String.format(Locale.ROOT, "%.0f", median(results, 3))));
+	}
+
+	private static void produce(Scenario scenario, int threads, int transactions, TransactionTemplate template,
+			JdbcTemplate jdbc, ApplicationEventPublisher publisher) throws Exception {
+		delivered.set(0);
+		ExecutorService pool = Executors.newFixedThreadPool(threads);
+		List<Future<?>> producers = new ArrayList<>();
+		AtomicInteger remaining = new AtomicInteger(transactions);
+		for (int t = 0; t < threads; t++) {
+			producers.add(pool.submit(() -> {
+				while (remaining.getAndDecrement() > 0) {
+					String id = UUID.randomUUID().toString();
+					template.executeWithoutResult((status) -> {
+						if (scenario.measuresLatency()) {
+							TransactionSynchronizationManager.registerSynchronization(new CommitClock(id));
+						}
+						jdbc.update("INSERT INTO member (id, name, email, created_at) VALUES (?::uuid, ?, ?, now())",
+								id, "name " + id.substring(0, 8), id.substring(0, 8) + "@example.com");
+						if (scenario == Scenario.MODULITH) {
+							publisher.publishEvent(new MemberCreated(id));
+						}
+					});
+				}
+				return null;
+			}));
+		}
+		for (Future<?> producer : producers) {
+			producer.get();
+		}
+		pool.shutdown();
+	}
+
+	private void awaitDone(Scenario scenario, int transactions) {
+		switch (scenario) {
+			case SYNC, ASYNC -> await(() -> delivered.get() >= transactions);
+			case MODULITH -> {
+				await(() -> delivered.get() >= transactions);
+				await(() -> count("SELECT count(*) FROM event_publication WHERE completion_date IS NULL") == 0);
+			}
+			default -> {
+			}
+		}
+	}
+
+	/** One UPDATE of {@value #BULK_ROWS} rows, in the application or from outside it. */
+	private void bulk(boolean outside) throws Exception {
+		resetSchema();
+		try (ConfigurableApplicationContext context = start("bench.subscriber=updates",
+				"events.relay.poll-interval=50ms")) {
+			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+			List<Double> rates = new ArrayList<>();
+			for (int repetition = 0; repetition < REPETITIONS; repetition++) {
+				truncate();
+				jdbc.execute("ALTER TABLE member DISABLE TRIGGER USER");
+				jdbc.update("INSERT INTO member SELECT gen_random_uuid(), 'n' || i, 'e' || i, now() "
+						+ "FROM generate_series(1, ?) i", BULK_ROWS);
+				jdbc.execute("ALTER TABLE member ENABLE TRIGGER USER");
+				vacuum();
+				delivered.set(0);
+				long start = System.nanoTime();
+				if (outside) {
+					try (Connection connection = DriverManager.getConnection(this.url);
+							Statement statement = connection.createStatement()) {
+						statement.execute("UPDATE member SET name = name || 'x'");
+					}
+				}
+				else {
+					context.getBean(TransactionTemplate.class)
+						.executeWithoutResult((status) -> jdbc.update("UPDATE member SET name = name || 'x'"));
+				}
+				await(() -> delivered.get() >= BULK_ROWS);
+				rates.add(BULK_ROWS / ((System.nanoTime() - start) / 1e9));
+				System.err.printf("bulk %s repetition %d: %.0f events/s%n", outside ? "relay" : "in-app",
+						repetition + 1, rates.get(rates.size() - 1));
+			}
+			Collections.sort(rates);
+			this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s",
+					outside ? "bulk-relay" : "bulk-in-app", 1, rates.get(rates.size() / 2), "-", "-", "-", "-"));
+		}
+	}
+
+	/** {@value #BULK_ROWS} undispatched rows present when the application starts. */
+	private void backlog() throws Exception {
+		resetSchema();
+		List<Double> seconds = new ArrayList<>();
+		long peakHeap = 0;
+		for (int repetition = 0; repetition < REPETITIONS; repetition++) {
+			// install the schema and triggers once, then leave rows behind with no application running
+			try (ConfigurableApplicationContext installer = start("bench.subscriber=true", "events.relay.enabled=false")) {
+				truncate();
+			}
+			this.admin.update("INSERT INTO member SELECT gen_random_uuid(), 'n' || i, 'e' || i, now() "
+					+ "FROM generate_series(1, ?) i", BULK_ROWS);
+			vacuum();
+			System.gc();
+			long heapBefore = usedHeap();
+			AtomicLong peak = new AtomicLong(heapBefore);
+			delivered.set(0);
+			Thread sampler = new Thread(() -> {
+				while (!Thread.currentThread().isInterrupted()) {
+					peak.accumulateAndGet(usedHeap(), Math::max);
+					try {
+						Thread.sleep(20);
+					}
+					catch (InterruptedException ex) {
+						return;
+					}
+				}
+			});
+			sampler.start();
+			long start = System.nanoTime(); // the application's startup counts
+			try (ConfigurableApplicationContext context = start("bench.subscriber=true",
+					"events.relay.poll-interval=50ms")) {
+				await(() -> delivered.get() >= BULK_ROWS);
+				seconds.add((System.nanoTime() - start) / 1e9);
+			}
+			sampler.interrupt();
+			sampler.join();
+			peakHeap = Math.max(peakHeap, peak.get() - heapBefore);
+			System.err.printf("backlog repetition %d: %.2f s%n", repetition + 1, seconds.get(seconds.size() - 1));
+		}
+		Collections.sort(seconds);
+		double median = seconds.get(seconds.size() / 2);
+		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s", "backlog", 1,
+				BULK_ROWS / median, "-", "-", "-", "-"));
+		this.rows.add(String.format(Locale.ROOT, "# backlog: %d rows drained in %.2f s (median); peak heap growth "
+				+ "while draining %d MB", BULK_ROWS, median, peakHeap / (1024 * 1024)));
+	}
+
+	private ConfigurableApplicationContext start(String... properties) {
+		List<String> all = new ArrayList<>(List.of("spring.datasource.url=" + this.url,
+				"spring.datasource.hikari.maximum-pool-size=16", "spring.main.banner-mode=off",
+				"spring.modulith.events.jdbc.schema-initialization.enabled=true",
+				"spring.modulith.events.republish-outstanding-events-on-restart=false"));
+		all.addAll(Arrays.asList(properties));
+		if (!all.contains("bench.modulith=true")) {
+			all.add("spring.autoconfigure.exclude=" + String.join(",", modulithAutoConfigurations()));
+		}
+		return new SpringApplicationBuilder(App.class).properties(all.toArray(String[]::new)).run();
+	}
+
+	private static List<String> modulithAutoConfigurations() {
+		List<String> names = new ArrayList<>();
+		try {
+			Enumeration<URL> imports = Benchmarks.class.getClassLoader()
+				.getResources("META-INF/spring/org.springframework.boot.autoconfigure.AutoConfiguration.imports");
+			while (imports.hasMoreElements()) {
+				try (InputStream in = imports.nextElement().openStream()) {
+					for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+						if (line.trim().startsWith("org.springframework.modulith")) {
+							names.add(line.trim());
+						}
+					}
+				}
+			}
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+		return names;
+	}
+
+	private void resetSchema() {
+		this.admin.execute("DROP SCHEMA public CASCADE");
+		this.admin.execute("CREATE SCHEMA public");
+		this.admin.execute(MEMBER);
+	}
+
+	private void truncate() {
+		List<String> tables = this.admin.queryForList("SELECT quote_ident(tablename) FROM pg_tables "
+				+ "WHERE schemaname = 'public' AND tablename IN ('member', 'keel_audit', 'keel_audit_delivery', "
+				+ "'event_publication')", String.class);
+		this.admin.execute("TRUNCATE " + String.join(", ", tables));
+		vacuum();
+	}
+
+	private void vacuum() {
+		this.admin.execute("VACUUM ANALYZE");
+	}
+
+	private long eventBytes(Scenario scenario) {
+		String table = (scenario == Scenario.MODULITH) ? "event_publication" : "keel_audit";
+		Long bytes = this.admin.queryForObject(
+				"SELECT coalesce(pg_total_relation_size(to_regclass(?)), 0)", Long.class, table);
+		return (bytes != null) ? bytes : 0;
+	}
+
+	private long count(String sql) {
+		Long count = this.admin.queryForObject(sql, Long.class);
+		return (count != null) ? count : 0;
+	}
+
+	private static void await(BooleanSupplier done) {
+		long deadline = System.nanoTime() + 600_000_000_000L;
+		while (!done.getAsBoolean()) {
+			if (System.nanoTime() > deadline) {
+				throw new IllegalStateException("Not done after 10 minutes");
+			}
+			Thread.onSpinWait();
+			try {
+				Thread.sleep(1);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new IllegalStateException(ex);
+			}
+		}
+	}
+
+	private static double percentile(long[] sortedNanos, double quantile) {
+		if (sortedNanos.length == 0) {
+			return 0;
+		}
+		return sortedNanos[(int) Math.min(sortedNanos.length - 1, Math.floor(quantile * sortedNanos.length))] / 1e6;
+	}
+
+	private static double median(List<double[]> results, int column) {
+		double[] values = results.stream().mapToDouble((result) -> result[column]).sorted().toArray();
+		return values[values.length / 2];
+	}
+
+	private static long usedHeap() {
+		return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+	}
+
+	private static String recreateDatabase(String adminUrl, String name) throws SQLException {
+		try (Connection connection = DriverManager.getConnection(adminUrl);
+				Statement statement = connection.createStatement()) {
+			statement.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+			statement.execute("CREATE DATABASE " + name);
+		}
+		int query = adminUrl.indexOf('?');
+		String base = (query < 0) ? adminUrl : adminUrl.substring(0, query);
+		return base.substring(0, base.lastIndexOf('/') + 1) + name + ((query < 0) ? "" : adminUrl.substring(query));
+	}
+
+	static void received(String memberId) {
+		Long committed = commits.remove(memberId);
+		if (committed != null) {
+			int slot = latencyCount.getAndIncrement();
+			if (slot < latencies.length) {
+				latencies[slot] = System.nanoTime() - committed;
+			}
+		}
+		delivered.incrementAndGet();
+	}
+
+	/** Notes the instant the transaction committed, before any other after-commit work. */
+	record CommitClock(String memberId) implements TransactionSynchronization {
+
+		@Override
+		public void afterCommit() {
+			commits.put(this.memberId, System.nanoTime());
+		}
+
+		@Override
+		public int getOrder() {
+			return Ordered.HIGHEST_PRECEDENCE;
+		}
+
+	}
+
+	/** Spring Modulith's event, published in the business transaction. */
+	public record MemberCreated(String id) {
+	}
+
+	/** The starter's subscriber: does nothing but count. */
+	static class Subscriber {
+
+		@EventSubscriber("member.created")
+		void created(Event event) {
+			received(event.target().id());
+		}
+
+	}
+
+	/** Counts updates, for the bulk scenario. */
+	static class UpdateSubscriber {
+
+		@EventSubscriber("member.updated")
+		void updated(Event event) {
+			delivered.incrementAndGet();
+		}
+
+	}
+
+	/** Spring Modulith's listener: does nothing but count. */
+	static class ModulithListener {
+
+		@ApplicationModuleListener
+		void on(MemberCreated event) {
+			received(event.id());
+		}
+
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class App {
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.subscriber",
+				havingValue = "true")
+		Subscriber subscriber() {
+			return new Subscriber();
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.subscriber",
+				havingValue = "updates")
+		UpdateSubscriber updateSubscriber() {
+			return new UpdateSubscriber();
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.modulith",
+				havingValue = "true")
+		ModulithListener modulithListener() {
+			return new ModulithListener();
+		}
+
+	}
+
+}

@@ -180,7 +180,7 @@ public final class AuditSchema {
 		Map<String, String> names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName,
 				"delivery_table", this.deliveryTable, "subscriber_table", this.subscriberTable, "capture_function",
 				this.captureFunction, "channel", "'" + channel() + "'");
-		for (String script : List.of("audit-table", "audit-scope-index", "audit-pending-index", "delivery-table",
+		for (String script : List.of("audit-table", "audit-pending-index", "delivery-table",
 				"delivery-due-index", "subscriber-table", "capture-function")) {
 			jdbc.execute(render(script, names));
 		}

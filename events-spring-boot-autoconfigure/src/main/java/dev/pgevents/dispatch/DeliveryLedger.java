@@ -43,6 +43,8 @@ final class DeliveryLedger implements AutoCloseable {
 
 	private static final int BATCH = 1000;
 
+	private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
 	private final BlockingQueue<Outcome> outcomes = new LinkedBlockingQueue<>(100_000);
 
 	private final JdbcTemplate jdbc;
@@ -149,7 +151,17 @@ final class DeliveryLedger implements AutoCloseable {
 					continue;
 				}
 				batch.add(first);
-				this.outcomes.drainTo(batch, BATCH - 1);
+				// linger a little: one write for many transactions' outcomes
+				long deadline = System.nanoTime() + LINGER_NANOS;
+				while (batch.size() < BATCH && this.running) {
+					this.outcomes.drainTo(batch, BATCH - batch.size());
+					long left = deadline - System.nanoTime();
+					Outcome next = (left > 0) ? this.outcomes.poll(left, TimeUnit.NANOSECONDS) : null;
+					if (next == null) {
+						break;
+					}
+					batch.add(next);
+				}
 				write(batch);
 			}
 			catch (InterruptedException ex) {

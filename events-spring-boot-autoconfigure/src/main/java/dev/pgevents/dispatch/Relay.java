@@ -119,18 +119,27 @@ public final class Relay implements SmartLifecycle {
 		this.subscribers = subscribers;
 		this.sendEvents = sendEvents;
 		this.settings = settings;
+		// two kinds of claimable rows, each found in id order through the pending index:
+		// those no local dispatcher handles (no scope), and those whose dispatcher's lease
+		// expired (few: the index holds only undispatched rows)
 		this.claimRows = """
-				WITH claimable AS (
+				WITH outside AS (
 					SELECT id FROM %1$s
-					WHERE event_processed_at IS NULL
-						AND (scope_id IS NULL OR created_at < clock_timestamp() - ? * interval '1 millisecond')
+					WHERE event_processed_at IS NULL AND scope_id IS NULL
+						AND (lease_until IS NULL OR lease_until < clock_timestamp())
+					ORDER BY scope_id, id LIMIT ?
+					FOR UPDATE SKIP LOCKED
+				), abandoned AS (
+					SELECT id FROM %1$s
+					WHERE event_processed_at IS NULL AND scope_id IS NOT NULL
+						AND created_at < clock_timestamp() - ? * interval '1 millisecond'
 						AND (lease_until IS NULL OR lease_until < clock_timestamp())
 					ORDER BY id LIMIT ?
 					FOR UPDATE SKIP LOCKED
 				)
 				UPDATE %1$s a SET lease_until = clock_timestamp() + ? * interval '1 millisecond',
 					lease_token = a.lease_token + 1
-				FROM claimable c WHERE a.id = c.id
+				FROM (SELECT id FROM outside UNION ALL SELECT id FROM abandoned) c WHERE a.id = c.id
 				RETURNING %2$s
 				""".formatted(schema.auditTable(), AuditRow.columns("a."));
 		this.claimDeliveries = """
@@ -273,8 +282,9 @@ public final class Relay implements SmartLifecycle {
 	 */
 	int relayRows() {
 		long lease = this.settings.lease().toMillis();
-		List<AuditRow> rows = new ArrayList<>(this.jdbc.query(this.claimRows, (rs, row) -> AuditRow.read(rs), lease,
-				this.settings.batchSize(), lease));
+		int batch = this.settings.batchSize();
+		List<AuditRow> rows = new ArrayList<>(
+				this.jdbc.query(this.claimRows, (rs, row) -> AuditRow.read(rs), batch, lease, batch, lease));
 		rows.sort(Comparator.comparingLong(AuditRow::id));
 		this.sendEvents.deliver(rows);
 		return rows.size();

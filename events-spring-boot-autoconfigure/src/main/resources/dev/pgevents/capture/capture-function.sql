@@ -3,8 +3,9 @@
 -- NEW row of an UPDATE with its OLD row. The transaction context (scope, identity, trace)
 -- comes from transaction-local settings that the application sets when a transaction
 -- begins; rows written without them (psql, other services, applications with no subscriber)
--- have a null scope, and a notification wakes the relays: no local dispatcher handles them.
--- Transactions that will dispatch their own rows send none, so they pay nothing for it.
+-- have a null scope, and a notification wakes the relays when any instance has a subscriber
+-- for them: no local dispatcher handles them. Transactions that will dispatch their own
+-- rows send none, so they pay nothing for it.
 -- search_path is pinned to pg_catalog (pg_temp last, which is never searched for functions
 -- or operators) and the audit table is schema-qualified, so no object in another schema
 -- can take the place of one used here.
@@ -17,17 +18,22 @@ DECLARE
 	v_identity text := nullif(pg_catalog.current_setting('pgevents.identity', true), '');
 	v_trace    text := nullif(pg_catalog.current_setting('pgevents.trace', true), '');
 	v_span     text := nullif(pg_catalog.current_setting('pgevents.span', true), '');
-	v_keys     text[] := ARRAY(SELECT pg_catalog.unnest(TG_ARGV));
+	v_keys     text[];
+	v_op       text;
 BEGIN
 	IF TG_OP = 'INSERT' THEN
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
 		SELECT TG_TABLE_NAME, 'created', pg_catalog.to_jsonb(n), v_identity, v_trace, v_span, v_scope
 		FROM new_rows n;
+		v_op := 'created';
 	ELSIF TG_OP = 'DELETE' THEN
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
 		SELECT TG_TABLE_NAME, 'deleted', pg_catalog.to_jsonb(o), v_identity, v_trace, v_span, v_scope
 		FROM old_rows o;
-	ELSIF pg_catalog.array_length(v_keys, 1) = 1 THEN
+		v_op := 'deleted';
+	ELSIF TG_NARGS = 1 THEN
+		v_op := 'updated';
+		v_keys := ARRAY[TG_ARGV[0]];
 		INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
 		SELECT TG_TABLE_NAME, 'updated', n.d, o.d, v_identity, v_trace, v_span, v_scope
 		FROM (SELECT pg_catalog.to_jsonb(t) AS d FROM new_rows t) n
@@ -35,6 +41,8 @@ BEGIN
 			ON (o.d -> v_keys[1]) = (n.d -> v_keys[1])
 		WHERE o.d IS DISTINCT FROM n.d;
 	ELSE
+		v_op := 'updated';
+		v_keys := ARRAY(SELECT pg_catalog.unnest(TG_ARGV));
 		INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
 		SELECT TG_TABLE_NAME, 'updated', n.d, o.d, v_identity, v_trace, v_span, v_scope
 		FROM (SELECT pg_catalog.to_jsonb(t) AS d FROM new_rows t) n
@@ -43,7 +51,9 @@ BEGIN
 				WHERE (o.d -> k) IS DISTINCT FROM (n.d -> k))
 		WHERE o.d IS DISTINCT FROM n.d;
 	END IF;
-	IF v_scope IS NULL THEN
+	-- only when some instance has a subscriber for it: NOTIFY serializes committers
+	IF v_scope IS NULL AND FOUND AND EXISTS (SELECT FROM ${subscriber_table} s
+			WHERE (TG_TABLE_NAME || '.' || v_op) = ANY (s.events)) THEN
 		PERFORM pg_catalog.pg_notify(${channel}, '');
 	END IF;
 	RETURN NULL;

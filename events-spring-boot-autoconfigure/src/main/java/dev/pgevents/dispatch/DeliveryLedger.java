@@ -71,7 +71,7 @@ final class DeliveryLedger implements AutoCloseable {
 
 	DeliveryLedger(DataSource dataSource, AuditSchema schema, List<String> localSubscribers,
 			Duration subscriberExpiry) {
-		this.jdbc = new JdbcTemplate(dataSource);
+		this.jdbc = new AuditJdbc(dataSource);
 		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
 		this.localSubscribers = localSubscribers.toArray(String[]::new);
 		this.subscriberExpiry = subscriberExpiry.toSeconds() + " seconds";
@@ -189,6 +189,7 @@ final class DeliveryLedger implements AutoCloseable {
 			}
 			if (!failures.isEmpty()) {
 				try (PreparedStatement insert = connection.prepareStatement(this.recordFailures)) {
+					AuditJdbc.customPlans(insert);
 					for (int column = 0; column < 6; column++) {
 						int c = column;
 						String type = new String[] { "bigint", "integer", "text", "text", "bigint", "text" }[c];
@@ -199,6 +200,7 @@ final class DeliveryLedger implements AutoCloseable {
 				}
 			}
 			try (PreparedStatement mark = connection.prepareStatement(this.markProcessed)) {
+				AuditJdbc.customPlans(mark);
 				mark.setArray(1, connection.createArrayOf("bigint", batch.stream().map(Outcome::auditId).toArray()));
 				mark.setArray(2,
 						connection.createArrayOf("integer", batch.stream().map(Outcome::leaseToken).toArray()));

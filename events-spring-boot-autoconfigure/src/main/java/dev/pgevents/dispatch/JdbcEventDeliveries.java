@@ -30,7 +30,7 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 	 * @param schema the audit schema
 	 */
 	public JdbcEventDeliveries(DataSource dataSource, AuditSchema schema) {
-		this.jdbc = new JdbcTemplate(dataSource);
+		this.jdbc = new AuditJdbc(dataSource);
 		this.schema = schema;
 	}
 

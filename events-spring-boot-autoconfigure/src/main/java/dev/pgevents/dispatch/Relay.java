@@ -114,7 +114,7 @@ public final class Relay implements SmartLifecycle {
 	public Relay(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, SendEvents sendEvents,
 			Settings settings) {
 		this.dataSource = dataSource;
-		this.jdbc = new JdbcTemplate(dataSource);
+		this.jdbc = new AuditJdbc(dataSource);
 		this.schema = schema;
 		this.subscribers = subscribers;
 		this.sendEvents = sendEvents;

@@ -73,7 +73,7 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 			JsonMapper jsonMapper, Map<String, List<String>> keyColumns, Backoff backoff, Duration subscriberExpiry,
 			@Nullable ExecutorService executor) {
 		// a DataSource of our own: never the committed transaction's bound connection
-		this.jdbc = new JdbcTemplate(dataSource);
+		this.jdbc = new AuditJdbc(dataSource);
 		this.subscribers = subscribers;
 		this.handler = handler;
 		this.events = new EventFactory(jsonMapper, keyColumns);

@@ -81,6 +81,8 @@ public final class Relay implements SmartLifecycle {
 
 	private @Nullable Connection listener;
 
+	private long claimedUpTo;
+
 	private long nextHeartbeat;
 
 	private long nextRetention;
@@ -125,7 +127,7 @@ public final class Relay implements SmartLifecycle {
 		this.claimRows = """
 				WITH outside AS (
 					SELECT id FROM %1$s
-					WHERE event_processed_at IS NULL AND scope_id IS NULL
+					WHERE event_processed_at IS NULL AND scope_id IS NULL AND id > ?
 						AND (lease_until IS NULL OR lease_until < clock_timestamp())
 					ORDER BY scope_id, id LIMIT ?
 					FOR UPDATE SKIP LOCKED
@@ -283,9 +285,14 @@ public final class Relay implements SmartLifecycle {
 	int relayRows() {
 		long lease = this.settings.lease().toMillis();
 		int batch = this.settings.batchSize();
-		List<AuditRow> rows = new ArrayList<>(
-				this.jdbc.query(this.claimRows, (rs, row) -> AuditRow.read(rs), batch, lease, batch, lease));
+		List<AuditRow> rows = new ArrayList<>(this.jdbc.query(this.claimRows, (rs, row) -> AuditRow.read(rs),
+				this.claimedUpTo, batch, lease, batch, lease));
 		rows.sort(Comparator.comparingLong(AuditRow::id));
+		// While a backlog drains, the next claim starts past this one: rows claimed but not
+		// yet marked processed are still in the pending index, and scanning over them again
+		// would cost more with every batch. A short batch means the backlog is drained (or
+		// what remains is locked, or was passed over): start from the beginning again.
+		this.claimedUpTo = (rows.size() < batch) ? 0 : rows.get(rows.size() - 1).id();
 		this.sendEvents.deliver(rows);
 		return rows.size();
 	}

@@ -10,7 +10,6 @@ import dev.pgevents.dispatch.SubscriberRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
-import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.AbstractPlatformTransactionManager;
 
 /**
@@ -59,7 +58,7 @@ final class TransactionContextPostProcessor implements BeanPostProcessor {
 			.anyMatch(TransactionContextListener.class::isInstance);
 		if (!attached) {
 			transactionManager.addListener(new TransactionContextListener(this.dataSource.getObject(),
-					this.identities.getObject(), this.traces.getObject(), (PlatformTransactionManager) transactionManager,
+					this.identities.getObject(), this.traces.getObject(), transactionManager,
 					this.subscribers.getObject().isEmpty() ? null : this.sendEvents.getObject()));
 		}
 	}

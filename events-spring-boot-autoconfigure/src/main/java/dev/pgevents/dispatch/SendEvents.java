@@ -7,6 +7,7 @@ import java.util.UUID;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.RejectedExecutionException;
 
 import javax.sql.DataSource;
@@ -39,6 +40,8 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 
 	private static final int PAGE = 1000;
 
+	private static final long REJECTION_LOG_INTERVAL = TimeUnit.SECONDS.toNanos(10);
+
 	private final JdbcTemplate jdbc;
 
 	private final SubscriberRegistry subscribers;
@@ -54,6 +57,10 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 	private final @Nullable ExecutorService executor;
 
 	private final String selectScope;
+
+	private final AtomicLong rejected = new AtomicLong();
+
+	private final AtomicLong lastRejectionLog = new AtomicLong(System.nanoTime() - REJECTION_LOG_INTERVAL - 1);
 
 	/**
 	 * Create the dispatcher.
@@ -91,7 +98,13 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 				this.executor.execute(() -> dispatchScope(scope));
 			}
 			catch (RejectedExecutionException ex) {
-				logger.warn("Dispatch queue full; the relay will deliver the events of scope " + scope);
+				long rejected = this.rejected.incrementAndGet();
+				long now = System.nanoTime();
+				long last = this.lastRejectionLog.get();
+				if (now - last > REJECTION_LOG_INTERVAL && this.lastRejectionLog.compareAndSet(last, now)) {
+					logger.warn("Dispatch queue full (events.dispatch.queue-capacity): " + rejected
+							+ " transactions so far left to the relay, which delivers them once their lease expires");
+				}
 			}
 			return;
 		}

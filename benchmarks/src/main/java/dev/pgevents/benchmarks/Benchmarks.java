@@ -65,6 +65,11 @@ public final class Benchmarks {
 
 	static final int BULK_ROWS = Integer.getInteger("bench.bulk", 100_000);
 
+	/** The producer thread counts to measure, e.g. {@code -Dbench.threads=4}. */
+	static final int[] THREADS = Arrays.stream(System.getProperty("bench.threads", "1,4").split(","))
+		.mapToInt((threads) -> Integer.parseInt(threads.trim()))
+		.toArray();
+
 	static final String MEMBER = """
 			CREATE TABLE member (
 				id uuid PRIMARY KEY,
@@ -127,7 +132,7 @@ public final class Benchmarks {
 				Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), this.url.replaceAll("\\?.*", ""));
 		this.rows.add(String.format("%-14s %7s %9s %14s %7s %7s %15s", "scenario", "threads", "tx_per_s",
 				"ratio_vs_plain", "p50_ms", "p99_ms", "bytes_per_event"));
-		for (int threads : new int[] { 1, 4 }) {
+		for (int threads : THREADS) {
 			for (Scenario scenario : Scenario.values()) {
 				if (only.isEmpty() || only.contains(scenario.name().toLowerCase(Locale.ROOT))) {
 					measure(scenario, threads);
@@ -176,6 +181,7 @@ public final class Benchmarks {
 				awaitDone(scenario, WARMUP);
 				truncate();
 				long bytesBefore = eventBytes(scenario);
+				long walBefore = walBytes();
 				latencies = new long[TRANSACTIONS];
 				latencyCount.set(0);
 				long start = System.nanoTime();
@@ -187,8 +193,9 @@ public final class Benchmarks {
 				Arrays.sort(measured);
 				results.add(new double[] { TRANSACTIONS / (elapsed / 1e9), percentile(measured, 0.50),
 						percentile(measured, 0.99), (double) bytes / TRANSACTIONS });
-				System.err.printf("%s threads=%d repetition %d: %.0f tx/s%n", scenario, threads, repetition + 1,
-						results.get(results.size() - 1)[0]);
+				System.err.printf("%s threads=%d repetition %d: %.0f tx/s, %d WAL bytes per transaction%n", scenario,
+						threads, repetition + 1, results.get(results.size() - 1)[0],
+						(walBytes() - walBefore) / TRANSACTIONS);
 			}
 		}
 		double txPerSecond = median(results, 0);
@@ -387,6 +394,10 @@ public final class Benchmarks {
 		Long bytes = this.admin.queryForObject(
 				"SELECT coalesce(pg_total_relation_size(to_regclass(?)), 0)", Long.class, table);
 		return (bytes != null) ? bytes : 0;
+	}
+
+	private long walBytes() {
+		return count("SELECT pg_current_wal_lsn() - '0/0'");
 	}
 
 	private long count(String sql) {

@@ -224,6 +224,28 @@ class DeliveryTests {
 	}
 
 	@Test
+	void aTransactionUnderNoTraceGetsOneOfItsOwnSharedByAllItsRows() {
+		this.transactions.executeWithoutResult((status) -> {
+			insertMember("first", "first@example.com");
+			this.jdbc.update("INSERT INTO note (body) VALUES ('same transaction')");
+		});
+		this.transactions.executeWithoutResult((status) -> insertMember("second", "second@example.com"));
+		this.jdbc.update("INSERT INTO note (body) VALUES ('outside, untraced')");
+
+		List<Map<String, Object>> traces = this.jdbc.queryForList("SELECT trace_id, span_id FROM keel_audit "
+				+ "WHERE data->>'name' IN ('first', 'second') OR data->>'body' IN ('same transaction', "
+				+ "'outside, untraced') ORDER BY id");
+		assertThat(traces).hasSize(4).allSatisfy((row) -> {
+			assertThat((String) row.get("trace_id")).matches("[0-9a-f]{32}");
+			assertThat((String) row.get("span_id")).matches("[0-9a-f]{16}");
+		});
+		assertThat(traces.get(1)).isEqualTo(traces.get(0));
+		assertThat(traces.stream().map((row) -> row.get("trace_id")).distinct()).hasSize(3);
+		assertThat(this.subscribers.traceparents).contains(
+				"00-" + traces.get(0).get("trace_id") + "-" + traces.get(0).get("span_id") + "-01");
+	}
+
+	@Test
 	void aParameterIsBoundFromTheRowData() {
 		UUID id = this.transactions.execute((status) -> insertMember("Barbara", "barbara@example.com"));
 

@@ -93,7 +93,7 @@ public final class Benchmarks {
 
 	private final List<String> rows = new ArrayList<>();
 
-	private final Map<String, Double> plain = new LinkedHashMap<>();
+	private final Map<Integer, List<double[]>> plain = new LinkedHashMap<>();
 
 	private Benchmarks(String url) {
 		this.url = url;
@@ -132,12 +132,19 @@ public final class Benchmarks {
 				Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), this.url.replaceAll("\\?.*", ""));
 		this.rows.add(String.format("%-14s %7s %9s %14s %7s %7s %15s", "scenario", "threads", "tx_per_s",
 				"ratio_vs_plain", "p50_ms", "p99_ms", "bytes_per_event"));
+		List<Scenario> scenarios = Arrays.stream(Scenario.values())
+			.filter((scenario) -> only.isEmpty() || only.contains(scenario.name().toLowerCase(Locale.ROOT)))
+			.toList();
 		for (int threads : THREADS) {
-			for (Scenario scenario : Scenario.values()) {
-				if (only.isEmpty() || only.contains(scenario.name().toLowerCase(Locale.ROOT))) {
-					measure(scenario, threads);
+			// repetitions outermost: a slow spell of this shared machine hits every scenario alike
+			Map<Scenario, List<double[]>> results = new LinkedHashMap<>();
+			for (int repetition = 1; repetition <= REPETITIONS; repetition++) {
+				for (Scenario scenario : scenarios) {
+					results.computeIfAbsent(scenario, (key) -> new ArrayList<>())
+						.add(measure(scenario, threads, repetition));
 				}
 			}
+			results.forEach((scenario, measured) -> report(scenario, threads, measured));
 		}
 		if (only.isEmpty() || only.contains("bulk")) {
 			bulk(false);
@@ -168,44 +175,52 @@ public final class Benchmarks {
 
 	}
 
-	private void measure(Scenario scenario, int threads) throws Exception {
+	/** One repetition of a scenario in an application of its own: a warm-up, then the measured run. */
+	private double[] measure(Scenario scenario, int threads, int repetition) throws Exception {
 		resetSchema();
-		List<double[]> results = new ArrayList<>(); // tx/s, p50, p99, bytes
 		try (ConfigurableApplicationContext context = start(scenario.properties)) {
 			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
 			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
 			ApplicationEventPublisher publisher = context;
-			for (int repetition = 0; repetition < REPETITIONS; repetition++) {
-				truncate();
-				produce(scenario, threads, WARMUP, transactions, jdbc, publisher);
-				awaitDone(scenario, WARMUP);
-				truncate();
-				long bytesBefore = eventBytes(scenario);
-				long walBefore = walBytes();
-				latencies = new long[TRANSACTIONS];
-				latencyCount.set(0);
-				long start = System.nanoTime();
-				produce(scenario, threads, TRANSACTIONS, transactions, jdbc, publisher);
-				awaitDone(scenario, TRANSACTIONS);
-				long elapsed = System.nanoTime() - start;
-				long bytes = eventBytes(scenario) - bytesBefore;
-				long[] measured = Arrays.copyOf(latencies, latencyCount.get());
-				Arrays.sort(measured);
-				results.add(new double[] { TRANSACTIONS / (elapsed / 1e9), percentile(measured, 0.50),
-						percentile(measured, 0.99), (double) bytes / TRANSACTIONS });
-				System.err.printf("%s threads=%d repetition %d: %.0f tx/s, %d WAL bytes per transaction%n", scenario,
-						threads, repetition + 1, results.get(results.size() - 1)[0],
-						(walBytes() - walBefore) / TRANSACTIONS);
-			}
+			produce(scenario, threads, WARMUP, transactions, jdbc, publisher);
+			awaitDone(scenario, WARMUP);
+			truncate();
+			long bytesBefore = eventBytes(scenario);
+			long walBefore = walBytes();
+			latencies = new long[TRANSACTIONS];
+			latencyCount.set(0);
+			long start = System.nanoTime();
+			produce(scenario, threads, TRANSACTIONS, transactions, jdbc, publisher);
+			awaitDone(scenario, TRANSACTIONS);
+			long elapsed = System.nanoTime() - start;
+			long bytes = eventBytes(scenario) - bytesBefore;
+			long[] measured = Arrays.copyOf(latencies, latencyCount.get());
+			Arrays.sort(measured);
+			double[] result = { TRANSACTIONS / (elapsed / 1e9), percentile(measured, 0.50),
+					percentile(measured, 0.99), (double) bytes / TRANSACTIONS };
+			System.err.printf("%s threads=%d repetition %d: %.0f tx/s, %d WAL bytes per transaction%n", scenario,
+					threads, repetition, result[0], (walBytes() - walBefore) / TRANSACTIONS);
+			return result;
 		}
+	}
+
+	private void report(Scenario scenario, int threads, List<double[]> results) {
 		double txPerSecond = median(results, 0);
 		if (scenario == Scenario.PLAIN) {
-			this.plain.put(Integer.toString(threads), txPerSecond);
+			this.plain.put(threads, results);
 		}
-		Double plainRate = this.plain.get(Integer.toString(threads));
+		// the median of each repetition's ratio to the plain run next to it
+		List<double[]> plainResults = this.plain.get(threads);
+		String ratio = "-";
+		if (plainResults != null) {
+			List<double[]> ratios = new ArrayList<>();
+			for (int i = 0; i < results.size(); i++) {
+				ratios.add(new double[] { results.get(i)[0] / plainResults.get(i)[0] });
+			}
+			ratio = String.format(Locale.ROOT, "%.2f", median(ratios, 0));
+		}
 		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s",
-				scenario.name().toLowerCase(Locale.ROOT), threads, txPerSecond,
-				(plainRate != null) ? String.format(Locale.ROOT, "%.2f", txPerSecond / plainRate) : "-",
+				scenario.name().toLowerCase(Locale.ROOT), threads, txPerSecond, ratio,
 				scenario.measuresLatency() ? String.format(Locale.ROOT, "%.2f", median(results, 1)) : "-",
 				scenario.measuresLatency() ? String.format(Locale.ROOT, "%.2f", median(results, 2)) : "-",
 				(scenario == Scenario.PLAIN) ? "-" : String.format(Locale.ROOT, "%.0f", median(results, 3))));

@@ -14,7 +14,6 @@ import dev.pgevents.EventDeliveries;
 import dev.pgevents.EventHandler;
 import dev.pgevents.IdentityResolver;
 import dev.pgevents.capture.AuditSchema;
-import dev.pgevents.capture.Trace;
 import dev.pgevents.capture.TraceSource;
 import dev.pgevents.dispatch.Backoff;
 import dev.pgevents.dispatch.JdbcEventDeliveries;
@@ -131,7 +130,7 @@ public final class EventsAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	TraceSource eventTraceSource() {
-		return Trace::random;
+		return () -> null;
 	}
 
 	// member classes are processed before the @Bean methods above, which are fallbacks
@@ -156,7 +155,7 @@ public final class EventsAutoConfiguration {
 		@ConditionalOnMissingBean
 		TraceSource eventTraceSource(ObjectProvider<Tracer> tracer) {
 			Tracer available = tracer.getIfUnique();
-			return (available != null) ? new MicrometerTraceSource(available) : Trace::random;
+			return (available != null) ? new MicrometerTraceSource(available) : () -> null;
 		}
 
 	}

@@ -2,12 +2,13 @@ package dev.pgevents.autoconfigure;
 
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
+import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.capture.Trace;
 import dev.pgevents.capture.TraceSource;
 
 /**
- * The current Micrometer Tracing span, or a new trace when there is none.
+ * The current Micrometer Tracing span, if any.
  */
 final class MicrometerTraceSource implements TraceSource {
 
@@ -18,9 +19,9 @@ final class MicrometerTraceSource implements TraceSource {
 	}
 
 	@Override
-	public Trace currentTrace() {
+	public @Nullable Trace currentTrace() {
 		TraceContext context = this.tracer.currentTraceContext().context();
-		return (context != null) ? new Trace(context.traceId(), context.spanId()) : Trace.random();
+		return (context != null) ? new Trace(context.traceId(), context.spanId()) : null;
 	}
 
 }

@@ -1,5 +1,7 @@
 package dev.pgevents.capture;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Supplies the trace of the transaction that is beginning.
  */
@@ -7,9 +9,10 @@ package dev.pgevents.capture;
 public interface TraceSource {
 
 	/**
-	 * The current trace, or a new one when there is none.
-	 * @return the trace
+	 * The current trace, if any. A transaction that begins under none gets a trace from
+	 * the database, derived from its transaction id: every row it writes shares it.
+	 * @return the trace, or {@code null} when there is none
 	 */
-	Trace currentTrace();
+	@Nullable Trace currentTrace();
 
 }

@@ -72,14 +72,18 @@ public final class TransactionContextListener implements TransactionExecutionLis
 				|| !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder)) {
 			return; // failed, joined, read-only, or a transaction on another database
 		}
-		UUID scope = UUID.randomUUID();
+		UUID scope = (this.committedScopes != null) ? UUID.randomUUID() : null;
 		Trace trace = this.traces.currentTrace();
 		String identity = this.identities.currentIdentityId();
+		if (scope == null && identity == null && trace == null) {
+			return; // nothing to record: spare the round trip
+		}
 		// runs on the connection the transaction has bound to this thread; without a
 		// local dispatcher the rows get no scope, so the trigger wakes the relays for them
-		this.jdbc.query(SET_CONTEXT, (rs) -> null, (this.committedScopes != null) ? scope.toString() : "",
-				(identity != null) ? identity : "", trace.traceId(), trace.spanId());
-		if (this.committedScopes != null && TransactionSynchronizationManager.isSynchronizationActive()) {
+		this.jdbc.query(SET_CONTEXT, (rs) -> null, (scope != null) ? scope.toString() : "",
+				(identity != null) ? identity : "", (trace != null) ? trace.traceId() : "",
+				(trace != null) ? trace.spanId() : "");
+		if (scope != null && TransactionSynchronizationManager.isSynchronizationActive()) {
 			TransactionSynchronizationManager.registerSynchronization(new AfterCommit(scope));
 		}
 	}

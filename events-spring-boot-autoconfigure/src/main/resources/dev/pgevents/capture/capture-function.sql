@@ -2,8 +2,9 @@
 -- audited table. Its arguments are the table's primary-key columns, used to pair each
 -- NEW row of an UPDATE with its OLD row. The transaction context (scope, identity, trace)
 -- comes from transaction-local settings that the application sets when a transaction
--- begins; rows written without them (psql, other services, applications with no subscriber)
--- have a null scope, and a notification wakes the relays when any instance has a subscriber
+-- begins; a transaction without a trace gets one derived from its transaction id. Rows
+-- written outside a dispatching application (psql, other services, applications with no
+-- subscriber) have a null scope, and a notification wakes the relays when any instance has a subscriber
 -- for them: no local dispatcher handles them. Transactions that will dispatch their own
 -- rows send none, so they pay nothing for it.
 -- search_path is pinned to pg_catalog (pg_temp last, which is never searched for functions
@@ -21,6 +22,12 @@ DECLARE
 	v_keys     text[];
 	v_op       text;
 BEGIN
+	IF v_trace IS NULL THEN
+		-- written under no trace: one of the transaction's own, the same for all its rows
+		v_trace := pg_catalog.md5(pg_catalog.pg_current_xact_id()::text || '/'
+			|| pg_catalog.pg_postmaster_start_time()::text);
+		v_span := pg_catalog.substr(pg_catalog.md5(v_trace), 1, 16);
+	END IF;
 	IF TG_OP = 'INSERT' THEN
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
 		SELECT TG_TABLE_NAME, 'created', pg_catalog.to_jsonb(n), v_identity, v_trace, v_span, v_scope

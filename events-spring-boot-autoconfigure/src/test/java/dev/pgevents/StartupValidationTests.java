@@ -15,6 +15,8 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerA
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -150,6 +152,27 @@ class StartupValidationTests {
 				.rootCause()
 				.hasMessageContaining("never_installed")
 				.hasMessageContaining("events.schema.initialize"));
+	}
+
+	@Test
+	void aSchemaInstalledWithoutTheLookupFunctionFailsNamingTheScript() {
+		Object subscriber = new Object() {
+			@EventSubscriber("member.created")
+			void onCreated(Event event) {
+			}
+		};
+		// installed by an earlier version, or by migrations that left the function out
+		this.runner.withPropertyValues("events.audit.table-name=no_lookup")
+			.withUserConfiguration(Subscriber.config(subscriber))
+			.run((context) -> assertThat(context).hasNotFailed());
+		new JdbcTemplate(new DriverManagerDataSource(url))
+			.execute("DROP FUNCTION no_lookup_pending(uuid, bigint, integer)");
+		this.runner.withPropertyValues("events.schema.initialize=never", "events.audit.table-name=no_lookup")
+			.withUserConfiguration(Subscriber.config(subscriber))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("no_lookup_pending")
+				.hasMessageContaining("pending-function.sql"));
 	}
 
 	@Test

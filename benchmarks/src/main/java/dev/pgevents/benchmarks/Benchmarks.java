@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -62,6 +64,13 @@ public final class Benchmarks {
 	static final int TRANSACTIONS = Integer.getInteger("bench.transactions", 20_000);
 
 	static final int WARMUP = Integer.getInteger("bench.warmup", 2_000);
+
+	/**
+	 * Transactions before the first measured run of each scenario: the JIT compiles the
+	 * starter's paths once per JVM, and a scenario that runs more code would otherwise pay
+	 * for its compilation in its first repetition.
+	 */
+	static final int FIRST_WARMUP = Integer.getInteger("bench.first-warmup", 10_000);
 
 	static final int BULK_ROWS = Integer.getInteger("bench.bulk", 100_000);
 
@@ -127,8 +136,9 @@ public final class Benchmarks {
 
 	private void run(List<String> only) throws Exception {
 		String server = this.admin.queryForObject("SHOW server_version", String.class);
-		System.out.printf("# %d transactions per run, %d repetitions (medians), warm-up %d; PostgreSQL %s; "
-				+ "%d cores, Java %s; %s%n", TRANSACTIONS, REPETITIONS, WARMUP, server,
+		System.out.printf("# %d transactions per run, %d repetitions (medians), warm-up %d (%d before the first);"
+				+ " PostgreSQL %s; %d cores, Java %s; %s%n", TRANSACTIONS, REPETITIONS, WARMUP,
+				Math.max(WARMUP, FIRST_WARMUP), server,
 				Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), this.url.replaceAll("\\?.*", ""));
 		this.rows.add(String.format("%-14s %7s %9s %14s %7s %7s %15s", "scenario", "threads", "tx_per_s",
 				"ratio_vs_plain", "p50_ms", "p99_ms", "bytes_per_event"));
@@ -182,11 +192,13 @@ public final class Benchmarks {
 			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
 			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
 			ApplicationEventPublisher publisher = context;
-			produce(scenario, threads, WARMUP, transactions, jdbc, publisher);
-			awaitDone(scenario, WARMUP);
+			int warmup = (repetition == 1) ? Math.max(WARMUP, FIRST_WARMUP) : WARMUP;
+			produce(scenario, threads, warmup, transactions, jdbc, publisher);
+			awaitDone(scenario, warmup);
 			truncate();
 			long bytesBefore = eventBytes(scenario);
 			long walBefore = walBytes();
+			long[] cpuBefore = cpuNanos();
 			latencies = new long[TRANSACTIONS];
 			latencyCount.set(0);
 			long start = System.nanoTime();
@@ -198,8 +210,13 @@ public final class Benchmarks {
 			Arrays.sort(measured);
 			double[] result = { TRANSACTIONS / (elapsed / 1e9), percentile(measured, 0.50),
 					percentile(measured, 0.99), (double) bytes / TRANSACTIONS };
-			System.err.printf("%s threads=%d repetition %d: %.0f tx/s, %d WAL bytes per transaction%n", scenario,
-					threads, repetition, result[0], (walBytes() - walBefore) / TRANSACTIONS);
+			long[] cpu = cpuNanos();
+			System.err.printf(
+					"%s threads=%d repetition %d: %.0f tx/s, %d WAL bytes per transaction,"
+							+ " CPU per transaction: %d us in this JVM, %d us in other processes (PostgreSQL)%n",
+					scenario, threads, repetition, result[0], (walBytes() - walBefore) / TRANSACTIONS,
+					(cpu[0] - cpuBefore[0]) / 1000 / TRANSACTIONS,
+					((cpu[1] - cpuBefore[1]) - (cpu[0] - cpuBefore[0])) / 1000 / TRANSACTIONS);
 			return result;
 		}
 	}
@@ -409,6 +426,29 @@ public final class Benchmarks {
 		Long bytes = this.admin.queryForObject(
 				"SELECT coalesce(pg_total_relation_size(to_regclass(?)), 0)", Long.class, table);
 		return (bytes != null) ? bytes : 0;
+	}
+
+	/**
+	 * CPU time used so far by this JVM and by the whole machine (user and system, steal
+	 * excluded): the part of the cost that a shared machine's noise leaves alone.
+	 */
+	private static long[] cpuNanos() {
+		long jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+			.getProcessCpuTime();
+		long machine = -1;
+		try {
+			// cpu user nice system idle iowait irq softirq steal ..., in 1/100 s
+			String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+			long ticks = 0;
+			for (int i : new int[] { 1, 2, 3, 6, 7 }) {
+				ticks += Long.parseLong(fields[i]);
+			}
+			machine = ticks * 10_000_000L;
+		}
+		catch (IOException | RuntimeException ex) {
+			// not Linux: the machine's share is not reported
+		}
+		return new long[] { jvm, machine };
 	}
 
 	private long walBytes() {

@@ -69,6 +69,12 @@ final class EventSchemaInitializer implements InitializingBean {
 					+ " does not exist and events.schema.initialize is 'never'. Install the SQL from "
 					+ "classpath:dev/pgevents/capture/ with your migrations, or set events.schema.initialize=always");
 		}
+		else if (!this.subscribers.names().isEmpty() && !this.schema.isPendingFunctionInstalled(this.jdbc)) {
+			throw new IllegalStateException("The function " + this.schema.pendingFunction()
+					+ " does not exist and events.schema.initialize is 'never'; the subscribers need it. Install "
+					+ "pending-function.sql from classpath:dev/pgevents/capture/ with your migrations, or set "
+					+ "events.schema.initialize=always");
+		}
 	}
 
 	private AuditedTable find(String table, String namedBy) {

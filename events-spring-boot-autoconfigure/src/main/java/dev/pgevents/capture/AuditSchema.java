@@ -53,12 +53,15 @@ public final class AuditSchema {
 
 	private final String captureFunction;
 
+	private final String pendingFunction;
+
 	private AuditSchema(SqlIdentifier audit, String defaultSchema) {
 		this.auditName = audit.name();
 		this.auditTable = audit.qualified(defaultSchema);
 		this.deliveryTable = audit.withSuffix("_delivery").qualified(defaultSchema);
 		this.subscriberTable = audit.withSuffix("_subscriber").qualified(defaultSchema);
 		this.captureFunction = audit.withSuffix("_capture").qualified(defaultSchema);
+		this.pendingFunction = audit.withSuffix("_pending").qualified(defaultSchema);
 	}
 
 	/**
@@ -123,6 +126,15 @@ public final class AuditSchema {
 	}
 
 	/**
+	 * The function that returns a page of one transaction's undispatched rows, quoted and
+	 * schema-qualified: {@code (scope uuid, after_id bigint, page_size integer)}.
+	 * @return the function
+	 */
+	public String pendingFunction() {
+		return this.pendingFunction;
+	}
+
+	/**
 	 * The channel on which the capture trigger notifies the relays of rows that no local
 	 * dispatcher handles.
 	 * @return the channel name, a lower-case identifier
@@ -168,6 +180,17 @@ public final class AuditSchema {
 	}
 
 	/**
+	 * Whether the function the after-commit dispatch reads rows with exists.
+	 * @param jdbc operations on the application's database
+	 * @return whether {@link #pendingFunction()} exists
+	 */
+	public boolean isPendingFunctionInstalled(JdbcOperations jdbc) {
+		return Boolean.TRUE.equals(jdbc.queryForObject(
+				"SELECT pg_catalog.to_regprocedure(? || '(uuid, bigint, integer)') IS NOT NULL", Boolean.class,
+				this.pendingFunction));
+	}
+
+	/**
 	 * Create the audit and ledger tables, their indexes, the capture function and the
 	 * triggers of {@code tables}, if they are not there already. Run it inside one
 	 * transaction: a transaction-scoped advisory lock makes instances that start together
@@ -179,9 +202,9 @@ public final class AuditSchema {
 		jdbc.query("SELECT pg_catalog.pg_advisory_xact_lock(?)", (rs) -> null, INSTALL_LOCK);
 		Map<String, String> names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName,
 				"delivery_table", this.deliveryTable, "subscriber_table", this.subscriberTable, "capture_function",
-				this.captureFunction, "channel", "'" + channel() + "'");
+				this.captureFunction, "pending_function", this.pendingFunction, "channel", "'" + channel() + "'");
 		for (String script : List.of("audit-table", "audit-pending-index", "delivery-table",
-				"delivery-due-index", "subscriber-table", "capture-function")) {
+				"delivery-due-index", "subscriber-table", "capture-function", "pending-function")) {
 			jdbc.execute(render(script, names));
 		}
 		for (AuditedTable table : tables) {

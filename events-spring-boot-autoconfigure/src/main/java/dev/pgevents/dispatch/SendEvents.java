@@ -80,15 +80,17 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 			JsonMapper jsonMapper, Map<String, List<String>> keyColumns, Backoff backoff, Duration subscriberExpiry,
 			@Nullable ExecutorService executor) {
 		// a DataSource of our own: never the committed transaction's bound connection
-		this.jdbc = new AuditJdbc(dataSource);
+		// the lookup's plan is kept in the function (see pending-function.sql): this call is
+		// planned once per connection
+		this.jdbc = new JdbcTemplate(dataSource);
 		this.subscribers = subscribers;
 		this.handler = handler;
 		this.events = new EventFactory(jsonMapper, keyColumns);
 		this.backoff = backoff;
 		this.ledger = new DeliveryLedger(dataSource, schema, subscribers.names(), subscriberExpiry);
 		this.executor = executor;
-		this.selectScope = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.auditTable()
-				+ " WHERE scope_id = ? AND event_processed_at IS NULL AND id > ? ORDER BY id LIMIT " + PAGE;
+		this.selectScope = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.pendingFunction() + "(?, ?, " + PAGE
+				+ ")";
 	}
 
 	@Override

@@ -8,7 +8,9 @@ import org.junit.jupiter.api.Test;
 import dev.pgevents.capture.AuditSchema;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,9 +27,8 @@ class LookupPlanTests {
 		try {
 			JdbcTemplate jdbc = new JdbcTemplate(connection);
 			AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit");
-			jdbc.execute("BEGIN");
-			schema.install(jdbc, List.of());
-			jdbc.execute("COMMIT");
+			new TransactionTemplate(new DataSourceTransactionManager(connection))
+				.executeWithoutResult((status) -> schema.install(jdbc, List.of()));
 			jdbc.execute("VACUUM ANALYZE keel_audit");
 			String lookup = "SELECT count(*) FROM keel_audit_pending(gen_random_uuid(), 0, 1000)";
 			for (int call = 0; call < 10; call++) {

@@ -211,12 +211,14 @@ public final class Benchmarks {
 			double[] result = { TRANSACTIONS / (elapsed / 1e9), percentile(measured, 0.50),
 					percentile(measured, 0.99), (double) bytes / TRANSACTIONS };
 			long[] cpu = cpuNanos();
+			long jvmMicros = (cpu[0] - cpuBefore[0]) / 1000 / TRANSACTIONS;
+			String otherMicros = (cpu[1] < 0) ? "?"
+					: Long.toString(((cpu[1] - cpuBefore[1]) - (cpu[0] - cpuBefore[0])) / 1000 / TRANSACTIONS);
 			System.err.printf(
 					"%s threads=%d repetition %d: %.0f tx/s, %d WAL bytes per transaction,"
-							+ " CPU per transaction: %d us in this JVM, %d us in other processes (PostgreSQL)%n",
-					scenario, threads, repetition, result[0], (walBytes() - walBefore) / TRANSACTIONS,
-					(cpu[0] - cpuBefore[0]) / 1000 / TRANSACTIONS,
-					((cpu[1] - cpuBefore[1]) - (cpu[0] - cpuBefore[0])) / 1000 / TRANSACTIONS);
+							+ " CPU per transaction: %d us in this JVM, %s us in other processes (PostgreSQL)%n",
+					scenario, threads, repetition, result[0], (walBytes() - walBefore) / TRANSACTIONS, jvmMicros,
+					otherMicros);
 			return result;
 		}
 	}
@@ -446,7 +448,7 @@ public final class Benchmarks {
 			machine = ticks * 10_000_000L;
 		}
 		catch (IOException | RuntimeException ex) {
-			// not Linux: the machine's share is not reported
+			// not Linux: the machine's share is reported as unknown
 		}
 		return new long[] { jvm, machine };
 	}

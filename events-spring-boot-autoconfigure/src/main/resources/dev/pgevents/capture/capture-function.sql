@@ -4,9 +4,9 @@
 -- comes from transaction-local settings that the application sets when a transaction
 -- begins; a transaction without a trace gets one derived from its transaction id. Rows
 -- written outside a dispatching application (psql, other services, applications with no
--- subscriber) have a null scope, and a notification wakes the relays when any instance has a subscriber
--- for them: no local dispatcher handles them. Transactions that will dispatch their own
--- rows send none, so they pay nothing for it.
+-- subscriber) have a null scope, and a notification wakes the relays when any instance
+-- has a subscriber for them: no local dispatcher handles them. Transactions that will
+-- dispatch their own rows send none, so they pay nothing for it.
 -- search_path is pinned to pg_catalog (pg_temp last, which is never searched for functions
 -- or operators) and the audit table is schema-qualified, so no object in another schema
 -- can take the place of one used here.

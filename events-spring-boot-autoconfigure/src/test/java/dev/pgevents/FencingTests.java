@@ -27,8 +27,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * An instance that stalls past its lease loses its rows to another instance, and when it
- * wakes it cannot overwrite what that instance recorded: every outcome carries the lease
- * token of the claim it belongs to.
+ * wakes it cannot overwrite what that instance recorded: an audit row's failures are
+ * recorded only by the statement that marks it processed, and a ledger entry's outcome
+ * only under the lease token of the claim it belongs to.
  */
 class FencingTests {
 
@@ -69,16 +70,15 @@ class FencingTests {
 		// its relay takes the row over once the lease expired
 		JdbcTemplate other = start("test.stall=false").getBean(JdbcTemplate.class);
 
-		await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(jdbc.queryForMap(
-				"SELECT lease_token, event_processed_at IS NOT NULL AS processed FROM keel_audit"))
-			.containsEntry("lease_token", 1)
-			.containsEntry("processed", true));
+		await().atMost(Duration.ofSeconds(20))
+			.untilAsserted(() -> assertThat(jdbc.queryForObject(
+					"SELECT event_processed_at IS NOT NULL FROM keel_audit", Boolean.class))
+				.isTrue());
 		release.countDown(); // the stalled instance wakes, and its subscriber fails
 		stalling.close(); // waits for its dispatch to finish and its ledger writer to write
 
 		assertThat(deliveries.get("stalling")).hasValue(1);
 		assertThat(other.queryForObject("SELECT count(*) FROM keel_audit_delivery", Integer.class)).isZero();
-		assertThat(other.queryForObject("SELECT lease_token FROM keel_audit", Integer.class)).isOne();
 		assertThat(deliveries.get("healthy")).hasValue(1);
 		System.out.println("Fencing: event delivered by the taking-over instance once, and " + deliveries.get("stalling")
 				+ " time(s) by the stalled one (a duplicate at-least-once allows)");

@@ -18,10 +18,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * An instance frozen with SIGSTOP in the middle of a relay batch, past its lease: another
- * instance takes its rows over and delivers them; when the frozen one resumes (SIGCONT) and
- * its subscriber fails, it cannot record that failure or any other outcome over the newer
- * state, because its claim's lease token is stale.
+ * An instance frozen with SIGSTOP in the middle of a relay batch, past its lease: the
+ * database ends its claim (idle in transaction for longer than the lease), another instance
+ * takes the rows over and delivers them; when the frozen one resumes (SIGCONT) and its
+ * subscriber fails, it cannot record that failure or any other outcome: its claim is gone.
  */
 @Tag("slow")
 class StallRecoveryTests {
@@ -60,7 +60,6 @@ class StallRecoveryTests {
 				.run()) {
 				await().atMost(Duration.ofSeconds(60))
 					.until(() -> count(jdbc, "SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL") == 0);
-				long tokensBefore = count(jdbc, "SELECT sum(lease_token) FROM keel_audit");
 
 				signal("CONT", pid);
 				stalling.destroy(); // SIGTERM: it finishes, or abandons, its batch and writes its outcomes
@@ -75,7 +74,6 @@ class StallRecoveryTests {
 				assertThat(missing).isZero();
 				assertThat(count(jdbc, "SELECT count(*) FROM keel_audit_delivery")).as("failures recorded").isZero();
 				assertThat(count(jdbc, "SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL")).isZero();
-				assertThat(count(jdbc, "SELECT sum(lease_token) FROM keel_audit")).isEqualTo(tokensBefore);
 			}
 		}
 		finally {

@@ -11,13 +11,9 @@ import dev.pgevents.capture.Trace;
 
 /**
  * One row of the audit table, as read for dispatch.
- *
- * @param leaseToken the row's claim count when it was read: its outcome is recorded only
- * if no one has claimed it since
  */
 record AuditRow(long id, String tableName, String op, String data, @Nullable String previousData,
-		@Nullable String identityId, @Nullable String traceId, @Nullable String spanId, Instant createdAt,
-		int leaseToken) {
+		@Nullable String identityId, @Nullable String traceId, @Nullable String spanId, Instant createdAt) {
 
 	/** The columns {@link #read(ResultSet)} expects, in a form to select. */
 	static final String COLUMNS = columns("");
@@ -29,15 +25,14 @@ record AuditRow(long id, String tableName, String op, String data, @Nullable Str
 	 */
 	static String columns(String alias) {
 		return String.join(", ", java.util.Arrays.stream(new String[] { "id", "table_name", "op", "data::text",
-				"previous_data::text", "identity_id", "trace_id", "span_id", "created_at", "lease_token" })
+				"previous_data::text", "identity_id", "trace_id", "span_id", "created_at" })
 			.map((column) -> alias + column)
 			.toList());
 	}
 
 	static AuditRow read(ResultSet rs) throws SQLException {
 		return new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-				rs.getString(6), rs.getString(7), rs.getString(8), rs.getObject(9, OffsetDateTime.class).toInstant(),
-				rs.getInt(10));
+				rs.getString(6), rs.getString(7), rs.getString(8), rs.getObject(9, OffsetDateTime.class).toInstant());
 	}
 
 	String eventName() {

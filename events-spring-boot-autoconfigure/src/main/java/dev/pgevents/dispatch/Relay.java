@@ -1,6 +1,8 @@
 package dev.pgevents.dispatch;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -36,10 +38,13 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * <li>Ledger entries that are due: retries, replays, and rows handed over by instances that
  * lack this instance's subscribers.</li>
  * </ul>
- * Instances share the work through row locks: every claim takes rows
- * {@code FOR UPDATE SKIP LOCKED}, in batches, under a lease, and bumps the rows' lease
- * token, which fences out an earlier claimer whose lease expired. The relay also keeps this
- * instance's subscribers registered, and deletes processed rows past their retention.
+ * Instances share the work through row locks: every claim takes a batch
+ * {@code FOR UPDATE SKIP LOCKED}. Audit rows stay locked by the claiming transaction until
+ * their outcomes are recorded in it; the database ends a claim that sits idle for longer
+ * than the lease, which releases its rows and discards what a stalled claimer would
+ * record. Ledger entries are claimed under a lease and a lease token, which fences out an
+ * earlier claimer whose lease expired. The relay also keeps this instance's subscribers
+ * registered, and deletes processed rows past their retention.
  */
 public final class Relay implements SmartLifecycle {
 
@@ -122,28 +127,23 @@ public final class Relay implements SmartLifecycle {
 		this.sendEvents = sendEvents;
 		this.settings = settings;
 		// two kinds of claimable rows, each found in id order through the pending index:
-		// those no local dispatcher handles (no scope), and those whose dispatcher's lease
-		// expired (few: the index holds only undispatched rows)
+		// those no local dispatcher handles (no scope), and those a dispatcher left behind
+		// for longer than the lease (few: the index holds only undispatched rows)
 		this.claimRows = """
 				WITH outside AS (
-					SELECT id FROM %1$s
+					SELECT %2$s FROM %1$s
 					WHERE event_processed_at IS NULL AND scope_id IS NULL AND id > ?
-						AND (lease_until IS NULL OR lease_until < clock_timestamp())
 					ORDER BY scope_id, id LIMIT ?
 					FOR UPDATE SKIP LOCKED
 				), abandoned AS (
-					SELECT id FROM %1$s
+					SELECT %2$s FROM %1$s
 					WHERE event_processed_at IS NULL AND scope_id IS NOT NULL
 						AND created_at < clock_timestamp() - ? * interval '1 millisecond'
-						AND (lease_until IS NULL OR lease_until < clock_timestamp())
 					ORDER BY id LIMIT ?
 					FOR UPDATE SKIP LOCKED
 				)
-				UPDATE %1$s a SET lease_until = clock_timestamp() + ? * interval '1 millisecond',
-					lease_token = a.lease_token + 1
-				FROM (SELECT id FROM outside UNION ALL SELECT id FROM abandoned) c WHERE a.id = c.id
-				RETURNING %2$s
-				""".formatted(schema.auditTable(), AuditRow.columns("a."));
+				SELECT * FROM outside UNION ALL SELECT * FROM abandoned
+				""".formatted(schema.auditTable(), AuditRow.COLUMNS);
 		this.claimDeliveries = """
 				WITH due AS (
 					SELECT audit_id, subscriber FROM %1$s
@@ -243,7 +243,7 @@ public final class Relay implements SmartLifecycle {
 						awaitWork();
 					}
 				}
-				catch (RuntimeException ex) {
+				catch (SQLException | RuntimeException ex) {
 					failed(ex);
 				}
 			}
@@ -279,22 +279,67 @@ public final class Relay implements SmartLifecycle {
 	}
 
 	/**
-	 * Claim a batch of audit rows no one is dispatching, and deliver them.
+	 * Claim a batch of audit rows no one is dispatching, deliver them, and record their
+	 * outcomes, all in one transaction: its row locks are the claim. Held for no longer
+	 * than the lease while idle: if the relay stalls (a long pause, a hung subscriber), the
+	 * database ends the transaction, which releases the rows to other instances and
+	 * discards whatever the stalled relay would record.
 	 * @return the rows claimed
+	 * @throws SQLException when the database fails, or ended the claim
 	 */
-	int relayRows() {
+	int relayRows() throws SQLException {
 		long lease = this.settings.lease().toMillis();
 		int batch = this.settings.batchSize();
-		List<AuditRow> rows = new ArrayList<>(this.jdbc.query(this.claimRows, (rs, row) -> AuditRow.read(rs),
-				this.claimedUpTo, batch, lease, batch, lease));
-		rows.sort(Comparator.comparingLong(AuditRow::id));
-		// While a backlog drains, the next claim starts past this one: rows claimed but not
-		// yet marked processed are still in the pending index, and scanning over them again
-		// would cost more with every batch. A short batch means the backlog is drained (or
-		// what remains is locked, or was passed over): start from the beginning again.
-		this.claimedUpTo = (rows.size() < batch) ? 0 : rows.get(rows.size() - 1).id();
-		this.sendEvents.deliver(rows);
-		return rows.size();
+		// a connection of its own, not bound to this thread: subscribers run in
+		// transactions of their own
+		long start = System.nanoTime();
+		try (Connection connection = this.dataSource.getConnection()) {
+			connection.setAutoCommit(false);
+			try {
+				List<AuditRow> rows = new ArrayList<>(batch);
+				DeliveryLedger.bookkeeping(connection, this.settings.lease());
+				try (PreparedStatement claim = connection.prepareStatement(this.claimRows)) {
+					AuditJdbc.customPlans(claim);
+					claim.setLong(1, this.claimedUpTo);
+					claim.setInt(2, batch);
+					claim.setLong(3, lease);
+					claim.setInt(4, batch);
+					try (ResultSet rs = claim.executeQuery()) {
+						while (rs.next()) {
+							rows.add(AuditRow.read(rs));
+						}
+					}
+				}
+				rows.sort(Comparator.comparingLong(AuditRow::id));
+				// While a backlog drains, the next claim starts past this one. A short batch
+				// means the backlog is drained (or what remains is locked, or was passed
+				// over): start from the beginning again.
+				this.claimedUpTo = (rows.size() < batch) ? 0 : rows.get(rows.size() - 1).id();
+				if (!rows.isEmpty()) {
+					this.sendEvents.deliverClaimed(rows, connection, this.settings.lease().dividedBy(3));
+				}
+				connection.commit();
+				return rows.size();
+			}
+			catch (SQLException | RuntimeException ex) {
+				rollbackQuietly(connection);
+				if (System.nanoTime() - start > this.settings.lease().toNanos()) {
+					throw new SQLException("The relay's claim outlived events.relay.lease (a subscriber call took "
+							+ "longer than the lease, or the process stalled) and the database ended it; its rows "
+							+ "are delivered again", ex);
+				}
+				throw ex;
+			}
+		}
+	}
+
+	private static void rollbackQuietly(Connection connection) {
+		try {
+			connection.rollback();
+		}
+		catch (SQLException ex) {
+			// the connection is gone: so is its transaction
+		}
 	}
 
 	/**
@@ -425,7 +470,7 @@ public final class Relay implements SmartLifecycle {
 		}
 	}
 
-	private void failed(RuntimeException ex) {
+	private void failed(Exception ex) {
 		if (this.failures++ == 0) {
 			logger.warn("Relay failed; retrying with backoff (logged once until it recovers)", ex);
 		}

@@ -1,5 +1,7 @@
 package dev.pgevents.dispatch;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,26 +137,55 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 	}
 
 	/**
-	 * Deliver each row's event to every local subscriber of it, in order, and record the
-	 * outcome.
+	 * Deliver each row's event to every local subscriber of it, in order, and have the
+	 * outcomes recorded in the background.
 	 * @param rows audit rows, in id order
 	 */
 	void deliver(List<AuditRow> rows) {
 		for (AuditRow row : rows) {
-			List<Subscriber> targets = this.subscribers.subscribersOf(row.eventName());
-			List<DeliveryLedger.Failure> failures = new ArrayList<>(0);
-			if (!targets.isEmpty()) {
-				Event event = this.events.toEvent(row);
-				String traceparent = row.traceparent();
-				for (Subscriber subscriber : targets) {
-					DeliveryLedger.Failure failure = deliver(subscriber.name(), event, traceparent, 1);
-					if (failure != null) {
-						failures.add(failure);
-					}
+			this.ledger.delivered(deliver(row));
+		}
+	}
+
+	/**
+	 * Deliver rows that the transaction open on {@code connection} holds locked, in order,
+	 * and record their outcomes in that transaction: at the end, and whenever
+	 * {@code recordEvery} has passed since the last statement, so that the transaction
+	 * never sits idle for that long (the relay's claim ends when it does).
+	 * @param rows audit rows, in id order
+	 * @param connection the connection whose transaction holds the rows
+	 * @param recordEvery the longest the transaction goes without a statement while
+	 * subscribers run, unless a single call takes longer
+	 * @throws SQLException when the outcomes cannot be recorded
+	 */
+	void deliverClaimed(List<AuditRow> rows, Connection connection, Duration recordEvery) throws SQLException {
+		List<DeliveryLedger.Outcome> outcomes = new ArrayList<>(rows.size());
+		long recorded = System.nanoTime();
+		for (AuditRow row : rows) {
+			outcomes.add(deliver(row));
+			if (System.nanoTime() - recorded > recordEvery.toNanos()) {
+				this.ledger.record(connection, outcomes);
+				outcomes.clear();
+				recorded = System.nanoTime();
+			}
+		}
+		this.ledger.record(connection, outcomes);
+	}
+
+	private DeliveryLedger.Outcome deliver(AuditRow row) {
+		List<Subscriber> targets = this.subscribers.subscribersOf(row.eventName());
+		List<DeliveryLedger.Failure> failures = new ArrayList<>(0);
+		if (!targets.isEmpty()) {
+			Event event = this.events.toEvent(row);
+			String traceparent = row.traceparent();
+			for (Subscriber subscriber : targets) {
+				DeliveryLedger.Failure failure = deliver(subscriber.name(), event, traceparent, 1);
+				if (failure != null) {
+					failures.add(failure);
 				}
 			}
-			this.ledger.delivered(row, failures);
 		}
+		return new DeliveryLedger.Outcome(row.id(), failures);
 	}
 
 	/**

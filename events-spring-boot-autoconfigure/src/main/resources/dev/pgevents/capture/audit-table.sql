@@ -11,7 +11,5 @@ CREATE TABLE IF NOT EXISTS ${audit_table} (
 	span_id            text,
 	scope_id           uuid,
 	created_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
-	lease_until        timestamptz,
-	lease_token        integer     NOT NULL DEFAULT 0,
 	event_processed_at timestamptz
 )

@@ -1,0 +1,80 @@
+package dev.pgevents;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The relay's claim is its transaction, which the database ends when it sits idle for
+ * longer than the lease. A batch whose subscribers take longer than the lease in all, each
+ * call well within it, must still be delivered once: the claim records outcomes as it goes
+ * and never sits idle that long.
+ */
+@SpringBootTest(classes = RelayClaimTests.App.class,
+		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
+				"events.relay.lease=1s", "events.relay.batch-size=10", "events.relay.poll-interval=100ms" })
+class RelayClaimTests {
+
+	@DynamicPropertySource
+	static void database(DynamicPropertyRegistry registry) {
+		String url = TestDatabase.create();
+		registry.add("spring.datasource.url", () -> url);
+	}
+
+	@Autowired
+	JdbcTemplate jdbc;
+
+	@Autowired
+	Slow slow;
+
+	@Test
+	void aBatchThatTakesLongerThanTheLeaseIsDeliveredOnce() {
+		// autocommit: the relay delivers them, one batch of 10 taking 2.5 s
+		this.jdbc.update("INSERT INTO member (name, email) SELECT 's' || i, 's' FROM generate_series(1, 10) i");
+
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> this.jdbc.queryForObject("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL",
+					Integer.class) == 0);
+		assertThat(this.slow.deliveries).hasSize(10);
+		assertThat(this.slow.deliveries.values()).allMatch((count) -> count.get() == 1);
+	}
+
+	static class Slow {
+
+		final Map<String, AtomicInteger> deliveries = new ConcurrentHashMap<>();
+
+		@EventSubscriber("member.created")
+		void onCreated(Event event) throws InterruptedException {
+			Thread.sleep(250); // work that takes a quarter of the lease
+			this.deliveries.computeIfAbsent(event.id(), (id) -> new AtomicInteger()).incrementAndGet();
+		}
+
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class App {
+
+		@Bean
+		Slow slow() {
+			return new Slow();
+		}
+
+	}
+
+}

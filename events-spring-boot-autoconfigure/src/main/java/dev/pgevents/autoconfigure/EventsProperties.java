@@ -139,8 +139,10 @@ public class EventsProperties {
 		private int batchSize = 500;
 
 		/**
-		 * How long a claim owns its rows, and how long the relay leaves the rows of a
-		 * committed transaction to its after-commit dispatch before taking them over.
+		 * How long a relay claim may sit idle (a subscriber call, a pause) before the
+		 * database ends it and its rows go to another instance, how long a claimed retry
+		 * owns its ledger entry, and how long the relay leaves the rows of a committed
+		 * transaction to its after-commit dispatch before taking them over.
 		 */
 		private Duration lease = Duration.ofSeconds(30);
 

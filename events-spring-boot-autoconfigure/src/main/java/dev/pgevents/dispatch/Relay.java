@@ -104,7 +104,8 @@ public final class Relay implements SmartLifecycle {
 	 * @param enabled whether to claim and deliver (registration is kept up regardless)
 	 * @param pollInterval how often to look for work when no notification comes
 	 * @param batchSize rows claimed at once
-	 * @param lease how long a claim (or an after-commit dispatch) owns its rows
+	 * @param lease how long a claim may sit idle, a retry owns its ledger entry, and an
+	 * after-commit dispatch owns its rows
 	 * @param retention how long processed rows are kept; zero keeps them forever
 	 */
 	public record Settings(boolean enabled, Duration pollInterval, int batchSize, Duration lease, Duration retention) {

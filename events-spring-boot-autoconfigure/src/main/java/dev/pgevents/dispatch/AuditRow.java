@@ -16,19 +16,8 @@ record AuditRow(long id, String tableName, String op, String data, @Nullable Str
 		@Nullable String identityId, @Nullable String traceId, @Nullable String spanId, Instant createdAt) {
 
 	/** The columns {@link #read(ResultSet)} expects, in a form to select. */
-	static final String COLUMNS = columns("");
-
-	/**
-	 * The columns {@link #read(ResultSet)} expects, each qualified with {@code alias}.
-	 * @param alias the table alias with its dot, or empty
-	 * @return the select list
-	 */
-	static String columns(String alias) {
-		return String.join(", ", java.util.Arrays.stream(new String[] { "id", "table_name", "op", "data::text",
-				"previous_data::text", "identity_id", "trace_id", "span_id", "created_at" })
-			.map((column) -> alias + column)
-			.toList());
-	}
+	static final String COLUMNS = "id, table_name, op, data::text, previous_data::text, identity_id, trace_id, span_id,"
+			+ " created_at";
 
 	static AuditRow read(ResultSet rs) throws SQLException {
 		return new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),

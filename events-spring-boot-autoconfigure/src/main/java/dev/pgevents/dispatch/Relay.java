@@ -312,9 +312,11 @@ public final class Relay implements SmartLifecycle {
 					}
 				}
 				rows.sort(Comparator.comparingLong(AuditRow::id));
-				// While a backlog drains, the next claim starts past this one. A short batch
-				// means the backlog is drained (or what remains is locked, or was passed
-				// over): start from the beginning again.
+				// While a backlog drains, the next claim starts past this one: the rows just
+				// marked leave dead entries in the pending index until vacuum, and scanning
+				// over them again would cost more with every batch. A short batch means the
+				// backlog is drained (or what remains is locked, or was passed over): start
+				// from the beginning again.
 				this.claimedUpTo = (rows.size() < batch) ? 0 : rows.get(rows.size() - 1).id();
 				if (!rows.isEmpty()) {
 					this.sendEvents.deliverClaimed(rows, connection, this.settings.lease().dividedBy(3));

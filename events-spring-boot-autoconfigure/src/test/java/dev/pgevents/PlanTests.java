@@ -66,7 +66,8 @@ class PlanTests {
 	 * The capture trigger pairs each NEW row of an UPDATE with its OLD row by key. The
 	 * planner takes that join for a many-to-many one; it must still hash both sides (not
 	 * sort them on jsonb, nor compare every pair of rows, as it did for composite keys),
-	 * and never compile it with JIT.
+	 * and never compile it with JIT. It turns merge joins and JIT off for that statement
+	 * only: the writing transaction finds its settings as they were.
 	 */
 	@Test
 	void aBulkUpdatePairsOldAndNewRowsWithAHashJoinForSingleAndCompositeKeys() {
@@ -87,6 +88,8 @@ class PlanTests {
 			jdbc.execute("SET auto_explain.log_nested_statements = on");
 			jdbc.execute("SET auto_explain.log_level = notice");
 			jdbc.execute("SET jit_above_cost = 0"); // JIT wherever it is allowed
+			jdbc.execute("SET jit = on");
+			jdbc.execute("SET enable_mergejoin = on");
 
 			for (String table : List.of("single", "pair")) {
 				String plan = nestedPlans(jdbc, "UPDATE " + table + " SET v = v || 'x'").stream()
@@ -98,6 +101,10 @@ class PlanTests {
 						+ " AND previous_data ->> 'v' = 'v' AND data ->> 'v' = 'vx'", Long.class, table))
 					.as(table)
 					.isEqualTo(5000);
+				assertThat(jdbc.queryForList("SELECT current_setting('enable_mergejoin') UNION ALL "
+						+ "SELECT current_setting('jit')", String.class))
+					.as("the session's settings after the update")
+					.containsExactly("on", "on");
 			}
 		}
 		finally {

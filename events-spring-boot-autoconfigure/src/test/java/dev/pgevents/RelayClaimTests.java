@@ -1,8 +1,10 @@
 package dev.pgevents;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -23,7 +25,9 @@ import static org.awaitility.Awaitility.await;
  * The relay's claim is its transaction, which the database ends when it sits idle for
  * longer than the lease. A batch whose subscribers take longer than the lease in all, each
  * call well within it, must still be delivered once: the claim records outcomes as it goes
- * and never sits idle that long.
+ * and never sits idle that long. While a backlog drains, the relay claims the next batch as
+ * it delivers one; a batch claimed that way that then waits for longer than a third of the
+ * lease is released and claimed again, and delivered once, in order.
  */
 @SpringBootTest(classes = RelayClaimTests.App.class,
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
@@ -44,24 +48,32 @@ class RelayClaimTests {
 
 	@Test
 	void aBatchThatTakesLongerThanTheLeaseIsDeliveredOnce() {
-		// autocommit: the relay delivers them, one batch of 10 taking 2.5 s
-		this.jdbc.update("INSERT INTO member (name, email) SELECT 's' || i, 's' FROM generate_series(1, 10) i");
+		// autocommit: the relay delivers them in batches of 10: the first at once, the
+		// second in 2.5 s while the third, claimed after the quick first one, waits
+		this.jdbc.update("INSERT INTO member (name, email) SELECT 's' || i, CASE WHEN i BETWEEN 11 AND 20 THEN 'slow' "
+				+ "ELSE 'quick' END FROM generate_series(1, 30) i");
 
 		await().atMost(Duration.ofSeconds(30))
 			.until(() -> this.jdbc.queryForObject("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL",
 					Integer.class) == 0);
-		assertThat(this.slow.deliveries).hasSize(10);
+		assertThat(this.slow.deliveries).hasSize(30);
 		assertThat(this.slow.deliveries.values()).allMatch((count) -> count.get() == 1);
+		assertThat(this.slow.order).isSorted();
 	}
 
 	static class Slow {
 
 		final Map<String, AtomicInteger> deliveries = new ConcurrentHashMap<>();
 
+		final List<Long> order = new CopyOnWriteArrayList<>();
+
 		@EventSubscriber("member.created")
 		void onCreated(Event event) throws InterruptedException {
-			Thread.sleep(250); // work that takes a quarter of the lease
+			if ("slow".equals(event.target().data().get("email"))) {
+				Thread.sleep(250); // work that takes a quarter of the lease
+			}
 			this.deliveries.computeIfAbsent(event.id(), (id) -> new AtomicInteger()).incrementAndGet();
+			this.order.add(Long.parseLong(event.id()));
 		}
 
 	}

@@ -10,7 +10,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -86,7 +92,15 @@ public final class Relay implements SmartLifecycle {
 
 	private @Nullable Connection listener;
 
-	private long claimedUpTo;
+	private volatile long claimedUpTo;
+
+	/** Claims the next batch while a backlog's current one is delivered. */
+	private volatile @Nullable ExecutorService claimer;
+
+	private volatile @Nullable CompletableFuture<Claim> nextClaim;
+
+	/** How long the last batch took to deliver and record, in nanoseconds; none yet: max. */
+	private long lastDelivery = Long.MAX_VALUE;
 
 	private long nextHeartbeat;
 
@@ -193,6 +207,11 @@ public final class Relay implements SmartLifecycle {
 		catch (RuntimeException ex) {
 			logger.warn("Cannot register this instance's subscribers yet; the relay keeps trying", ex);
 		}
+		this.claimer = Executors.newSingleThreadExecutor((task) -> {
+			Thread claimer = new Thread(task, "events-relay-claim");
+			claimer.setDaemon(true);
+			return claimer;
+		});
 		Thread relay = new Thread(this::run, "events-relay");
 		relay.setDaemon(true);
 		this.thread = relay;
@@ -218,6 +237,13 @@ public final class Relay implements SmartLifecycle {
 			Thread.currentThread().interrupt();
 		}
 		this.thread = null;
+		ExecutorService claimer = this.claimer;
+		this.claimer = null;
+		abandon(this.nextClaim);
+		this.nextClaim = null;
+		if (claimer != null) {
+			claimer.shutdown();
+		}
 	}
 
 	@Override
@@ -250,6 +276,8 @@ public final class Relay implements SmartLifecycle {
 			}
 		}
 		finally {
+			abandon(this.nextClaim);
+			this.nextClaim = null;
 			closeListener();
 		}
 	}
@@ -284,49 +312,42 @@ public final class Relay implements SmartLifecycle {
 	 * outcomes, all in one transaction: its row locks are the claim. Held for no longer
 	 * than the lease while idle: if the relay stalls (a long pause, a hung subscriber), the
 	 * database ends the transaction, which releases the rows to other instances and
-	 * discards whatever the stalled relay would record.
+	 * discards whatever the stalled relay would record. While a backlog drains, the next
+	 * batch is claimed on another connection as this one is delivered, so the database
+	 * locks and reads it while the subscribers run; batches are still delivered one after
+	 * the other, in id order.
 	 * @return the rows claimed
 	 * @throws SQLException when the database fails, or ended the claim
 	 */
 	int relayRows() throws SQLException {
-		long lease = this.settings.lease().toMillis();
-		int batch = this.settings.batchSize();
+		Claim claim = prefetched();
+		if (claim == null) {
+			claim = claim();
+		}
 		// a connection of its own, not bound to this thread: subscribers run in
 		// transactions of their own
-		long start = System.nanoTime();
-		try (Connection connection = this.dataSource.getConnection()) {
-			connection.setAutoCommit(false);
+		try (Connection connection = claim.connection()) {
 			try {
-				List<AuditRow> rows = new ArrayList<>(batch);
-				DeliveryLedger.bookkeeping(connection, this.settings.lease());
-				try (PreparedStatement claim = connection.prepareStatement(this.claimRows)) {
-					AuditJdbc.customPlans(claim);
-					claim.setLong(1, this.claimedUpTo);
-					claim.setInt(2, batch);
-					claim.setLong(3, lease);
-					claim.setInt(4, batch);
-					try (ResultSet rs = claim.executeQuery()) {
-						while (rs.next()) {
-							rows.add(AuditRow.read(rs));
-						}
-					}
+				List<AuditRow> rows = claim.rows();
+				Executor claimer = this.claimer;
+				// the next batch waits while this one is delivered: only when the last one
+				// took well within the time a claim may wait (see prefetched())
+				if (rows.size() == this.settings.batchSize() && claimer != null && running()
+						&& this.lastDelivery < recordEvery().toNanos() / 2) {
+					this.nextClaim = CompletableFuture.supplyAsync(this::claimUnchecked, claimer);
 				}
-				rows.sort(Comparator.comparingLong(AuditRow::id));
-				// While a backlog drains, the next claim starts past this one: the rows just
-				// marked leave dead entries in the pending index until vacuum, and scanning
-				// over them again would cost more with every batch. A short batch means the
-				// backlog is drained (or what remains is locked, or was passed over): start
-				// from the beginning again.
-				this.claimedUpTo = (rows.size() < batch) ? 0 : rows.get(rows.size() - 1).id();
+				long start = System.nanoTime();
 				if (!rows.isEmpty()) {
-					this.sendEvents.deliverClaimed(rows, connection, this.settings.lease().dividedBy(3));
+					this.sendEvents.deliverClaimed(rows, connection, recordEvery(), claim.lastStatement());
 				}
 				connection.commit();
+				this.lastDelivery = System.nanoTime() - start;
 				return rows.size();
 			}
 			catch (SQLException | RuntimeException ex) {
 				rollbackQuietly(connection);
-				if (System.nanoTime() - start > this.settings.lease().toNanos()) {
+				this.lastDelivery = Long.MAX_VALUE;
+				if (System.nanoTime() - claim.lastStatement() > this.settings.lease().toNanos()) {
 					throw new SQLException("The relay's claim outlived events.relay.lease (a subscriber call took "
 							+ "longer than the lease, or the process stalled) and the database ended it; its rows "
 							+ "are delivered again", ex);
@@ -334,6 +355,123 @@ public final class Relay implements SmartLifecycle {
 				throw ex;
 			}
 		}
+	}
+
+	/**
+	 * Lock the next batch of claimable rows in a transaction left open on a connection of
+	 * its own.
+	 */
+	private Claim claim() throws SQLException {
+		long lease = this.settings.lease().toMillis();
+		int batch = this.settings.batchSize();
+		Connection connection = this.dataSource.getConnection();
+		try {
+			connection.setAutoCommit(false);
+			List<AuditRow> rows = new ArrayList<>(batch);
+			DeliveryLedger.bookkeeping(connection, this.settings.lease());
+			try (PreparedStatement claim = connection.prepareStatement(this.claimRows)) {
+				AuditJdbc.customPlans(claim);
+				claim.setLong(1, this.claimedUpTo);
+				claim.setInt(2, batch);
+				claim.setLong(3, lease);
+				claim.setInt(4, batch);
+				try (ResultSet rs = claim.executeQuery()) {
+					while (rs.next()) {
+						rows.add(AuditRow.read(rs));
+					}
+				}
+			}
+			long claimed = System.nanoTime();
+			rows.sort(Comparator.comparingLong(AuditRow::id));
+			// While a backlog drains, the next claim starts past this one: the rows just
+			// marked leave dead entries in the pending index until vacuum, and scanning
+			// over them again would cost more with every batch. A short batch means the
+			// backlog is drained (or what remains is locked, or was passed over): start
+			// from the beginning again.
+			this.claimedUpTo = (rows.size() < batch) ? 0 : rows.get(rows.size() - 1).id();
+			return new Claim(connection, rows, claimed);
+		}
+		catch (SQLException | RuntimeException ex) {
+			release(connection);
+			throw ex;
+		}
+	}
+
+	private Claim claimUnchecked() {
+		try {
+			return claim();
+		}
+		catch (SQLException ex) {
+			throw new CompletionException(ex);
+		}
+	}
+
+	/**
+	 * The batch claimed while the previous one was delivered, if any, and if it has not
+	 * waited so long that the database may end its transaction before its first outcomes
+	 * are recorded (then it is released, and claimed again).
+	 */
+	private @Nullable Claim prefetched() throws SQLException {
+		CompletableFuture<Claim> next = this.nextClaim;
+		if (next == null) {
+			return null;
+		}
+		this.nextClaim = null;
+		Claim claim;
+		try {
+			claim = next.get();
+		}
+		catch (InterruptedException ex) {
+			abandon(next);
+			Thread.currentThread().interrupt();
+			throw new SQLException("Interrupted while claiming rows", ex);
+		}
+		catch (ExecutionException ex) {
+			if (ex.getCause() instanceof SQLException failure) {
+				throw failure;
+			}
+			throw (ex.getCause() instanceof RuntimeException failure) ? failure : new IllegalStateException(ex);
+		}
+		if (System.nanoTime() - claim.lastStatement() > recordEvery().toNanos()) {
+			release(claim.connection());
+			if (!claim.rows().isEmpty()) {
+				// claimed again next, in order
+				this.claimedUpTo = Math.min(this.claimedUpTo, claim.rows().get(0).id() - 1);
+			}
+			return null;
+		}
+		return claim;
+	}
+
+	private Duration recordEvery() {
+		return this.settings.lease().dividedBy(3);
+	}
+
+	private static void abandon(@Nullable CompletableFuture<Claim> claim) {
+		if (claim != null) {
+			claim.thenAccept((abandoned) -> release(abandoned.connection()));
+		}
+	}
+
+	private static void release(Connection connection) {
+		rollbackQuietly(connection);
+		try {
+			connection.close();
+		}
+		catch (SQLException ex) {
+			// closing a broken connection: the pool discards it
+		}
+	}
+
+	/**
+	 * Rows locked by the transaction open on a connection.
+	 *
+	 * @param connection holds the rows' locks until it commits or rolls back
+	 * @param rows the rows, in id order
+	 * @param lastStatement when the transaction last ran a statement (System.nanoTime()):
+	 * the database ends it once it has been idle for the lease
+	 */
+	private record Claim(Connection connection, List<AuditRow> rows, long lastStatement) {
 	}
 
 	private static void rollbackQuietly(Connection connection) {

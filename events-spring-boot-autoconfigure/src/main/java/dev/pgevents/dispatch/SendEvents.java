@@ -156,11 +156,13 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 	 * @param connection the connection whose transaction holds the rows
 	 * @param recordEvery the longest the transaction goes without a statement while
 	 * subscribers run, unless a single call takes longer
+	 * @param lastStatement when the transaction last ran a statement ({@link System#nanoTime()})
 	 * @throws SQLException when the outcomes cannot be recorded
 	 */
-	void deliverClaimed(List<AuditRow> rows, Connection connection, Duration recordEvery) throws SQLException {
+	void deliverClaimed(List<AuditRow> rows, Connection connection, Duration recordEvery, long lastStatement)
+			throws SQLException {
 		List<DeliveryLedger.Outcome> outcomes = new ArrayList<>(rows.size());
-		long recorded = System.nanoTime();
+		long recorded = lastStatement;
 		for (AuditRow row : rows) {
 			outcomes.add(deliver(row));
 			if (System.nanoTime() - recorded > recordEvery.toNanos()) {

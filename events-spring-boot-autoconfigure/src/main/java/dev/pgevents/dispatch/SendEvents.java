@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -62,6 +63,9 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 
 	private final AtomicLong rejected = new AtomicLong();
 
+	/** Per transaction manager: runs the subscribers outside the committed transaction. */
+	private final Map<PlatformTransactionManager, TransactionTemplate> outside = new ConcurrentHashMap<>();
+
 	private final AtomicLong lastRejectionLog = new AtomicLong(System.nanoTime() - REJECTION_LOG_INTERVAL - 1);
 
 	/**
@@ -114,9 +118,11 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 		}
 		// The committed transaction's resources are still bound to this thread: suspend
 		// them, so the subscribers' data access runs in transactions of its own.
-		TransactionTemplate outside = new TransactionTemplate(transactionManager);
-		outside.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
-		outside.executeWithoutResult((status) -> dispatchScope(scope));
+		this.outside.computeIfAbsent(transactionManager, (manager) -> {
+			TransactionTemplate outside = new TransactionTemplate(manager);
+			outside.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
+			return outside;
+		}).executeWithoutResult((status) -> dispatchScope(scope));
 	}
 
 	private void dispatchScope(UUID scope) {

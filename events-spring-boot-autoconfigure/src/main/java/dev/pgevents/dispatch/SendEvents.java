@@ -63,10 +63,10 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 
 	private final AtomicLong rejected = new AtomicLong();
 
+	private final AtomicLong lastRejectionLog = new AtomicLong(System.nanoTime() - REJECTION_LOG_INTERVAL - 1);
+
 	/** Per transaction manager: runs the subscribers outside the committed transaction. */
 	private final Map<PlatformTransactionManager, TransactionTemplate> outside = new ConcurrentHashMap<>();
-
-	private final AtomicLong lastRejectionLog = new AtomicLong(System.nanoTime() - REJECTION_LOG_INTERVAL - 1);
 
 	/**
 	 * Create the dispatcher.

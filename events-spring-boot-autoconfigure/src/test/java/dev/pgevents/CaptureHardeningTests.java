@@ -4,14 +4,9 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-import dev.pgevents.capture.AuditSchema;
-import dev.pgevents.capture.AuditedTable;
-
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -25,16 +20,9 @@ class CaptureHardeningTests {
 
 	@Test
 	void operatorsFoundFirstOnTheWritersSearchPathAreNeverCalled() {
-		SingleConnectionDataSource connection = new SingleConnectionDataSource(TestDatabase.create(), true);
+		SingleConnectionDataSource connection = TestDatabase.withAuditedTables();
 		try {
 			JdbcTemplate jdbc = new JdbcTemplate(connection);
-			jdbc.execute("CREATE TABLE single (id bigint PRIMARY KEY, v text)");
-			jdbc.execute("CREATE TABLE pair (a integer, b integer, v text, PRIMARY KEY (a, b))");
-			AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit");
-			List<AuditedTable> tables = List.of(schema.findTable(jdbc, "single").orElseThrow(),
-					schema.findTable(jdbc, "pair").orElseThrow());
-			new TransactionTemplate(new DataSourceTransactionManager(connection))
-				.executeWithoutResult((status) -> schema.install(jdbc, tables));
 			// a schema searched before pg_catalog, with the operators the trigger uses for
 			// text, jsonb and arrays: each one would fail the write
 			jdbc.execute("CREATE SCHEMA shadow");

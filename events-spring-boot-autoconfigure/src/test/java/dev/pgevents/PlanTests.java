@@ -8,13 +8,8 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import dev.pgevents.capture.AuditSchema;
-import dev.pgevents.capture.AuditedTable;
-
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,12 +27,9 @@ class PlanTests {
 
 	@Test
 	void aPlanMadeOnAnEmptyTableReadsOnlyTheScopesRowsOnceTheTableHasGrown() {
-		SingleConnectionDataSource connection = new SingleConnectionDataSource(TestDatabase.create(), true);
+		SingleConnectionDataSource connection = TestDatabase.withAuditedTables();
 		try {
 			JdbcTemplate jdbc = new JdbcTemplate(connection);
-			AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit");
-			new TransactionTemplate(new DataSourceTransactionManager(connection))
-				.executeWithoutResult((status) -> schema.install(jdbc, List.of()));
 			jdbc.execute("VACUUM ANALYZE keel_audit");
 			String lookup = "SELECT count(*) FROM keel_audit_pending(gen_random_uuid(), 0, 1000)";
 			for (int call = 0; call < 10; call++) {
@@ -71,16 +63,9 @@ class PlanTests {
 	 */
 	@Test
 	void aBulkUpdatePairsOldAndNewRowsWithAHashJoinForSingleAndCompositeKeys() {
-		SingleConnectionDataSource connection = new SingleConnectionDataSource(TestDatabase.create(), true);
+		SingleConnectionDataSource connection = TestDatabase.withAuditedTables();
 		try {
 			JdbcTemplate jdbc = new JdbcTemplate(connection);
-			jdbc.execute("CREATE TABLE single (id bigint PRIMARY KEY, v text)");
-			jdbc.execute("CREATE TABLE pair (a integer, b integer, v text, PRIMARY KEY (a, b))");
-			AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit");
-			List<AuditedTable> tables = List.of(schema.findTable(jdbc, "single").orElseThrow(),
-					schema.findTable(jdbc, "pair").orElseThrow());
-			new TransactionTemplate(new DataSourceTransactionManager(connection))
-				.executeWithoutResult((status) -> schema.install(jdbc, tables));
 			jdbc.update("INSERT INTO single SELECT i, 'v' FROM generate_series(1, 5000) i");
 			jdbc.update("INSERT INTO pair SELECT i % 100, i, 'v' FROM generate_series(1, 5000) i");
 			jdbc.execute("LOAD 'auto_explain'");

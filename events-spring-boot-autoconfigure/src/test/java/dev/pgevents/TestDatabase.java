@@ -6,9 +6,17 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+import dev.pgevents.capture.AuditSchema;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * A real PostgreSQL for the tests: an embedded server started once per test JVM, or the
@@ -47,6 +55,24 @@ public final class TestDatabase {
 		String base = (query < 0) ? admin : admin.substring(0, query);
 		String parameters = (query < 0) ? "" : admin.substring(query);
 		return base.substring(0, base.lastIndexOf('/') + 1) + name + parameters;
+	}
+
+	/**
+	 * Create a database on one connection, with the audit schema installed and one audited
+	 * table of each kind of primary key: {@code single (id bigint PRIMARY KEY, v text)} and
+	 * {@code pair (a integer, b integer, v text, PRIMARY KEY (a, b))}.
+	 * @return the connection; destroy it when done
+	 */
+	public static SingleConnectionDataSource withAuditedTables() {
+		SingleConnectionDataSource connection = new SingleConnectionDataSource(create(), true);
+		JdbcTemplate jdbc = new JdbcTemplate(connection);
+		jdbc.execute("CREATE TABLE single (id bigint PRIMARY KEY, v text)");
+		jdbc.execute("CREATE TABLE pair (a integer, b integer, v text, PRIMARY KEY (a, b))");
+		AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit");
+		new TransactionTemplate(new DataSourceTransactionManager(connection))
+			.executeWithoutResult((status) -> schema.install(jdbc, List.of(
+					schema.findTable(jdbc, "single").orElseThrow(), schema.findTable(jdbc, "pair").orElseThrow())));
+		return connection;
 	}
 
 	private static String adminUrl() {

@@ -1,7 +1,12 @@
 package dev.pgevents;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
@@ -44,6 +49,7 @@ class AsyncDispatchTests {
 
 	@Test
 	void subscribersRunOnTheDispatchExecutorAfterCommit() {
+		this.subscribers.clear();
 		this.transactions.executeWithoutResult((status) -> this.jdbc
 			.update("INSERT INTO member (name, email) SELECT 'a' || i, 'a' || i FROM generate_series(1, 20) i"));
 
@@ -52,12 +58,49 @@ class AsyncDispatchTests {
 		assertThat(this.subscribers.events).extracting(Event::id).doesNotHaveDuplicates();
 	}
 
+	@Test
+	void transactionsThatWaitForTheDispatchThreadsAreEachDeliveredInOrderOnce() throws Exception {
+		this.subscribers.clear();
+		this.subscribers.hold = new CountDownLatch(1);
+		// both dispatch threads (events.dispatch.threads=2) are held by a subscriber ...
+		insert("held-1", 1);
+		insert("held-2", 1);
+		await().until(() -> this.subscribers.held.get() == 2);
+		// ... while 40 transactions commit and wait in the executor's queue; one has 120 rows
+		for (int t = 0; t < 40; t++) {
+			insert("tx" + t, (t == 7) ? 120 : 3);
+		}
+		this.subscribers.hold.countDown();
+
+		await().untilAsserted(() -> assertThat(this.subscribers.events).hasSize(2 + 39 * 3 + 120));
+		assertThat(this.subscribers.events).extracting(Event::id).doesNotHaveDuplicates();
+		Map<String, List<Long>> byTransaction = this.subscribers.events.stream()
+			.collect(Collectors.groupingBy((event) -> event.target().data().get("email").toString(),
+					Collectors.mapping((event) -> Long.valueOf(event.id()), Collectors.toList())));
+		assertThat(byTransaction).hasSize(42);
+		assertThat(byTransaction.get("tx7")).hasSize(120);
+		byTransaction.forEach((transaction, ids) -> assertThat(ids).as(transaction).isSorted());
+	}
+
+	private void insert(String transaction, int rows) {
+		this.transactions.executeWithoutResult((status) -> this.jdbc.update(
+				"INSERT INTO member (name, email) SELECT 'm' || i, ? FROM generate_series(1, ?) i", transaction, rows));
+	}
+
 	static class Subscribers extends RecordingSubscriber {
 
 		final List<String> threads = new CopyOnWriteArrayList<>();
 
+		final AtomicInteger held = new AtomicInteger();
+
+		volatile CountDownLatch hold = new CountDownLatch(0);
+
 		@EventSubscriber("member.created")
-		void created(Event event) {
+		void created(Event event) throws InterruptedException {
+			if (this.hold.getCount() > 0) {
+				this.held.incrementAndGet();
+				this.hold.await(30, TimeUnit.SECONDS);
+			}
 			this.threads.add(Thread.currentThread().getName());
 			record("created", event);
 		}

@@ -1,8 +1,14 @@
 package dev.pgevents;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+
+import dev.pgevents.capture.AuditSchema;
 
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -12,9 +18,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * The capture trigger runs in every writing session, whatever its search_path: it names
- * every function, operator and type with its schema, so objects that a session finds first
- * on its path never take the place of the built-in ones.
+ * The capture trigger runs in every writing session, of every role, on tables with columns
+ * of any name: it names every function, operator and type with its schema, so objects that
+ * a session finds first on its path never take the place of the built-in ones; it never
+ * names a column; and it writes the audit table with its owner's privileges.
  */
 class CaptureHardeningTests {
 
@@ -61,6 +68,107 @@ class CaptureHardeningTests {
 		finally {
 			connection.destroy();
 		}
+	}
+
+
+	@Test
+	void columnsOfAnyNameAreCaptured() {
+		SingleConnectionDataSource connection = new SingleConnectionDataSource(TestDatabase.create(), true);
+		try {
+			JdbcTemplate jdbc = new JdbcTemplate(connection);
+			// the names the capture function uses for its aliases, variables and columns
+			jdbc.execute("CREATE TABLE odd (id bigint PRIMARY KEY, n text, o text, t text, x text, d text, k text, "
+					+ "key text, new_rows text, old_rows text, data text, v_op text, v_scope text, v_keys text, "
+					+ "tg_table_name text, tg_op text, found text)");
+			jdbc.execute("CREATE TABLE odd_pair (n integer, o integer, t text, d text, PRIMARY KEY (n, o))");
+			AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit");
+			schema.install(connection, List.of(schema.findTable(jdbc, "odd").orElseThrow(),
+					schema.findTable(jdbc, "odd_pair").orElseThrow()));
+
+			jdbc.update("INSERT INTO odd (id, n, o, t, d, new_rows, data, v_op, tg_table_name) "
+					+ "VALUES (1, 'n1', 'o1', 't1', 'd1', 'r1', 'x1', 'v1', 'g1'), (2, 'n2', 'o2', 't2', 'd2', 'r2', "
+					+ "'x2', 'v2', 'g2')");
+			jdbc.update("UPDATE odd SET n = n || '+', t = t || '+'");
+			jdbc.update("DELETE FROM odd WHERE id = 1");
+			jdbc.update("INSERT INTO odd_pair VALUES (1, 1, 'a', 'b'), (1, 2, 'c', 'd')");
+			jdbc.update("UPDATE odd_pair SET t = t || '+'");
+			jdbc.update("DELETE FROM odd_pair WHERE o = 1");
+
+			assertThat(jdbc.queryForList("SELECT table_name || '.' || op || ' ' || (data ->> 'id') || ' '"
+					+ " || (data ->> 'n') || ' ' || (data ->> 'o') || ' ' || (data ->> 't') || ' ' || (data ->> 'data')"
+					+ " || ' ' || coalesce(previous_data ->> 'n', '-') FROM keel_audit WHERE table_name = 'odd' ORDER BY id",
+					String.class))
+				.containsExactly("odd.created 1 n1 o1 t1 x1 -", "odd.created 2 n2 o2 t2 x2 -",
+						"odd.updated 1 n1+ o1 t1+ x1 n1", "odd.updated 2 n2+ o2 t2+ x2 n2",
+						"odd.deleted 1 n1+ o1 t1+ x1 -");
+			assertThat(jdbc.queryForList("SELECT op || ' ' || (data ->> 'n') || ',' || (data ->> 'o') || ' '"
+					+ " || (data ->> 't') || ' ' || coalesce(previous_data ->> 't', '-') FROM keel_audit"
+					+ " WHERE table_name = 'odd_pair' ORDER BY id", String.class))
+				.containsExactly("created 1,1 a -", "created 1,2 c -", "updated 1,1 a+ a", "updated 1,2 c+ c",
+						"deleted 1,1 a+ -");
+			assertThat(jdbc.queryForObject("SELECT count(*) FROM keel_audit WHERE jsonb_typeof(data) <> 'object'",
+					Integer.class)).isZero();
+		}
+		finally {
+			connection.destroy();
+		}
+	}
+
+	@Test
+	void aRoleWithPrivilegesOnItsTableAloneWritesAnAuditedTable() throws SQLException {
+		String url = TestDatabase.create();
+		String suffix = "_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+		String owner = "events_owner" + suffix;
+		String writer = "events_writer" + suffix;
+		SingleConnectionDataSource admin = new SingleConnectionDataSource(url, true);
+		JdbcTemplate adminJdbc = new JdbcTemplate(admin);
+		try {
+			adminJdbc.execute("CREATE ROLE " + owner + " LOGIN");
+			adminJdbc.execute("CREATE ROLE " + writer + " LOGIN");
+			adminJdbc.execute("CREATE SCHEMA app AUTHORIZATION " + owner);
+			SingleConnectionDataSource asOwner = new SingleConnectionDataSource(as(url, owner), true);
+			try {
+				// the application's role owns the table and installs the schema
+				JdbcTemplate jdbc = new JdbcTemplate(asOwner);
+				jdbc.execute("CREATE TABLE app.account (id bigint PRIMARY KEY, v text)");
+				jdbc.execute("GRANT USAGE ON SCHEMA app TO " + writer);
+				jdbc.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON app.account TO " + writer);
+				AuditSchema schema = AuditSchema.resolve(jdbc, "app.keel_audit");
+				schema.install(asOwner, List.of(schema.findTable(jdbc, "app.account").orElseThrow()));
+			}
+			finally {
+				asOwner.destroy();
+			}
+
+			// another service's role, with privileges on the table alone
+			try (Connection connection = DriverManager.getConnection(as(url, writer));
+					Statement statement = connection.createStatement()) {
+				statement.executeUpdate("INSERT INTO app.account VALUES (1, 'a'), (2, 'b')");
+				statement.executeUpdate("UPDATE app.account SET v = 'c' WHERE id = 1");
+				statement.executeUpdate("DELETE FROM app.account WHERE id = 2");
+				// and it cannot use the capture function to write audit rows of its own
+				statement.execute("CREATE TEMPORARY TABLE forged (id bigint PRIMARY KEY)");
+				assertThatExceptionOfType(SQLException.class)
+					.isThrownBy(() -> statement.execute("CREATE TRIGGER forge AFTER INSERT ON forged REFERENCING "
+							+ "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app.keel_audit_capture('id')"))
+					.withMessageContaining("permission denied for function");
+			}
+			assertThat(adminJdbc.queryForList("SELECT op || ' ' || (data ->> 'id') || ' ' || (data ->> 'v') "
+					+ "FROM app.keel_audit ORDER BY id", String.class))
+				.containsExactly("created 1 a", "created 2 b", "updated 1 c", "deleted 2 b");
+		}
+		finally {
+			adminJdbc.execute("DROP SCHEMA IF EXISTS app CASCADE");
+			adminJdbc.execute("DROP OWNED BY " + owner + ", " + writer);
+			adminJdbc.execute("DROP ROLE IF EXISTS " + owner);
+			adminJdbc.execute("DROP ROLE IF EXISTS " + writer);
+			admin.destroy();
+		}
+	}
+
+	/** The test database's URL, connecting as {@code role}. */
+	private static String as(String url, String role) {
+		return url.replaceAll("([?&])user=[^&]*", "$1user=" + role);
 	}
 
 }

@@ -14,9 +14,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import dev.pgevents.capture.AuditSchema;
 
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * A real PostgreSQL for the tests: an embedded server started once per test JVM, or the
@@ -69,9 +67,8 @@ public final class TestDatabase {
 		jdbc.execute("CREATE TABLE single (id bigint PRIMARY KEY, v text)");
 		jdbc.execute("CREATE TABLE pair (a integer, b integer, v text, PRIMARY KEY (a, b))");
 		AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit");
-		new TransactionTemplate(new DataSourceTransactionManager(connection))
-			.executeWithoutResult((status) -> schema.install(jdbc, List.of(
-					schema.findTable(jdbc, "single").orElseThrow(), schema.findTable(jdbc, "pair").orElseThrow())));
+		schema.install(connection, List.of(schema.findTable(jdbc, "single").orElseThrow(),
+				schema.findTable(jdbc, "pair").orElseThrow()));
 		return connection;
 	}
 

@@ -14,8 +14,6 @@ import dev.pgevents.dispatch.SubscriberRegistry;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Checks, at startup, that every audited table exists and has a primary key, then
@@ -61,8 +59,7 @@ final class EventSchemaInitializer implements InitializingBean {
 			}
 		}
 		if (this.properties.getSchema().getInitialize() == EventsProperties.Initialize.ALWAYS) {
-			new TransactionTemplate(new DataSourceTransactionManager(this.dataSource))
-				.executeWithoutResult((status) -> this.schema.install(this.jdbc, auditedTables()));
+			this.schema.install(this.dataSource, auditedTables());
 		}
 		else if (!this.schema.isInstalled(this.jdbc)) {
 			throw new IllegalStateException("The audit table " + this.schema.auditTable()

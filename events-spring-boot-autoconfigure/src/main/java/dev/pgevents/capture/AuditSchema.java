@@ -8,7 +8,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
+
+import javax.sql.DataSource;
 
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.core.io.ClassPathResource;
@@ -28,8 +29,6 @@ public final class AuditSchema {
 	private static final int MAX_NAME_LENGTH = 46;
 
 	private static final String SCRIPTS = "dev/pgevents/capture/";
-
-	private static final long INSTALL_LOCK = 0x7067_6576_656e_7473L; // "pgevents"
 
 	private static final String FIND_TABLE = """
 			SELECT c.oid::regclass::text AS relation,
@@ -55,6 +54,12 @@ public final class AuditSchema {
 
 	private final String pendingFunction;
 
+	private final String pendingIndex;
+
+	private final String dueIndex;
+
+	private final Map<String, String> names;
+
 	private AuditSchema(SqlIdentifier audit, String defaultSchema) {
 		this.auditName = audit.name();
 		this.auditTable = audit.qualified(defaultSchema);
@@ -62,6 +67,11 @@ public final class AuditSchema {
 		this.subscriberTable = audit.withSuffix("_subscriber").qualified(defaultSchema);
 		this.captureFunction = audit.withSuffix("_capture").qualified(defaultSchema);
 		this.pendingFunction = audit.withSuffix("_pending").qualified(defaultSchema);
+		this.pendingIndex = audit.withSuffix("_pending_idx").qualified(defaultSchema);
+		this.dueIndex = audit.withSuffix("_delivery_due_idx").qualified(defaultSchema);
+		this.names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName, "delivery_table",
+				this.deliveryTable, "subscriber_table", this.subscriberTable, "capture_function", this.captureFunction,
+				"pending_function", this.pendingFunction, "channel", "'" + channel() + "'");
 	}
 
 	/**
@@ -191,44 +201,62 @@ public final class AuditSchema {
 	}
 
 	/**
-	 * Create the audit and ledger tables, their indexes, the capture function and the
-	 * triggers of {@code tables}, if they are not there already. Run it inside one
-	 * transaction: a transaction-scoped advisory lock makes instances that start together
-	 * take turns.
-	 * @param jdbc operations bound to a transaction on the application's database
+	 * Bring the audit and ledger tables, their indexes, the functions and the triggers of
+	 * {@code tables} to their definitions, changing only what differs, without disturbing
+	 * the transactions that write the database meanwhile (see {@link SchemaInstaller}).
+	 * @param dataSource the application's database
 	 * @param tables the tables to audit
 	 */
-	public void install(JdbcOperations jdbc, List<AuditedTable> tables) {
-		jdbc.query("SELECT pg_catalog.pg_advisory_xact_lock(?)", (rs) -> null, INSTALL_LOCK);
-		Map<String, String> names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName,
-				"delivery_table", this.deliveryTable, "subscriber_table", this.subscriberTable, "capture_function",
-				this.captureFunction, "pending_function", this.pendingFunction, "channel", "'" + channel() + "'");
-		for (String script : List.of("audit-table", "audit-pending-index", "delivery-table",
-				"delivery-due-index", "subscriber-table", "capture-function", "pending-function")) {
-			jdbc.execute(render(script, names));
-		}
-		for (AuditedTable table : tables) {
-			String keyColumns = table.keyColumns()
-				.stream()
-				.map((column) -> "'" + column.replace("'", "''") + "'")
-				.collect(Collectors.joining(", "));
-			for (String[] trigger : TRIGGERS) {
-				jdbc.execute(render("capture-trigger",
-						Map.of("trigger_name", SqlIdentifier.quote(this.auditName + "_" + trigger[0]), "operation",
-								trigger[1], "table", table.relation(), "transition_tables", trigger[2],
-								"capture_function", this.captureFunction, "key_columns", keyColumns)));
-			}
-		}
+	public void install(DataSource dataSource, List<AuditedTable> tables) {
+		new SchemaInstaller(this, dataSource).install(tables);
 	}
 
-	private static final String[][] TRIGGERS = { { "insert", "INSERT", "NEW TABLE AS new_rows" },
-			{ "update", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows" },
-			{ "delete", "DELETE", "OLD TABLE AS old_rows" } };
+	/**
+	 * The index the audit table's pending rows are found by, quoted and schema-qualified.
+	 * @return the index
+	 */
+	String pendingIndex() {
+		return this.pendingIndex;
+	}
 
-	private static String render(String script, Map<String, String> names) {
+	/**
+	 * The index the ledger's due entries are found by, quoted and schema-qualified.
+	 * @return the index
+	 */
+	String dueIndex() {
+		return this.dueIndex;
+	}
+
+	/**
+	 * The capture trigger function, quoted and schema-qualified.
+	 * @return the function
+	 */
+	String captureFunction() {
+		return this.captureFunction;
+	}
+
+	/**
+	 * The name of one of a table's capture triggers.
+	 * @param operation {@code insert}, {@code update} or {@code delete}
+	 * @return the unquoted trigger name
+	 */
+	String triggerName(String operation) {
+		return this.auditName + "_" + operation;
+	}
+
+	/**
+	 * One of the SQL scripts shipped under {@code dev/pgevents/capture/}, with this
+	 * schema's names in place of its placeholders.
+	 * @param script the script's name, without {@code .sql}
+	 * @param more placeholders of this script alone, and their values
+	 * @return the statement
+	 */
+	String render(String script, Map<String, String> more) {
 		String sql = read(SCRIPTS + script + ".sql");
-		for (Map.Entry<String, String> name : names.entrySet()) {
-			sql = sql.replace("${" + name.getKey() + "}", name.getValue());
+		for (Map<String, String> names : List.of(more, this.names)) {
+			for (Map.Entry<String, String> name : names.entrySet()) {
+				sql = sql.replace("${" + name.getKey() + "}", name.getValue());
+			}
 		}
 		return sql;
 	}

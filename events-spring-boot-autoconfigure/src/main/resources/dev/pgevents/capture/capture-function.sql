@@ -8,25 +8,34 @@
 -- applications with no subscriber) have a null scope, and a notification wakes the relays
 -- when any instance has a subscriber for them: no local dispatcher handles them.
 -- Transactions that will dispatch their own rows send none, so they pay nothing for it.
--- Every function, operator and type is named with its schema (pg_catalog), and the audit
--- and subscriber tables with theirs, so no object in another schema can take the place of
--- one used here, whatever the search_path of the writing session. (Pinning search_path
--- with a SET clause instead costs every call: the setting is switched and restored; with
--- the SET clauses and a second md5, a one-row INSERT transaction took 54 us in the server
--- instead of 43 us, 11-15 us of them without the trigger.)
+--
+-- Whoever writes an audited table runs this function, so it must work for every writer:
+-- * SECURITY DEFINER: it writes the audit table with the privileges of its owner (the
+--   role that installed it), so a writer needs privileges on its own table only. EXECUTE
+--   is revoked from PUBLIC (capture-function-grant.sql): firing a trigger needs none, but
+--   attaching the function to a table of one's own would otherwise forge audit rows.
+-- * Every function, operator and type is named with its schema (pg_catalog), and the
+--   audit and subscriber tables with theirs, so no object that the writing session's
+--   search_path finds first can take the place of one used here. (Pinning search_path
+--   with a SET clause instead would switch and restore the setting on every call.)
+-- * User columns are never named: rows become jsonb through whole-row references
+--   (alias.*), which a column of any name cannot shadow, and variables win over columns
+--   of the same name (#variable_conflict), so any column name a table can have works.
+--
 -- The planner cannot know that an UPDATE's OLD and NEW rows pair one to one by key: it
--- expects the join to return rows^2 / 200 of them. That estimate made it sort both sides
--- on jsonb for a merge join and compile the statement with JIT (200 ms, for updates of
--- more than a few thousand rows); hence merge joins and JIT are off while the UPDATE's
--- rows are written (and restored after: an error rolls the settings back with the
--- transaction or savepoint), not with SET clauses on the function, which would cost
--- every INSERT and DELETE too. The rows are paired with a hash join, each side's jsonb
--- computed once (OFFSET 0 keeps it from being computed again in the join and filter). Composite keys pair on an array of the
--- key values, which hashes too: comparing them column by column made the join a nested
--- loop over every pair of rows.
+-- expects the join to return rows^2 / 200 of them, which made it sort both sides on jsonb
+-- for a merge join and compile the statement with JIT. Hence merge joins and JIT are off
+-- while the UPDATE's rows are written (and restored after: an error rolls the settings
+-- back with the transaction or savepoint), not with SET clauses on the function, which
+-- would cost every INSERT and DELETE too. The rows are paired with a hash join, each
+-- side's jsonb computed once (OFFSET 0 keeps it from being computed again in the join and
+-- filter). Composite keys pair on an array of the key values, which hashes too: comparing
+-- them column by column would make the join a nested loop over every pair of rows.
 CREATE OR REPLACE FUNCTION ${capture_function}() RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 AS $capture$
+#variable_conflict use_variable
 DECLARE
 	v_setting  pg_catalog.text := pg_catalog.current_setting('pgevents.scope', true);
 	v_scope    pg_catalog.uuid;
@@ -46,8 +55,7 @@ BEGIN
 	END IF;
 	IF v_trace IS NULL OR v_trace OPERATOR(pg_catalog.=) '' THEN
 		-- written under no trace: one of the transaction's own, the same for all its rows,
-		-- two 64-bit hashes of the transaction id and the server's start time (the md5 that
-		-- was here cost 5-6 us per transaction, these about 3)
+		-- two 64-bit hashes of the transaction id and the server's start time
 		v_trace := pg_catalog.pg_current_xact_id()::pg_catalog.text OPERATOR(pg_catalog.||) '/'
 			OPERATOR(pg_catalog.||) pg_catalog.pg_postmaster_start_time()::pg_catalog.text;
 		v_trace := pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.hashtextextended(v_trace, 0)), 16, '0')
@@ -57,13 +65,13 @@ BEGIN
 	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		v_op := 'created';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT TG_TABLE_NAME, v_op, pg_catalog.to_jsonb(n), v_identity, v_trace, v_span, v_scope
+		SELECT TG_TABLE_NAME, v_op, pg_catalog.to_jsonb(n.*), v_identity, v_trace, v_span, v_scope
 		FROM new_rows n;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
 		v_op := 'deleted';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT TG_TABLE_NAME, v_op, pg_catalog.to_jsonb(o), v_identity, v_trace, v_span, v_scope
+		SELECT TG_TABLE_NAME, v_op, pg_catalog.to_jsonb(o.*), v_identity, v_trace, v_span, v_scope
 		FROM old_rows o;
 		v_written := FOUND;
 	ELSE
@@ -74,8 +82,8 @@ BEGIN
 			v_keys := ARRAY[TG_ARGV[0]];
 			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
 			SELECT TG_TABLE_NAME, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
-			FROM (SELECT pg_catalog.to_jsonb(t) AS d FROM new_rows t OFFSET 0) n
-			LEFT JOIN (SELECT pg_catalog.to_jsonb(t) AS d FROM old_rows t OFFSET 0) o
+			FROM (SELECT pg_catalog.to_jsonb(t.*) AS d FROM new_rows t OFFSET 0) n
+			LEFT JOIN (SELECT pg_catalog.to_jsonb(t.*) AS d FROM old_rows t OFFSET 0) o
 				ON (o.d OPERATOR(pg_catalog.->) v_keys[1]) OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.->) v_keys[1])
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
 		ELSE
@@ -83,9 +91,9 @@ BEGIN
 			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
 			SELECT TG_TABLE_NAME, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
 			FROM (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
-				FROM (SELECT pg_catalog.to_jsonb(t) AS d FROM new_rows t OFFSET 0) x) n
+				FROM (SELECT pg_catalog.to_jsonb(t.*) AS d FROM new_rows t OFFSET 0) x) n
 			LEFT JOIN (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
-				FROM (SELECT pg_catalog.to_jsonb(t) AS d FROM old_rows t OFFSET 0) x) o
+				FROM (SELECT pg_catalog.to_jsonb(t.*) AS d FROM old_rows t OFFSET 0) x) o
 				ON o.key OPERATOR(pg_catalog.=) n.key
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
 		END IF;

@@ -32,6 +32,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandi
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -86,17 +87,19 @@ public final class EventsAutoConfiguration {
 	@Bean(destroyMethod = "close")
 	SendEvents eventDispatcher(DataSource dataSource, AuditSchema schema, EventSchemaInitializer initializer,
 			SubscriberRegistry subscribers, EventHandler handler, ObjectProvider<JsonMapper> jsonMapper,
-			EventsProperties properties) {
+			ObjectProvider<DataSourcePoolMetadataProvider> pools, EventsProperties properties) {
 		EventsProperties.Dispatch dispatch = properties.getDispatch();
-		ExecutorService executor = (dispatch.getMode() != EventsProperties.Mode.ASYNC) ? null
-				: new ThreadPoolExecutor(dispatch.getThreads(), dispatch.getThreads(), 0, TimeUnit.SECONDS,
-						new ArrayBlockingQueue<>(dispatch.getQueueCapacity()),
-						new CustomizableThreadFactory("events-dispatch-"));
+		// threads are started as work comes: in sync mode only when committing threads hand over
+		ExecutorService executor = new ThreadPoolExecutor(dispatch.getThreads(), dispatch.getThreads(), 0,
+				TimeUnit.SECONDS, new ArrayBlockingQueue<>(dispatch.getQueueCapacity()),
+				new CustomizableThreadFactory("events-dispatch-"));
+		int committingThreads = (dispatch.getMode() == EventsProperties.Mode.ASYNC) ? -1
+				: SyncDispatchLimit.of(dataSource, pools, properties.getRelay().isEnabled());
 		EventsProperties.Retry retry = properties.getRetry();
 		return new SendEvents(dataSource, schema, subscribers, handler, jsonMapper.getIfAvailable(JsonMapper::new),
 				initializer.keyColumns(), new Backoff(retry.getMaxAttempts(), retry.getInitialDelay(),
 						retry.getMultiplier(), retry.getMaxDelay()),
-				properties.getRelay().getSubscriberExpiry(), executor);
+				properties.getRelay().getSubscriberExpiry(), executor, committingThreads);
 	}
 
 	@Bean

@@ -8,9 +8,12 @@ import dev.pgevents.capture.TransactionContextListener;
 import dev.pgevents.dispatch.SendEvents;
 import dev.pgevents.dispatch.SubscriberRegistry;
 
+import org.springframework.beans.BeanWrapper;
+import org.springframework.beans.PropertyAccessorFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.transaction.support.AbstractPlatformTransactionManager;
+import org.springframework.transaction.support.ResourceTransactionManager;
 
 /**
  * Attaches a {@link TransactionContextListener} to every transaction manager of the
@@ -53,14 +56,33 @@ final class TransactionContextPostProcessor implements BeanPostProcessor {
 	}
 
 	private void attach(AbstractPlatformTransactionManager transactionManager) {
+		DataSource dataSource = this.dataSource.getObject();
+		if (!manages(transactionManager, dataSource)) {
+			// its transactions are on another database: the audited database's connection
+			// bound to the thread then belongs to some other, still open, transaction
+			return;
+		}
 		boolean attached = transactionManager.getTransactionExecutionListeners()
 			.stream()
 			.anyMatch(TransactionContextListener.class::isInstance);
 		if (!attached) {
-			transactionManager.addListener(new TransactionContextListener(this.dataSource.getObject(),
+			transactionManager.addListener(new TransactionContextListener(dataSource,
 					this.identities.getObject(), this.traces.getObject(), transactionManager,
 					this.subscribers.getObject().isEmpty() ? null : this.sendEvents.getObject()));
 		}
+	}
+
+	/**
+	 * Whether a transaction manager's transactions are on {@code dataSource}: its resource
+	 * (JDBC managers) or its {@code dataSource} property (JPA and Hibernate managers).
+	 */
+	static boolean manages(AbstractPlatformTransactionManager transactionManager, DataSource dataSource) {
+		if (transactionManager instanceof ResourceTransactionManager resources
+				&& resources.getResourceFactory() == dataSource) {
+			return true;
+		}
+		BeanWrapper properties = PropertyAccessorFactory.forBeanPropertyAccess(transactionManager);
+		return properties.isReadableProperty("dataSource") && properties.getPropertyValue("dataSource") == dataSource;
 	}
 
 }

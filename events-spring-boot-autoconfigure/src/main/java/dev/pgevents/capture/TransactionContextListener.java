@@ -1,5 +1,7 @@
 package dev.pgevents.capture;
 
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -48,6 +50,8 @@ public final class TransactionContextListener implements TransactionExecutionLis
 
 	private final @Nullable CommittedScopes committedScopes;
 
+	private final ThrottledLog failures = new ThrottledLog(logger, Duration.ofSeconds(10));
+
 	/**
 	 * Create a listener for one transaction manager.
 	 * @param dataSource the audited database
@@ -66,12 +70,33 @@ public final class TransactionContextListener implements TransactionExecutionLis
 		this.committedScopes = committedScopes;
 	}
 
+	/**
+	 * Sets the capture context of a transaction that has just begun.
+	 * <p>
+	 * The rule for this and every other hook in the application's transactions: it never
+	 * throws. The transaction manager calls it after binding the transaction's connection
+	 * to the thread and before the caller holds a status to roll back with; an exception
+	 * here would leave that connection bound, and every later transaction of the thread
+	 * would join the dead one. A failure costs this transaction its context (its rows go
+	 * to the relays, without identity or trace), never the application its thread.
+	 */
 	@Override
 	public void afterBegin(TransactionExecution transaction, @Nullable Throwable beginFailure) {
 		if (beginFailure != null || !transaction.isNewTransaction() || transaction.isReadOnly()
 				|| !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder)) {
 			return; // failed, joined, read-only, or a transaction on another database
 		}
+		try {
+			setContext();
+		}
+		catch (RuntimeException | LinkageError ex) {
+			this.failures.warn("Cannot set the capture context of a transaction; its changes go to the relays, "
+					+ "without identity or trace", ex);
+			rollbackContext();
+		}
+	}
+
+	private void setContext() {
 		UUID scope = (this.committedScopes != null) ? UUID.randomUUID() : null;
 		Trace trace = this.traces.currentTrace();
 		String identity = this.identities.currentIdentityId();
@@ -88,6 +113,23 @@ public final class TransactionContextListener implements TransactionExecutionLis
 		}
 	}
 
+	/**
+	 * A failed statement aborts the database transaction; the context's round trip is its
+	 * first, so rolling it back leaves the application's transaction as it would be without
+	 * this listener. On a broken connection that fails too, as the application's first
+	 * statement will.
+	 */
+	private void rollbackContext() {
+		try {
+			if (TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder) {
+				holder.getConnection().rollback();
+			}
+		}
+		catch (SQLException | RuntimeException ex) {
+			// the connection is gone: so is the transaction, and the application finds out
+		}
+	}
+
 	private final class AfterCommit implements TransactionSynchronization {
 
 		private final UUID scope;
@@ -98,14 +140,18 @@ public final class TransactionContextListener implements TransactionExecutionLis
 
 		@Override
 		public void afterCommit() {
+			// never throws (see afterBegin): the caller's transaction has committed, and an
+			// exception here would reach it as if it had not; the relay picks the rows up
 			try {
-				TransactionContextListener.this.committedScopes.committed(this.scope,
-						TransactionContextListener.this.transactionManager);
+				if (TransactionSynchronizationManager
+					.getResource(TransactionContextListener.this.dataSource) instanceof ConnectionHolder holder) {
+					TransactionContextListener.this.committedScopes.committed(this.scope,
+							TransactionContextListener.this.transactionManager, holder.getConnection());
+				}
 			}
-			catch (RuntimeException ex) {
-				// never break the caller's commit: the relay picks the rows up
-				logger.warn("Dispatch after commit failed; the relay will deliver the events of scope " + this.scope,
-						ex);
+			catch (RuntimeException | Error ex) {
+				TransactionContextListener.this.failures
+					.warn("Dispatch after commit failed; the relay will deliver the events of scope " + this.scope, ex);
 			}
 		}
 

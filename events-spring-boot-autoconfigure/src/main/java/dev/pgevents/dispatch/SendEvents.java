@@ -1,17 +1,19 @@
 package dev.pgevents.dispatch;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 
 import javax.sql.DataSource;
 
@@ -24,6 +26,7 @@ import dev.pgevents.Event;
 import dev.pgevents.EventHandler;
 import dev.pgevents.capture.AuditSchema;
 import dev.pgevents.capture.CommittedScopes;
+import dev.pgevents.capture.ThrottledLog;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -43,8 +46,6 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 
 	private static final int PAGE = 1000;
 
-	private static final long REJECTION_LOG_INTERVAL = TimeUnit.SECONDS.toNanos(10);
-
 	private final JdbcTemplate jdbc;
 
 	private final SubscriberRegistry subscribers;
@@ -57,13 +58,15 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 
 	private final Backoff backoff;
 
-	private final @Nullable ExecutorService executor;
+	private final ExecutorService executor;
+
+	private final boolean async;
+
+	private final Semaphore inCommittingThreads;
 
 	private final String selectScope;
 
-	private final AtomicLong rejected = new AtomicLong();
-
-	private final AtomicLong lastRejectionLog = new AtomicLong(System.nanoTime() - REJECTION_LOG_INTERVAL - 1);
+	private final ThrottledLog handOverFailures = new ThrottledLog(logger, Duration.ofSeconds(10));
 
 	/** Per transaction manager: runs the subscribers outside the committed transaction. */
 	private final Map<PlatformTransactionManager, TransactionTemplate> outside = new ConcurrentHashMap<>();
@@ -79,15 +82,16 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 	 * @param backoff when failed deliveries are tried again
 	 * @param subscriberExpiry how long a subscriber that no instance runs any more is still
 	 * handed events
-	 * @param executor runs dispatch after commit, or {@code null} to run it in the
-	 * committing thread
+	 * @param executor the dispatch executor: runs what the committing threads hand over
+	 * @param committingThreads how many committing threads may run subscribers at once (the
+	 * others hand their transactions over to the executor), or {@code -1} to hand every
+	 * transaction over
 	 */
 	public SendEvents(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, EventHandler handler,
 			JsonMapper jsonMapper, Map<String, List<String>> keyColumns, Backoff backoff, Duration subscriberExpiry,
-			@Nullable ExecutorService executor) {
-		// a DataSource of our own: never the committed transaction's bound connection
-		// the lookup's plan is kept in the function (see pending-function.sql): this call is
-		// planned once per connection
+			ExecutorService executor, int committingThreads) {
+		// for the dispatch executor's threads, which hold no connection of their own; the
+		// lookup's plan is kept in the function (see pending-function.sql)
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.subscribers = subscribers;
 		this.handler = handler;
@@ -95,51 +99,121 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 		this.backoff = backoff;
 		this.ledger = new DeliveryLedger(dataSource, schema, subscribers.names(), subscriberExpiry);
 		this.executor = executor;
+		this.async = committingThreads < 0;
+		this.inCommittingThreads = new Semaphore(Math.max(0, committingThreads));
 		this.selectScope = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.pendingFunction() + "(?, ?, " + PAGE
 				+ ")";
 	}
 
+	/**
+	 * Dispatch a committed transaction. The committing thread still holds its connection,
+	 * so it never waits for another one here: it reads the rows on the connection it holds,
+	 * and runs the subscribers (whose own data access takes connections) only while fewer
+	 * committing threads than the pool can serve alongside are doing so; otherwise, and in
+	 * async mode, the transaction is handed over to the dispatch executor, whose threads
+	 * hold no connection while they wait for one.
+	 */
 	@Override
-	public void committed(UUID scope, PlatformTransactionManager transactionManager) {
-		if (this.executor != null) {
-			try {
-				this.executor.execute(() -> dispatchScope(scope));
-			}
-			catch (RejectedExecutionException ex) {
-				long rejected = this.rejected.incrementAndGet();
-				long now = System.nanoTime();
-				long last = this.lastRejectionLog.get();
-				if (now - last > REJECTION_LOG_INTERVAL && this.lastRejectionLog.compareAndSet(last, now)) {
-					logger.warn("Dispatch queue full (events.dispatch.queue-capacity): " + rejected
-							+ " transactions so far left to the relay, which delivers them once their lease expires");
-				}
-			}
+	public void committed(UUID scope, PlatformTransactionManager transactionManager, Connection connection) {
+		if (this.async) {
+			handOver(scope, null);
 			return;
 		}
-		// The committed transaction's resources are still bound to this thread: suspend
-		// them, so the subscribers' data access runs in transactions of its own.
-		this.outside.computeIfAbsent(transactionManager, (manager) -> {
-			TransactionTemplate outside = new TransactionTemplate(manager);
-			outside.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
-			return outside;
-		}).executeWithoutResult((status) -> dispatchScope(scope));
+		List<AuditRow> first;
+		try {
+			first = readPage(connection, scope, 0);
+		}
+		catch (SQLException ex) {
+			this.handOverFailures.warn("Cannot read the rows of a committed transaction; the relay will deliver them",
+					ex);
+			return;
+		}
+		if (first.isEmpty()) {
+			return;
+		}
+		if (!this.inCommittingThreads.tryAcquire()) {
+			handOver(scope, first);
+			return;
+		}
+		try {
+			// The committed transaction's resources are still bound to this thread: suspend
+			// them, so the subscribers' data access runs in transactions of its own.
+			this.outside.computeIfAbsent(transactionManager, (manager) -> {
+				TransactionTemplate outside = new TransactionTemplate(manager);
+				outside.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
+				return outside;
+			}).executeWithoutResult((status) -> dispatchScope(scope, first, (after) -> readPage(connection, scope, after)));
+		}
+		finally {
+			this.inCommittingThreads.release();
+		}
 	}
 
-	private void dispatchScope(UUID scope) {
+	private void handOver(UUID scope, @Nullable List<AuditRow> first) {
 		try {
-			// page by page, so a transaction that changed a million rows does not load them at once
-			List<AuditRow> page;
-			long after = 0;
-			do {
-				page = this.jdbc.query(this.selectScope, (rs, row) -> AuditRow.read(rs), scope, after);
-				deliver(page);
-				after = page.isEmpty() ? after : page.get(page.size() - 1).id();
+			this.executor.execute(() -> dispatchScope(scope, first, (after) -> this.jdbc
+				.query(this.selectScope, (rs, row) -> AuditRow.read(rs), scope, after)));
+		}
+		catch (RejectedExecutionException ex) {
+			this.handOverFailures.warn("Dispatch queue full (events.dispatch.queue-capacity): transactions are left "
+					+ "to the relay, which delivers them once their lease expires", ex);
+		}
+	}
+
+	/**
+	 * Read a page of a committed transaction's rows on the connection it committed on. The
+	 * connection may still be in manual-commit mode until the transaction manager resets
+	 * it: read in autocommit, and leave the mode as it was (switching sends nothing to the
+	 * server while no transaction is open).
+	 */
+	private List<AuditRow> readPage(Connection connection, UUID scope, long after) throws SQLException {
+		boolean autoCommit = connection.getAutoCommit();
+		if (!autoCommit) {
+			connection.setAutoCommit(true);
+		}
+		try (PreparedStatement select = connection.prepareStatement(this.selectScope)) {
+			select.setObject(1, scope);
+			select.setLong(2, after);
+			List<AuditRow> rows = new ArrayList<>();
+			try (ResultSet rs = select.executeQuery()) {
+				while (rs.next()) {
+					rows.add(AuditRow.read(rs));
+				}
 			}
-			while (page.size() == PAGE);
+			return rows;
 		}
-		catch (RuntimeException ex) {
-			logger.warn("Cannot dispatch the events of scope " + scope + "; the relay will deliver them", ex);
+		finally {
+			if (!autoCommit) {
+				connection.setAutoCommit(false);
+			}
 		}
+	}
+
+	/**
+	 * Deliver a committed transaction's rows page by page, so a transaction that changed a
+	 * million rows does not load them at once.
+	 * @param first the first page, or {@code null} to read it
+	 */
+	private void dispatchScope(UUID scope, @Nullable List<AuditRow> first, PageReader pages) {
+		try {
+			List<AuditRow> page = (first != null) ? first : pages.after(0);
+			deliver(page);
+			while (page.size() == PAGE) {
+				page = pages.after(page.get(page.size() - 1).id());
+				deliver(page);
+			}
+		}
+		catch (SQLException | RuntimeException ex) {
+			this.handOverFailures.warn("Cannot dispatch the events of scope " + scope + "; the relay will deliver them",
+					ex);
+		}
+	}
+
+	@FunctionalInterface
+	private interface PageReader {
+
+		List<AuditRow> after(long id) throws SQLException;
+
 	}
 
 	/**
@@ -236,10 +310,8 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 
 	@Override
 	public void close() throws InterruptedException {
-		if (this.executor != null) {
-			this.executor.shutdown();
-			this.executor.awaitTermination(10, TimeUnit.SECONDS);
-		}
+		this.executor.shutdown();
+		this.executor.awaitTermination(10, TimeUnit.SECONDS);
 		this.ledger.close();
 	}
 

@@ -117,6 +117,12 @@ public final class EventsAutoConfiguration {
 	}
 
 	@Bean
+	static ContextDataSourcePostProcessor eventContextDataSourcePostProcessor(
+			ConfigurableListableBeanFactory beanFactory) {
+		return new ContextDataSourcePostProcessor(beanFactory);
+	}
+
+	@Bean
 	static TransactionContextPostProcessor eventTransactionContextPostProcessor(ObjectProvider<DataSource> dataSource,
 			ObjectProvider<EventSchemaInitializer> schema, ObjectProvider<SubscriberRegistry> subscribers,
 			ObjectProvider<IdentityResolver> identities, ObjectProvider<TraceSource> traces,

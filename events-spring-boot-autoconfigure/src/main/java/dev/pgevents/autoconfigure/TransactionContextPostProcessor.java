@@ -3,6 +3,7 @@ package dev.pgevents.autoconfigure;
 import javax.sql.DataSource;
 
 import dev.pgevents.IdentityResolver;
+import dev.pgevents.capture.AuditedTable;
 import dev.pgevents.capture.TraceSource;
 import dev.pgevents.capture.TransactionContextListener;
 import dev.pgevents.dispatch.SendEvents;
@@ -68,7 +69,8 @@ final class TransactionContextPostProcessor implements BeanPostProcessor {
 		if (!attached) {
 			transactionManager.addListener(new TransactionContextListener(dataSource,
 					this.identities.getObject(), this.traces.getObject(), transactionManager,
-					this.subscribers.getObject().isEmpty() ? null : this.sendEvents.getObject()));
+					this.subscribers.getObject().isEmpty() ? null : this.sendEvents.getObject(),
+					this.schema.getObject().auditedTables().stream().map(AuditedTable::name).toList()));
 		}
 	}
 

@@ -1,7 +1,9 @@
 package dev.pgevents.capture;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -12,7 +14,6 @@ import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.IdentityResolver;
 
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionExecution;
@@ -21,10 +22,10 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
- * Gives every read-write transaction on the application's database its capture context,
- * in one round trip right after it begins: a scope id, the identity and the trace, as
- * transaction-local settings that the capture trigger records. After commit it hands the
- * scope to {@link CommittedScopes}.
+ * Gives every read-write transaction on the application's database its capture context
+ * (see {@link DeferredContext}), sent just before the transaction's first statement that
+ * may write an audited table: a transaction that writes none pays nothing. After commit
+ * it hands the scope of a transaction that sent its context to {@link CommittedScopes}.
  * <p>
  * One listener is attached to each transaction manager, so it knows which manager to
  * suspend when it dispatches after commit.
@@ -33,14 +34,7 @@ public final class TransactionContextListener implements TransactionExecutionLis
 
 	private static final Log logger = LogFactory.getLog(TransactionContextListener.class);
 
-	private static final String SET_CONTEXT = """
-			SELECT set_config('pgevents.scope', ?, true), set_config('pgevents.identity', ?, true),
-				set_config('pgevents.trace', ?, true), set_config('pgevents.span', ?, true)
-			""";
-
 	private final DataSource dataSource;
-
-	private final JdbcTemplate jdbc;
 
 	private final IdentityResolver identities;
 
@@ -49,6 +43,8 @@ public final class TransactionContextListener implements TransactionExecutionLis
 	private final PlatformTransactionManager transactionManager;
 
 	private final @Nullable CommittedScopes committedScopes;
+
+	private final AuditedStatements statements;
 
 	private final ThrottledLog failures = new ThrottledLog(logger, Duration.ofSeconds(10));
 
@@ -59,15 +55,19 @@ public final class TransactionContextListener implements TransactionExecutionLis
 	 * @param traces supplies the trace
 	 * @param transactionManager the manager the listener is attached to
 	 * @param committedScopes told after commit, or {@code null} when nothing is dispatched
+	 * @param auditedTables the audited tables' names: a transaction's context waits for a
+	 * statement that names one (where the connection can wait, see
+	 * {@link ContextConnections})
 	 */
 	public TransactionContextListener(DataSource dataSource, IdentityResolver identities, TraceSource traces,
-			PlatformTransactionManager transactionManager, @Nullable CommittedScopes committedScopes) {
+			PlatformTransactionManager transactionManager, @Nullable CommittedScopes committedScopes,
+			Collection<String> auditedTables) {
 		this.dataSource = dataSource;
-		this.jdbc = new JdbcTemplate(dataSource);
 		this.identities = identities;
 		this.traces = traces;
 		this.transactionManager = transactionManager;
 		this.committedScopes = committedScopes;
+		this.statements = AuditedStatements.naming(auditedTables);
 	}
 
 	/**
@@ -83,47 +83,45 @@ public final class TransactionContextListener implements TransactionExecutionLis
 	@Override
 	public void afterBegin(TransactionExecution transaction, @Nullable Throwable beginFailure) {
 		if (beginFailure != null || !transaction.isNewTransaction() || transaction.isReadOnly()
-				|| !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder)) {
+				|| !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder)) {
 			return; // failed, joined, read-only, or a transaction on another database
 		}
 		try {
-			setContext();
+			DeferredContext context = new DeferredContext((this.committedScopes != null) ? this::dispatchAfterCommit : null,
+					this.identities, this.traces, this.statements, this.failures);
+			Connection connection = holder.getConnection();
+			if (connection instanceof ContextConnections.Deferring deferring) {
+				deferring.defer(context);
+			}
+			else if (!context.send(connection)) {
+				rollbackContext(connection);
+			}
 		}
 		catch (RuntimeException | LinkageError ex) {
-			this.failures.warn("Cannot set the capture context of a transaction; its changes go to the relays, "
+			this.failures.warn("Cannot prepare the capture context of a transaction; its changes go to the relays, "
 					+ "without identity or trace", ex);
-			rollbackContext();
 		}
 	}
 
-	private void setContext() {
-		UUID scope = (this.committedScopes != null) ? UUID.randomUUID() : null;
-		Trace trace = this.traces.currentTrace();
-		String identity = this.identities.currentIdentityId();
-		if (scope == null && identity == null && trace == null) {
-			return; // nothing to record: spare the round trip
-		}
-		// runs on the connection the transaction has bound to this thread; without a
-		// local dispatcher the rows get no scope, so the trigger wakes the relays for them
-		this.jdbc.query(SET_CONTEXT, (rs) -> null, (scope != null) ? scope.toString() : "",
-				(identity != null) ? identity : "", (trace != null) ? trace.traceId() : "",
-				(trace != null) ? trace.spanId() : "");
-		if (scope != null && TransactionSynchronizationManager.isSynchronizationActive()) {
+	/**
+	 * Called, in the transaction's thread, when its context is first sent: from then on it
+	 * may have rows of its own to dispatch.
+	 */
+	private void dispatchAfterCommit(UUID scope) {
+		if (TransactionSynchronizationManager.isSynchronizationActive()) {
 			TransactionSynchronizationManager.registerSynchronization(new AfterCommit(scope));
 		}
 	}
 
 	/**
-	 * A failed statement aborts the database transaction; the context's round trip is its
-	 * first, so rolling it back leaves the application's transaction as it would be without
-	 * this listener. On a broken connection that fails too, as the application's first
-	 * statement will.
+	 * A failed statement aborts the database transaction. Sent at once, the context's
+	 * round trip is the transaction's first, so rolling it back leaves the application's
+	 * transaction as it would be without this listener. On a broken connection that fails
+	 * too, as the application's first statement will.
 	 */
-	private void rollbackContext() {
+	private static void rollbackContext(Connection connection) {
 		try {
-			if (TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder) {
-				holder.getConnection().rollback();
-			}
+			connection.rollback();
 		}
 		catch (SQLException | RuntimeException ex) {
 			// the connection is gone: so is the transaction, and the application finds out

@@ -103,7 +103,7 @@ final class DeliveryLedger implements AutoCloseable {
 				)
 				SELECT count(*) FROM handed
 				""".formatted(schema.auditTable(), schema.deliveryTable(), schema.subscriberTable());
-		this.deliveredEntry = "UPDATE " + schema.deliveryTable() + " SET status = 'delivered', attempts = attempts + 1,"
+		this.deliveredEntry = "UPDATE " + schema.deliveryTable() + " SET status = '" + LedgerStatus.DELIVERED + "', attempts = attempts + 1,"
 				+ " lease_until = NULL, updated_at = clock_timestamp()"
 				+ " WHERE audit_id = ? AND subscriber = ? AND lease_token = ?";
 		this.failedEntry = "UPDATE " + schema.deliveryTable() + " SET status = ?, attempts = attempts + 1,"
@@ -141,7 +141,7 @@ final class DeliveryLedger implements AutoCloseable {
 				return null;
 			});
 			return (failure != null)
-					? this.jdbc.update(this.failedEntry, failure.dead() ? "dead" : "pending", failure.delay().toMillis(),
+					? this.jdbc.update(this.failedEntry, failure.dead() ? LedgerStatus.DEAD : LedgerStatus.PENDING, failure.delay().toMillis(),
 							failure.error(), entry.auditId(), entry.subscriber(), entry.leaseToken())
 					: this.jdbc.update(this.deliveredEntry, entry.auditId(), entry.subscriber(), entry.leaseToken());
 		});
@@ -229,7 +229,7 @@ final class DeliveryLedger implements AutoCloseable {
 		List<Object[]> failures = new ArrayList<>();
 		for (Outcome outcome : batch) {
 			for (Failure failure : outcome.failures()) {
-				failures.add(new Object[] { outcome.auditId(), failure.subscriber(), failure.dead() ? "dead" : "pending",
+				failures.add(new Object[] { outcome.auditId(), failure.subscriber(), failure.dead() ? LedgerStatus.DEAD : LedgerStatus.PENDING,
 						failure.delay().toMillis(), failure.error() });
 			}
 		}

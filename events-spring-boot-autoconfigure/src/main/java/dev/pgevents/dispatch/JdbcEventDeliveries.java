@@ -3,7 +3,6 @@ package dev.pgevents.dispatch;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 import javax.sql.DataSource;
 
@@ -44,7 +43,7 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 		args.add(query.limit());
 		return this.jdbc.query(sql,
 				(rs, row) -> new Delivery(Long.toString(rs.getLong(1)), rs.getString(2), rs.getString(3),
-						Delivery.Status.valueOf(rs.getString(4).toUpperCase(Locale.ROOT)), rs.getInt(5),
+						LedgerStatus.parse(rs.getString(4)), rs.getInt(5),
 						rs.getTimestamp(6).toInstant(), rs.getString(7), rs.getInt(8), rs.getTimestamp(9).toInstant(),
 						rs.getTimestamp(10).toInstant()),
 				args.toArray());
@@ -70,12 +69,12 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 	}
 
 	private int replay(String where, List<Object> args) {
-		String sql = "UPDATE " + this.schema.deliveryTable() + " u SET status = 'pending', attempts = 0,"
+		String sql = "UPDATE " + this.schema.deliveryTable() + " u SET status = '" + LedgerStatus.PENDING + "', attempts = 0,"
 				+ " next_attempt_at = clock_timestamp(), lease_until = NULL, replays = u.replays + 1,"
 				+ " updated_at = clock_timestamp() FROM " + this.schema.deliveryTable() + " d JOIN "
 				+ this.schema.auditTable() + " a ON a.id = d.audit_id" + where
 				+ ((where.isEmpty()) ? " WHERE" : " AND")
-				+ " d.status <> 'pending' AND u.audit_id = d.audit_id AND u.subscriber = d.subscriber";
+				+ " d.status <> '" + LedgerStatus.PENDING + "' AND u.audit_id = d.audit_id AND u.subscriber = d.subscriber";
 		int replayed = this.jdbc.update(sql, args.toArray());
 		if (replayed > 0) {
 			this.jdbc.query("SELECT pg_notify(?, '')", (rs) -> null, this.schema.channel());
@@ -87,7 +86,7 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 		List<String> conditions = new ArrayList<>();
 		if (query.status() != null) {
 			conditions.add("d.status = ?");
-			args.add(query.status().name().toLowerCase(Locale.ROOT));
+			args.add(LedgerStatus.of(query.status()));
 		}
 		if (query.subscriber() != null) {
 			conditions.add("d.subscriber = ?");

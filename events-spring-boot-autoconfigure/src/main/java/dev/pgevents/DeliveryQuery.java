@@ -6,8 +6,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Which deliveries {@link EventDeliveries} finds or replays; every criterion left
- * {@code null} matches all. Start from {@link #dead()} or {@link #pending()} and narrow it:
- * {@code DeliveryQuery.dead().subscriber("verifyEmail").since(yesterday)}.
+ * {@code null} matches all. Start from {@link #dead()} or {@link #pending()} and narrow
+ * it: {@code DeliveryQuery.dead().subscriber("verifyEmail").since(yesterday)}.
  *
  * @param status the status
  * @param subscriber the subscriber name

@@ -6,7 +6,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A committed row change, as delivered to {@link EventSubscriber} methods and
- * {@link EventHandler}s. Serialized with Jackson it is the Keel event JSON plus {@code id}:
+ * {@link EventHandler}s. Serialized with Jackson it is the Keel event JSON plus
+ * {@code id}:
  * {@code {"id","eventName","occurredAt","identityId","target":{"id","type","data","previousData"}}}.
  *
  * @param id stable identifier of this change (the audit row id): the same on every

@@ -15,7 +15,8 @@ public interface EventHandler {
 	 * Deliver {@code event} to {@code subscriber}.
 	 * @param subscriber the subscriber name (see {@link EventSubscriber#name()})
 	 * @param event the event
-	 * @param traceparent the W3C {@code traceparent} of the transaction that made the change
+	 * @param traceparent the W3C {@code traceparent} of the transaction that made the
+	 * change
 	 * @throws Exception when delivery failed and should be retried
 	 */
 	void handle(String subscriber, Event event, String traceparent) throws Exception;

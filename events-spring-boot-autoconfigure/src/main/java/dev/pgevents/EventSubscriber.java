@@ -11,12 +11,11 @@ import java.lang.annotation.Target;
  * <pre class="code">
  * &#64;EventSubscriber("member.created")
  * void verifyEmail(Member member, Event event) { ... }
- * </pre>
- * The method may take, in any order: an {@link Event}, an {@link EventTarget}, and one
- * parameter of another type that is bound from {@code target.data} with the application's
- * {@code JsonMapper} (a record or bean whose properties are the lowerCamelCase column
- * names, or a {@code Map}). A method that throws is retried; it never breaks the
- * transaction that made the change.
+ * </pre> The method may take, in any order: an {@link Event}, an {@link EventTarget}, and
+ * one parameter of another type that is bound from {@code target.data} with the
+ * application's {@code JsonMapper} (a record or bean whose properties are the
+ * lowerCamelCase column names, or a {@code Map}). A method that throws is retried; it
+ * never breaks the transaction that made the change.
  */
 @Target(ElementType.METHOD)
 @Retention(RetentionPolicy.RUNTIME)
@@ -24,15 +23,17 @@ import java.lang.annotation.Target;
 public @interface EventSubscriber {
 
 	/**
-	 * Event names, each {@code <table>.<created|updated|deleted>}, for example
-	 * {@code member.created}.
+	 * Event names, each {@code
+	 *
+	<table>
+	 * .<created|updated|deleted>}, for example {@code member.created}.
 	 * @return the event names
 	 */
 	String[] value();
 
 	/**
-	 * Subscriber name, unique in the application; deliveries are tracked by it, so keep it
-	 * stable across releases. Defaults to the method name.
+	 * Subscriber name, unique in the application; deliveries are tracked by it, so keep
+	 * it stable across releases. Defaults to the method name.
 	 * @return the subscriber name
 	 */
 	String name() default "";

@@ -16,27 +16,19 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * With {@code events.dispatch.mode=async} subscribers run on the dispatch executor, not in
- * the committing thread.
+ * With {@code events.dispatch.mode=async} subscribers run on the dispatch executor, not
+ * in the committing thread.
  */
-@SpringBootTest(classes = AsyncDispatchTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.dispatch.mode=async" })
+@WithTestDatabase
+@SpringBootTest(classes = AsyncDispatchTests.App.class, properties = { "spring.sql.init.mode=always",
+		"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.dispatch.mode=async" })
 class AsyncDispatchTests {
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		String url = TestDatabase.create();
-		registry.add("spring.datasource.url", () -> url);
-	}
 
 	@Autowired
 	JdbcTemplate jdbc;
@@ -66,7 +58,8 @@ class AsyncDispatchTests {
 		insert("held-1", 1);
 		insert("held-2", 1);
 		await().until(() -> this.subscribers.held.get() == 2);
-		// ... while 40 transactions commit and wait in the executor's queue; one has 120 rows
+		// ... while 40 transactions commit and wait in the executor's queue; one has 120
+		// rows
 		for (int t = 0; t < 40; t++) {
 			insert("tx" + t, (t == 7) ? 120 : 3);
 		}

@@ -8,7 +8,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-import dev.pgevents.capture.AuditSchema;
+import dev.pgevents.internal.capture.AuditSchema;
 
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -18,10 +18,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * The capture trigger runs in every writing session, of every role, on tables with columns
- * of any name: it names every function, operator and type with its schema, so objects that
- * a session finds first on its path never take the place of the built-in ones; it never
- * names a column; and it writes the audit table with its owner's privileges.
+ * The capture trigger runs in every writing session, of every role, on tables with
+ * columns of any name: it names every function, operator and type with its schema, so
+ * objects that a session finds first on its path never take the place of the built-in
+ * ones; it never names a column; and it writes the audit table with its owner's
+ * privileges.
  */
 class CaptureHardeningTests {
 
@@ -30,7 +31,8 @@ class CaptureHardeningTests {
 		SingleConnectionDataSource connection = TestDatabase.withAuditedTables();
 		try {
 			JdbcTemplate jdbc = new JdbcTemplate(connection);
-			// a schema searched before pg_catalog, with the operators the trigger uses for
+			// a schema searched before pg_catalog, with the operators the trigger uses
+			// for
 			// text, jsonb and arrays: each one would fail the write
 			jdbc.execute("CREATE SCHEMA shadow");
 			List<String> operators = List.of("=(text, text) boolean", "<>(text, text) boolean",
@@ -43,7 +45,8 @@ class CaptureHardeningTests {
 				jdbc.execute("CREATE OPERATOR shadow." + parts[0] + " (FUNCTION = shadow.trap" + i + ", LEFTARG = "
 						+ parts[1] + ", RIGHTARG = " + parts[2] + ")");
 			}
-			// with a subscriber for the tables' rows, writes outside the application look it up
+			// with a subscriber for the tables' rows, writes outside the application look
+			// it up
 			jdbc.update("INSERT INTO keel_audit_subscriber (name, events) VALUES ('s', "
 					+ "'{single.created,single.updated,single.deleted,pair.created,pair.updated,pair.deleted}')");
 			jdbc.execute("SET search_path = shadow, pg_catalog, public");
@@ -59,8 +62,9 @@ class CaptureHardeningTests {
 			jdbc.update("DELETE FROM public.pair WHERE b = 1");
 
 			jdbc.execute("RESET search_path");
-			assertThat(jdbc.queryForList("SELECT table_name || '.' || op || ' ' || (data ->> 'v') FROM keel_audit "
-					+ "ORDER BY id", String.class))
+			assertThat(jdbc.queryForList(
+					"SELECT table_name || '.' || op || ' ' || (data ->> 'v') FROM keel_audit " + "ORDER BY id",
+					String.class))
 				.containsExactly("single.created v", "single.created v", "single.updated w", "single.updated w",
 						"single.deleted w", "pair.created v", "pair.created v", "pair.updated w", "pair.updated w",
 						"pair.deleted w");
@@ -69,7 +73,6 @@ class CaptureHardeningTests {
 			connection.destroy();
 		}
 	}
-
 
 	@Test
 	void columnsOfAnyNameAreCaptured() {
@@ -107,7 +110,8 @@ class CaptureHardeningTests {
 				.containsExactly("created 1,1 a -", "created 1,2 c -", "updated 1,1 a+ a", "updated 1,2 c+ c",
 						"deleted 1,1 a+ -");
 			assertThat(jdbc.queryForObject("SELECT count(*) FROM keel_audit WHERE jsonb_typeof(data) <> 'object'",
-					Integer.class)).isZero();
+					Integer.class))
+				.isZero();
 		}
 		finally {
 			connection.destroy();
@@ -153,8 +157,9 @@ class CaptureHardeningTests {
 							+ "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app.keel_audit_capture('id')"))
 					.withMessageContaining("permission denied for function");
 			}
-			assertThat(adminJdbc.queryForList("SELECT op || ' ' || (data ->> 'id') || ' ' || (data ->> 'v') "
-					+ "FROM app.keel_audit ORDER BY id", String.class))
+			assertThat(adminJdbc.queryForList(
+					"SELECT op || ' ' || (data ->> 'id') || ' ' || (data ->> 'v') " + "FROM app.keel_audit ORDER BY id",
+					String.class))
 				.containsExactly("created 1 a", "created 2 b", "updated 1 c", "deleted 2 b");
 		}
 		finally {

@@ -17,8 +17,6 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,6 +25,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Many transactions committing at once: each change reaches each subscriber exactly once.
  */
+@WithTestDatabase
 @SpringBootTest(classes = ConcurrentDeliveryTests.App.class,
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
 				"spring.datasource.hikari.maximum-pool-size=12" })
@@ -35,12 +34,6 @@ class ConcurrentDeliveryTests {
 	static final int THREADS = 8;
 
 	static final int TRANSACTIONS = 100;
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		String url = TestDatabase.create();
-		registry.add("spring.datasource.url", () -> url);
-	}
 
 	@Autowired
 	JdbcTemplate jdbc;
@@ -78,16 +71,17 @@ class ConcurrentDeliveryTests {
 			.collect(Collectors.groupingBy(Event::id, Collectors.counting()));
 		assertThat(deliveries).hasSize(expected);
 		assertThat(deliveries.values()).containsOnly(1L);
-		assertThat(this.subscribers.events.stream().collect(Collectors.groupingBy(Event::eventName, Collectors.counting())))
+		assertThat(this.subscribers.events.stream()
+			.collect(Collectors.groupingBy(Event::eventName, Collectors.counting())))
 			.containsEntry("member.created", (long) THREADS * TRANSACTIONS * 2)
 			.containsEntry("member.updated", (long) THREADS * TRANSACTIONS);
-		await().untilAsserted(() -> assertThat(
-				this.jdbc.queryForObject("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL", Long.class))
-			.isZero());
+		await().untilAsserted(() -> assertThat(this.jdbc
+			.queryForObject("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL", Long.class)).isZero());
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM keel_audit", Long.class)).isEqualTo(expected);
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM keel_audit_delivery", Long.class)).isZero();
 		assertThat(this.subscribers.events.stream().map(Event::id).collect(Collectors.toSet()))
-			.containsExactlyInAnyOrderElementsOf(this.jdbc.queryForList("SELECT id::text FROM keel_audit", String.class));
+			.containsExactlyInAnyOrderElementsOf(
+					this.jdbc.queryForList("SELECT id::text FROM keel_audit", String.class));
 	}
 
 	static class Subscribers extends RecordingSubscriber {

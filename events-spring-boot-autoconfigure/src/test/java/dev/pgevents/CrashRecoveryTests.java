@@ -74,17 +74,19 @@ class CrashRecoveryTests {
 			.properties("test.write=false")
 			.run()) {
 			await().atMost(Duration.ofMinutes(2))
-				.untilAsserted(() -> assertThat(count(jdbc,
-						"SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL")).isZero());
+				.untilAsserted(() -> assertThat(
+						count(jdbc, "SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL"))
+					.isZero());
 		}
 
 		long missing = count(jdbc, "SELECT count(*) FROM keel_audit a WHERE NOT EXISTS "
 				+ "(SELECT FROM delivery_log d WHERE d.event_id = a.id)");
 		long duplicates = count(jdbc,
 				"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM delivery_log GROUP BY event_id) c");
-		System.out.printf("Crash recovery: %d rounds, %d committed changes, %d rows left unprocessed by the "
-				+ "killed processes (summed over the rounds), missing %d, duplicates %d%n", ROUNDS, committed, leftOver,
-				missing, duplicates);
+		System.out.printf(
+				"Crash recovery: %d rounds, %d committed changes, %d rows left unprocessed by the "
+						+ "killed processes (summed over the rounds), missing %d, duplicates %d%n",
+				ROUNDS, committed, leftOver, missing, duplicates);
 		assertThat(committed).isGreaterThan(ROUNDS * 20L);
 		assertThat(missing).isZero();
 	}
@@ -95,13 +97,15 @@ class CrashRecoveryTests {
 	}
 
 	private static String javaExecutable() {
-		return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + File.separator + "bin"
-				+ File.separator + "java");
+		return ProcessHandle.current()
+			.info()
+			.command()
+			.orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
 	}
 
 	/**
-	 * The application under test: commits one-row transactions in a loop, and records every
-	 * delivery in {@code delivery_log} outside any transaction.
+	 * The application under test: commits one-row transactions in a loop, and records
+	 * every delivery in {@code delivery_log} outside any transaction.
 	 */
 	@SpringBootConfiguration
 	@EnableAutoConfiguration
@@ -165,7 +169,8 @@ class CrashRecoveryTests {
 		@EventSubscriber("member.created")
 		synchronized void record(Event event) throws InterruptedException {
 			long now = System.nanoTime();
-			boolean woke = this.failAfterStall && this.lastCall != 0 && now - this.lastCall > Duration.ofMillis(1500).toNanos();
+			boolean woke = this.failAfterStall && this.lastCall != 0
+					&& now - this.lastCall > Duration.ofMillis(1500).toNanos();
 			this.lastCall = now;
 			if (woke) {
 				// after a stall: fail, so the stalled instance tries to record a failure

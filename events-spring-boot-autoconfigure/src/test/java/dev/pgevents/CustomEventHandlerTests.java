@@ -12,8 +12,6 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,15 +21,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the subscriber methods, like Keel's handler that forwards to a queue; the event
  * serializes to Keel's JSON plus its id.
  */
+@WithTestDatabase
 @SpringBootTest(classes = CustomEventHandlerTests.App.class,
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql" })
 class CustomEventHandlerTests {
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		String url = TestDatabase.create();
-		registry.add("spring.datasource.url", () -> url);
-	}
 
 	@Autowired
 	JdbcTemplate jdbc;
@@ -44,16 +37,17 @@ class CustomEventHandlerTests {
 
 	@Test
 	void theApplicationsHandlerReplacesTheSubscriberMethods() {
-		this.transactions.executeWithoutResult((status) -> this.jdbc.update(
-				"INSERT INTO member (id, name, email, created_at) VALUES "
-						+ "('0b6f3d0c-2b6f-4a3e-9a43-3f2f0d3c9e11', 'Queue', 'q@example.com', '2026-01-02T03:04:05Z')"));
+		this.transactions.executeWithoutResult((status) -> this.jdbc
+			.update("INSERT INTO member (id, name, email, created_at) VALUES "
+					+ "('0b6f3d0c-2b6f-4a3e-9a43-3f2f0d3c9e11', 'Queue', 'q@example.com', '2026-01-02T03:04:05Z')"));
 
 		assertThat(this.app.forwarded).containsExactlyInAnyOrder("verifyEmail", "memberHistory");
 		assertThat(this.app.subscriberCalls).isEmpty();
-		assertThat(this.app.json.get(0)).matches("\\{\"id\":\"\\d+\",\"eventName\":\"member.created\",\"occurredAt\":\"[^\"]+\","
-				+ "\"identityId\":null,\"target\":\\{\"id\":\"0b6f3d0c-2b6f-4a3e-9a43-3f2f0d3c9e11\",\"type\":\"Member\","
-				+ "\"data\":\\{\"id\":\"0b6f3d0c-2b6f-4a3e-9a43-3f2f0d3c9e11\",\"name\":\"Queue\",\"email\":\"q@example.com\","
-				+ "\"createdAt\":\"2026-01-02T03:04:05\\+00:00\"\\},\"previousData\":null\\}\\}");
+		assertThat(this.app.json.get(0))
+			.matches("\\{\"id\":\"\\d+\",\"eventName\":\"member.created\",\"occurredAt\":\"[^\"]+\","
+					+ "\"identityId\":null,\"target\":\\{\"id\":\"0b6f3d0c-2b6f-4a3e-9a43-3f2f0d3c9e11\",\"type\":\"Member\","
+					+ "\"data\":\\{\"id\":\"0b6f3d0c-2b6f-4a3e-9a43-3f2f0d3c9e11\",\"name\":\"Queue\",\"email\":\"q@example.com\","
+					+ "\"createdAt\":\"2026-01-02T03:04:05\\+00:00\"\\},\"previousData\":null\\}\\}");
 	}
 
 	@SpringBootConfiguration

@@ -57,7 +57,8 @@ class DatabaseOutageTests {
 	@Test
 	void writersWriteAgainAfterTheirConnectionsAreTerminatedAsTheyBegin() throws Exception {
 		String url = TestDatabase.create();
-		try (ConfigurableApplicationContext app = start(url); Writers writers = writers(app, 4);
+		try (ConfigurableApplicationContext app = start(url);
+				Writers writers = writers(app, 4);
 				Connection admin = DriverManager.getConnection(url);
 				Statement statement = admin.createStatement()) {
 			writers.awaitEachCommits(10, Duration.ofSeconds(30));
@@ -86,10 +87,10 @@ class DatabaseOutageTests {
 	private static ConfigurableApplicationContext start(String url) {
 		return new SpringApplicationBuilder(App.class)
 			.properties("spring.datasource.url=" + url, "spring.datasource.username=postgres",
-					"spring.datasource.hikari.maximum-pool-size=8",
-					"spring.datasource.hikari.connection-timeout=1000", "spring.sql.init.mode=always",
-					"spring.sql.init.schema-locations=classpath:member-schema.sql", "spring.main.banner-mode=off",
-					"events.relay.lease=2s", "events.relay.poll-interval=200ms", "events.retry.initial-delay=100ms")
+					"spring.datasource.hikari.maximum-pool-size=8", "spring.datasource.hikari.connection-timeout=1000",
+					"spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
+					"spring.main.banner-mode=off", "events.relay.lease=2s", "events.relay.poll-interval=200ms",
+					"events.retry.initial-delay=100ms")
 			.run();
 	}
 

@@ -3,6 +3,7 @@ package dev.pgevents;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -22,8 +23,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,15 +32,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * an audited table: a transaction that writes none sends nothing for it, and one that
  * does is captured with its identity, whichever way it sends the statement.
  */
+@WithTestDatabase
 @SpringBootTest(classes = DeferredContextTests.App.class,
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql" })
 class DeferredContextTests {
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		String url = TestDatabase.create();
-		registry.add("spring.datasource.url", () -> url);
-	}
 
 	@Autowired
 	JdbcTemplate jdbc;
@@ -83,7 +77,7 @@ class DeferredContextTests {
 			this.jdbc.update("INSERT INTO note (body) VALUES ('not audited')");
 			String before = scope();
 			this.jdbc.update("INSERT INTO member (id, name, email) VALUES (?, 'a', 'a')", id);
-			return java.util.Arrays.asList(before, scope());
+			return Arrays.asList(before, scope());
 		});
 		assertThat(scopes.get(0)).isNullOrEmpty();
 		assertThat(scopes.get(1)).isNotEmpty();
@@ -93,9 +87,8 @@ class DeferredContextTests {
 	@Test
 	void statementsWithoutParametersSendItToo() {
 		UUID id = UUID.randomUUID();
-		this.transactions.executeWithoutResult(
-				(status) -> this.jdbc.execute("/* plain */ INSERT INTO member (id, name, email) VALUES ('" + id
-						+ "', 'b', 'b')"));
+		this.transactions.executeWithoutResult((status) -> this.jdbc
+			.execute("/* plain */ INSERT INTO member (id, name, email) VALUES ('" + id + "', 'b', 'b')"));
 		assertCapturedWithIdentityAndDelivered(id);
 	}
 
@@ -125,8 +118,8 @@ class DeferredContextTests {
 	}
 
 	private void assertCapturedWithIdentityAndDelivered(UUID id) {
-		Map<String, Object> row = this.jdbc.queryForMap(
-				"SELECT identity_id, scope_id FROM keel_audit WHERE data ->> 'id' = ?", id.toString());
+		Map<String, Object> row = this.jdbc
+			.queryForMap("SELECT identity_id, scope_id FROM keel_audit WHERE data ->> 'id' = ?", id.toString());
 		assertThat(row).containsEntry("identity_id", "someone").doesNotContainEntry("scope_id", null);
 		// delivered by the committing thread, not left to the relay
 		assertThat(this.members.deliveries).containsKey(id);

@@ -4,19 +4,18 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,16 +26,10 @@ import static org.awaitility.Awaitility.await;
  * Committed row changes reach every subscriber, in the committing thread, with Keel's
  * event shape.
  */
-@SpringBootTest(classes = DeliveryTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.audit.tables=note" })
+@WithTestDatabase
+@SpringBootTest(classes = DeliveryTests.App.class, properties = { "spring.sql.init.mode=always",
+		"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.audit.tables=note" })
 class DeliveryTests {
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		String url = TestDatabase.create();
-		registry.add("spring.datasource.url", () -> url);
-	}
 
 	@Autowired
 	JdbcTemplate jdbc;
@@ -95,7 +88,8 @@ class DeliveryTests {
 		assertThat(this.subscribers.of("memberHistory")).singleElement().satisfies((event) -> {
 			assertThat(event.eventName()).isEqualTo("member.updated");
 			assertThat(event.target().id()).isEqualTo(id.toString());
-			assertThat(event.target().data()).containsEntry("email", "hopper@example.com").containsEntry("name", "Grace");
+			assertThat(event.target().data()).containsEntry("email", "hopper@example.com")
+				.containsEntry("name", "Grace");
 			assertThat(event.target().previousData()).containsEntry("email", "grace@example.com")
 				.containsEntry("name", "Grace")
 				.containsKey("createdAt");
@@ -107,8 +101,8 @@ class DeliveryTests {
 		UUID id = this.transactions.execute((status) -> insertMember("Alan", "alan@example.com"));
 		this.subscribers.clear();
 
-		this.transactions.executeWithoutResult(
-				(status) -> this.jdbc.update("UPDATE member SET name = name WHERE id = ?", id));
+		this.transactions
+			.executeWithoutResult((status) -> this.jdbc.update("UPDATE member SET name = name WHERE id = ?", id));
 
 		assertThat(this.subscribers.events).isEmpty();
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM keel_audit WHERE op = 'updated' AND data->>'id' = ?",
@@ -137,16 +131,15 @@ class DeliveryTests {
 					+ "FROM generate_series(1, 50) i"));
 		assertThat(this.subscribers.of("welcome")).hasSize(50);
 
-		this.transactions.executeWithoutResult((status) -> this.jdbc
-			.update("UPDATE member SET email = upper(email) WHERE name LIKE 'm%'"));
+		this.transactions.executeWithoutResult(
+				(status) -> this.jdbc.update("UPDATE member SET email = upper(email) WHERE name LIKE 'm%'"));
 
 		List<Event> updates = this.subscribers.of("memberHistory");
 		assertThat(updates).hasSize(50).allSatisfy((event) -> {
 			Map<String, Object> before = event.target().previousData();
 			assertThat(before).isNotNull();
 			assertThat(before.get("id")).isEqualTo(event.target().id());
-			assertThat(event.target().data().get("email"))
-				.isEqualTo(before.get("email").toString().toUpperCase());
+			assertThat(event.target().data().get("email")).isEqualTo(before.get("email").toString().toUpperCase());
 		});
 		assertThat(updates).extracting(Event::id).doesNotHaveDuplicates();
 	}
@@ -217,8 +210,8 @@ class DeliveryTests {
 		assertThat(event.identityId()).isEqualTo("user-42");
 		String traceparent = this.subscribers.traceparents.get(0);
 		assertThat(traceparent).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
-		Map<String, Object> row = this.jdbc.queryForMap("SELECT identity_id, trace_id, span_id FROM keel_audit WHERE id = ?",
-				Long.parseLong(event.id()));
+		Map<String, Object> row = this.jdbc.queryForMap(
+				"SELECT identity_id, trace_id, span_id FROM keel_audit WHERE id = ?", Long.parseLong(event.id()));
 		assertThat(row).containsEntry("identity_id", "user-42");
 		assertThat(traceparent).isEqualTo("00-" + row.get("trace_id") + "-" + row.get("span_id") + "-01");
 	}
@@ -241,8 +234,8 @@ class DeliveryTests {
 		});
 		assertThat(traces.get(1)).isEqualTo(traces.get(0));
 		assertThat(traces.stream().map((row) -> row.get("trace_id")).distinct()).hasSize(3);
-		assertThat(this.subscribers.traceparents).contains(
-				"00-" + traces.get(0).get("trace_id") + "-" + traces.get(0).get("span_id") + "-01");
+		assertThat(this.subscribers.traceparents)
+			.contains("00-" + traces.get(0).get("trace_id") + "-" + traces.get(0).get("span_id") + "-01");
 	}
 
 	@Test
@@ -261,7 +254,8 @@ class DeliveryTests {
 		UUID id = this.transactions.execute((status) -> insertMember("welcome-me", "w@example.com"));
 
 		// committed by the subscriber itself, not lost with the finished transaction
-		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM welcome_email WHERE member_id = ?", Integer.class, id))
+		assertThat(
+				this.jdbc.queryForObject("SELECT count(*) FROM welcome_email WHERE member_id = ?", Integer.class, id))
 			.isOne();
 	}
 
@@ -269,8 +263,8 @@ class DeliveryTests {
 	void writesOutsideSpringTransactionsAreCapturedWithoutAScope() {
 		this.jdbc.update("INSERT INTO note (body) VALUES ('outside')");
 
-		assertThat(this.jdbc.queryForMap(
-				"SELECT table_name, op, scope_id FROM keel_audit WHERE data->>'body' = 'outside'"))
+		assertThat(this.jdbc
+			.queryForMap("SELECT table_name, op, scope_id FROM keel_audit WHERE data->>'body' = 'outside'"))
 			.containsEntry("table_name", "note")
 			.containsEntry("op", "created")
 			.containsEntry("scope_id", null);
@@ -281,10 +275,9 @@ class DeliveryTests {
 		UUID id = this.transactions.execute((status) -> insertMember("Mark", "mark@example.com"));
 		this.transactions.executeWithoutResult((status) -> this.jdbc.update("INSERT INTO note (body) VALUES ('n')"));
 
-		await().untilAsserted(() -> assertThat(this.jdbc.queryForObject(
-				"SELECT count(*) FROM keel_audit WHERE (data->>'id' = ? OR data->>'body' = 'n') "
-						+ "AND event_processed_at IS NOT NULL",
-				Integer.class, id.toString()))
+		await().untilAsserted(() -> assertThat(this.jdbc
+			.queryForObject("SELECT count(*) FROM keel_audit WHERE (data->>'id' = ? OR data->>'body' = 'n') "
+					+ "AND event_processed_at IS NOT NULL", Integer.class, id.toString()))
 			.isEqualTo(2));
 	}
 
@@ -305,7 +298,7 @@ class DeliveryTests {
 
 	static class Subscribers extends RecordingSubscriber {
 
-		final List<Member> members = new java.util.concurrent.CopyOnWriteArrayList<>();
+		final List<Member> members = new CopyOnWriteArrayList<>();
 
 		private final JdbcTemplate jdbc;
 
@@ -361,7 +354,8 @@ class DeliveryTests {
 		}
 
 		@Bean
-		EventHandler recordingTraceHandler(Subscribers subscribers, dev.pgevents.dispatch.SubscriberRegistry registry) {
+		EventHandler recordingTraceHandler(Subscribers subscribers,
+				dev.pgevents.internal.dispatch.SubscriberRegistry registry) {
 			EventHandler invoking = registry.invokingHandler();
 			return (subscriber, event, traceparent) -> {
 				subscribers.traceparents.add(traceparent);

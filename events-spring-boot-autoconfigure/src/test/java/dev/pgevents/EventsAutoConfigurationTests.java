@@ -1,14 +1,16 @@
 package dev.pgevents;
 
+import java.util.List;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.pgevents.TraceSource;
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
 import dev.pgevents.autoconfigure.EventsProperties;
-import dev.pgevents.capture.TraceSource;
-import dev.pgevents.dispatch.SendEvents;
-import dev.pgevents.dispatch.SubscriberRegistry;
+import dev.pgevents.internal.dispatch.SendEvents;
+import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
@@ -88,10 +90,21 @@ class EventsAutoConfigurationTests {
 	}
 
 	@Test
-	void anApplicationEventHandlerReplacesTheDefault() {
+	void anApplicationEventHandlerReplacesTheDefaultWhichStaysABean() {
 		this.runner.withUserConfiguration(Subscribed.class, CustomHandler.class)
-			.run((context) -> assertThat(context).getBean(EventHandler.class)
-				.isSameAs(context.getBean(CustomHandler.class).handler));
+			.run((context) -> assertThat(context.getBeansOfType(EventHandler.class).values()).containsExactlyInAnyOrder(
+					context.getBean(CustomHandler.class).handler, context.getBean(SubscriberMethods.class)));
+	}
+
+	@Test
+	void twoApplicationEventHandlersFailTheStartup() {
+		this.runner.withUserConfiguration(Subscribed.class, CustomHandler.class)
+			.withBean("another", EventHandler.class, () -> (subscriber, event, traceparent) -> {
+			})
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("defines 2 EventHandler beans"));
 	}
 
 	@Test
@@ -110,9 +123,9 @@ class EventsAutoConfigurationTests {
 	void withSpringSecurityTheIdentityIsTheAuthenticatedName() {
 		this.runner.run((context) -> {
 			var securityContext = org.springframework.security.core.context.SecurityContextHolder.getContext();
-			securityContext.setAuthentication(
-					org.springframework.security.authentication.UsernamePasswordAuthenticationToken
-						.authenticated("ada", null, java.util.List.of()));
+			securityContext
+				.setAuthentication(org.springframework.security.authentication.UsernamePasswordAuthenticationToken
+					.authenticated("ada", null, List.of()));
 			try {
 				assertThat(context.getBean(IdentityResolver.class).currentIdentityId()).isEqualTo("ada");
 			}

@@ -71,17 +71,18 @@ class FencingTests {
 		JdbcTemplate other = start("test.stall=false").getBean(JdbcTemplate.class);
 
 		await().atMost(Duration.ofSeconds(20))
-			.untilAsserted(() -> assertThat(jdbc.queryForObject(
-					"SELECT event_processed_at IS NOT NULL FROM keel_audit", Boolean.class))
+			.untilAsserted(() -> assertThat(
+					jdbc.queryForObject("SELECT event_processed_at IS NOT NULL FROM keel_audit", Boolean.class))
 				.isTrue());
 		release.countDown(); // the stalled instance wakes, and its subscriber fails
-		stalling.close(); // waits for its dispatch to finish and its ledger writer to write
+		stalling.close(); // waits for its dispatch to finish and its ledger writer to
+							// write
 
 		assertThat(deliveries.get("stalling")).hasValue(1);
 		assertThat(other.queryForObject("SELECT count(*) FROM keel_audit_delivery", Integer.class)).isZero();
 		assertThat(deliveries.get("healthy")).hasValue(1);
-		System.out.println("Fencing: event delivered by the taking-over instance once, and " + deliveries.get("stalling")
-				+ " time(s) by the stalled one (a duplicate at-least-once allows)");
+		System.out.println("Fencing: event delivered by the taking-over instance once, and "
+				+ deliveries.get("stalling") + " time(s) by the stalled one (a duplicate at-least-once allows)");
 	}
 
 	@Test
@@ -95,11 +96,12 @@ class FencingTests {
 
 		JdbcTemplate other = start("test.stall=false").getBean(JdbcTemplate.class);
 
-		await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(other.queryForMap(
-				"SELECT status, attempts, lease_token FROM keel_audit_delivery"))
-			.containsEntry("status", "delivered")
-			.containsEntry("attempts", 2)
-			.containsEntry("lease_token", 2));
+		await().atMost(Duration.ofSeconds(20))
+			.untilAsserted(
+					() -> assertThat(other.queryForMap("SELECT status, attempts, lease_token FROM keel_audit_delivery"))
+						.containsEntry("status", "delivered")
+						.containsEntry("attempts", 2)
+						.containsEntry("lease_token", 2));
 		release.countDown(); // the stalled retry wakes, and fails
 		stalling.close();
 

@@ -17,8 +17,6 @@ import org.springframework.boot.persistence.autoconfigure.EntityScan;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.orm.jpa.JpaTransactionManager;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -28,16 +26,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Writes that Hibernate flushes inside the commit are captured and delivered like any
  * other.
  */
+@WithTestDatabase
 @SpringBootTest(classes = JpaDeliveryTests.App.class,
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
 				"spring.jpa.hibernate.ddl-auto=none", "spring.jpa.open-in-view=false" })
 class JpaDeliveryTests {
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		String url = TestDatabase.create();
-		registry.add("spring.datasource.url", () -> url);
-	}
 
 	@Autowired
 	EntityManager entityManager;
@@ -62,7 +55,8 @@ class JpaDeliveryTests {
 	void anEntityFlushedAtCommitIsDelivered() {
 		TransactionTemplate transactions = new TransactionTemplate(this.transactionManager);
 		UUID id = UUID.randomUUID();
-		transactions.executeWithoutResult((status) -> this.entityManager.persist(new MemberEntity(id, "Jpa", "jpa@example.com")));
+		transactions.executeWithoutResult(
+				(status) -> this.entityManager.persist(new MemberEntity(id, "Jpa", "jpa@example.com")));
 
 		assertThat(this.subscribers.of("created")).singleElement()
 			.satisfies((event) -> assertThat(event.target().id()).isEqualTo(id.toString()));
@@ -72,9 +66,11 @@ class JpaDeliveryTests {
 	void aDirtyEntityIsAnUpdateWithItsPreviousData() {
 		TransactionTemplate transactions = new TransactionTemplate(this.transactionManager);
 		UUID id = UUID.randomUUID();
-		transactions.executeWithoutResult((status) -> this.entityManager.persist(new MemberEntity(id, "Dirty", "old@example.com")));
+		transactions.executeWithoutResult(
+				(status) -> this.entityManager.persist(new MemberEntity(id, "Dirty", "old@example.com")));
 
-		transactions.executeWithoutResult((status) -> this.entityManager.find(MemberEntity.class, id).email = "new@example.com");
+		transactions.executeWithoutResult(
+				(status) -> this.entityManager.find(MemberEntity.class, id).email = "new@example.com");
 
 		assertThat(this.subscribers.of("updated")).singleElement().satisfies((event) -> {
 			assertThat(event.target().data()).containsEntry("email", "new@example.com");

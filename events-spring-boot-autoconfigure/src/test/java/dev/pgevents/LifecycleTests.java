@@ -5,6 +5,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Tag;
@@ -15,6 +16,7 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,7 +33,7 @@ class LifecycleTests {
 	void aHundredStartStopCyclesLeakNoThreadAndNoConnection() throws Exception {
 		String url = TestDatabase.create();
 		// other test classes' cached contexts run their own relays: compare with those
-		java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+		Set<Thread> before = Thread.getAllStackTraces().keySet();
 		for (int cycle = 0; cycle < CYCLES; cycle++) {
 			try (ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class)
 				.properties("spring.datasource.url=" + url, "spring.sql.init.mode=always",
@@ -39,7 +41,7 @@ class LifecycleTests {
 						"events.dispatch.mode=" + ((cycle % 2 == 0) ? "sync" : "async"), "logging.level.root=warn")
 				.run()) {
 				context.getBean(TransactionTemplate.class)
-					.executeWithoutResult((status) -> context.getBean(org.springframework.jdbc.core.JdbcTemplate.class)
+					.executeWithoutResult((status) -> context.getBean(JdbcTemplate.class)
 						.update("INSERT INTO member (name, email) VALUES ('c', 'c')"));
 			}
 		}
@@ -51,12 +53,14 @@ class LifecycleTests {
 			.filter((thread) -> thread.getName().startsWith("events-") || thread.getName().startsWith("HikariPool"))
 			.toList();
 		for (Thread thread : started) {
-			// a pool closed in the last cycle may still be finishing its thread: wait for it,
+			// a pool closed in the last cycle may still be finishing its thread: wait for
+			// it,
 			// boundedly; a leaked thread never ends
 			thread.join(TimeUnit.SECONDS.toMillis(10));
 		}
 		assertThat(started).filteredOn(Thread::isAlive).extracting(Thread::getName).isEmpty();
-		try (Connection admin = DriverManager.getConnection(url); Statement statement = admin.createStatement();
+		try (Connection admin = DriverManager.getConnection(url);
+				Statement statement = admin.createStatement();
 				ResultSet rs = statement.executeQuery("SELECT count(*) FROM pg_stat_activity "
 						+ "WHERE datname = current_database() AND pid <> pg_backend_pid()")) {
 			rs.next();

@@ -70,8 +70,8 @@ class MultiInstanceTests {
 			done.add(writers.submit(() -> write(instance, 50)));
 		}
 		// and writes from outside, which both relays compete for
-		done.add(writers.submit(() -> jdbc(first).update("INSERT INTO member (name, email) "
-				+ "SELECT 'o' || i, 'o' || i FROM generate_series(1, 300) i")));
+		done.add(writers.submit(() -> jdbc(first)
+			.update("INSERT INTO member (name, email) " + "SELECT 'o' || i, 'o' || i FROM generate_series(1, 300) i")));
 		for (Future<?> future : done) {
 			future.get();
 		}
@@ -100,7 +100,8 @@ class MultiInstanceTests {
 				"events.relay.enabled=false");
 		write(web, 10); // captured, but no instance delivers these yet
 		assertThat(jdbc(web).queryForObject("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL",
-				Integer.class)).isEqualTo(10);
+				Integer.class))
+			.isEqualTo(10);
 		assertThat(deliveries).isEmpty();
 
 		start(Worker.class);
@@ -125,7 +126,8 @@ class MultiInstanceTests {
 		TransactionTemplate template = instance.getBean(TransactionTemplate.class);
 		JdbcTemplate jdbc = jdbc(instance);
 		for (int i = 0; i < transactions; i++) {
-			template.executeWithoutResult((status) -> jdbc.update("INSERT INTO member (name, email) VALUES ('m', 'm')"));
+			template
+				.executeWithoutResult((status) -> jdbc.update("INSERT INTO member (name, email) VALUES ('m', 'm')"));
 		}
 	}
 

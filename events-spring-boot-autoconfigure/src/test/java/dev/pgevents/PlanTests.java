@@ -33,10 +33,12 @@ class PlanTests {
 			jdbc.execute("VACUUM ANALYZE keel_audit");
 			String lookup = "SELECT count(*) FROM keel_audit_pending(gen_random_uuid(), 0, 1000)";
 			for (int call = 0; call < 10; call++) {
-				// past the plan cache's five custom plans: the generic plan is kept from here on
+				// past the plan cache's five custom plans: the generic plan is kept from
+				// here on
 				jdbc.queryForObject(lookup, Long.class);
 			}
-			// undispatched rows of other transactions, and of none (written outside the app)
+			// undispatched rows of other transactions, and of none (written outside the
+			// app)
 			jdbc.update("INSERT INTO keel_audit (table_name, op, data, scope_id) SELECT 'member', 'created', '{}', "
 					+ "CASE WHEN i % 2 = 0 THEN gen_random_uuid() END FROM generate_series(1, 20000) i");
 			Map<String, Object> before = tuplesRead(jdbc);
@@ -86,8 +88,9 @@ class PlanTests {
 						+ " AND previous_data ->> 'v' = 'v' AND data ->> 'v' = 'vx'", Long.class, table))
 					.as(table)
 					.isEqualTo(5000);
-				assertThat(jdbc.queryForList("SELECT current_setting('enable_mergejoin') UNION ALL "
-						+ "SELECT current_setting('jit')", String.class))
+				assertThat(jdbc.queryForList(
+						"SELECT current_setting('enable_mergejoin') UNION ALL " + "SELECT current_setting('jit')",
+						String.class))
 					.as("the session's settings after the update")
 					.containsExactly("on", "on");
 			}

@@ -2,6 +2,7 @@ package dev.pgevents;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -13,7 +14,7 @@ public class RecordingSubscriber {
 
 	final List<String> traceparents = new CopyOnWriteArrayList<>();
 
-	final Map<String, List<Event>> bySubscriber = new java.util.concurrent.ConcurrentHashMap<>();
+	final Map<String, List<Event>> bySubscriber = new ConcurrentHashMap<>();
 
 	void record(String subscriber, Event event) {
 		this.events.add(event);

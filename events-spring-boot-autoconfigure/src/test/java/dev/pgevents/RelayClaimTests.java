@@ -15,30 +15,23 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
  * The relay's claim is its transaction, which the database ends when it sits idle for
- * longer than the lease. A batch whose subscribers take longer than the lease in all, each
- * call well within it, must still be delivered once: the claim records outcomes as it goes
- * and never sits idle that long. While a backlog drains, the relay claims the next batch as
- * it delivers one; a batch claimed that way that then waits for longer than a third of the
- * lease is released and claimed again, and delivered once, in order.
+ * longer than the lease. A batch whose subscribers take longer than the lease in all,
+ * each call well within it, must still be delivered once: the claim records outcomes as
+ * it goes and never sits idle that long. While a backlog drains, the relay claims the
+ * next batch as it delivers one; a batch claimed that way that then waits for longer than
+ * a third of the lease is released and claimed again, and delivered once, in order.
  */
+@WithTestDatabase
 @SpringBootTest(classes = RelayClaimTests.App.class,
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
 				"events.relay.lease=1s", "events.relay.batch-size=10", "events.relay.poll-interval=100ms" })
 class RelayClaimTests {
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		String url = TestDatabase.create();
-		registry.add("spring.datasource.url", () -> url);
-	}
 
 	@Autowired
 	JdbcTemplate jdbc;

@@ -25,12 +25,12 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Writes made outside the application's transactions (another process, autocommit JDBC, a
- * bulk statement) reach the subscribers through the relay. Polling is effectively off here
- * (one hour), so each test also shows that the trigger's notification wakes the relay.
+ * bulk statement) reach the subscribers through the relay. Polling is effectively off
+ * here (one hour), so each test also shows that the trigger's notification wakes the
+ * relay.
  */
-@SpringBootTest(classes = RelayTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.relay.poll-interval=1h" })
+@SpringBootTest(classes = RelayTests.App.class, properties = { "spring.sql.init.mode=always",
+		"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.relay.poll-interval=1h" })
 class RelayTests {
 
 	static String url;
@@ -77,11 +77,11 @@ class RelayTests {
 		this.jdbc.update("INSERT INTO member (name, email) SELECT 'b' || i, 'b' || i || '@example.com' "
 				+ "FROM generate_series(1, ?) i", rows);
 
-		await().atMost(Duration.ofMinutes(2))
-			.untilAsserted(() -> assertThat(this.counting.deliveries).hasSize(rows));
+		await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> assertThat(this.counting.deliveries).hasSize(rows));
 		assertThat(this.counting.deliveries.values()).allMatch((count) -> count.get() == 1);
 		awaitAllProcessed();
-		// each batch is claimed and marked through its own rows: reading all the rows still
+		// each batch is claimed and marked through its own rows: reading all the rows
+		// still
 		// undispatched for every batch of 500 would take 2.5 million reads
 		assertThat(pendingIndexReads() - pendingIndexReads).as("entries read from the pending index")
 			.isLessThan(5L * rows);

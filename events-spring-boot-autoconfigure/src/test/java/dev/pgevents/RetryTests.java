@@ -17,8 +17,6 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,17 +26,12 @@ import static org.awaitility.Awaitility.await;
  * A failing subscriber is retried alone, with backoff, until it succeeds or its attempts
  * run out; a dead letter is listed and replayed through {@link EventDeliveries}.
  */
+@WithTestDatabase
 @SpringBootTest(classes = RetryTests.App.class,
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
 				"events.relay.poll-interval=50ms", "events.retry.max-attempts=4", "events.retry.initial-delay=40ms",
 				"events.retry.multiplier=2", "events.retry.max-delay=200ms" })
 class RetryTests {
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		String url = TestDatabase.create();
-		registry.add("spring.datasource.url", () -> url);
-	}
 
 	@Autowired
 	JdbcTemplate jdbc;
@@ -65,8 +58,8 @@ class RetryTests {
 		String id = insert("twice");
 
 		await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(this.flaky.calls.get(id)).hasValue(3));
-		await().untilAsserted(() -> assertThat(ledger(id)).containsEntry("status", "delivered")
-			.containsEntry("attempts", 3));
+		await().untilAsserted(
+				() -> assertThat(ledger(id)).containsEntry("status", "delivered").containsEntry("attempts", 3));
 		assertThat(this.flaky.steady).containsExactly(id);
 	}
 
@@ -105,13 +98,15 @@ class RetryTests {
 		this.flaky.failuresLeft.put("batch", new AtomicInteger(Integer.MAX_VALUE));
 		List<String> ids = List.of(insert("batch"), insert("batch"), insert("batch"));
 		await().atMost(Duration.ofSeconds(10))
-			.untilAsserted(() -> assertThat(ids).allSatisfy((id) -> assertThat(ledger(id)).containsEntry("status", "dead")));
+			.untilAsserted(
+					() -> assertThat(ids).allSatisfy((id) -> assertThat(ledger(id)).containsEntry("status", "dead")));
 
 		this.flaky.failuresLeft.remove("batch");
 		assertThat(this.deliveries.replayAll(DeliveryQuery.dead().subscriber("flaky"))).isGreaterThanOrEqualTo(3);
 
 		await().atMost(Duration.ofSeconds(10))
-			.untilAsserted(() -> assertThat(ids).allSatisfy((id) -> assertThat(ledger(id)).containsEntry("status", "delivered")));
+			.untilAsserted(() -> assertThat(ids)
+				.allSatisfy((id) -> assertThat(ledger(id)).containsEntry("status", "delivered")));
 	}
 
 	@Test
@@ -140,10 +135,15 @@ class RetryTests {
 	}
 
 	private String insert(String name) {
-		return this.transactions.execute((status) -> this.jdbc.queryForObject(
-				"INSERT INTO member (name, email) VALUES (?, ?) RETURNING id", String.class, name, name + "@example.com")
-			.toString()).transform((memberId) -> this.jdbc.queryForObject(
-					"SELECT id::text FROM keel_audit WHERE op = 'created' AND data->>'id' = ?", String.class, memberId));
+		return this.transactions
+			.execute(
+					(status) -> this.jdbc
+						.queryForObject("INSERT INTO member (name, email) VALUES (?, ?) RETURNING id", String.class,
+								name, name + "@example.com")
+						.toString())
+			.transform((memberId) -> this.jdbc.queryForObject(
+					"SELECT id::text FROM keel_audit WHERE op = 'created' AND data->>'id' = ?", String.class,
+					memberId));
 	}
 
 	private Map<String, Object> ledger(String id) {

@@ -32,11 +32,12 @@ class RollingStartTests {
 			for (int start = 0; start < 4; start++) {
 				writers.awaitEachCommits(20, Duration.ofSeconds(30));
 				if (start % 2 == 1) {
-					// what the new instance must install while the others write: the triggers
+					// what the new instance must install while the others write: the
+					// triggers
 					// of a table it is the first to audit, and a changed capture function
 					admin.execute("DROP TRIGGER IF EXISTS keel_audit_insert ON note");
-					String function = admin.queryForObject(
-							"SELECT pg_get_functiondef('keel_audit_capture'::regproc)", String.class);
+					String function = admin.queryForObject("SELECT pg_get_functiondef('keel_audit_capture'::regproc)",
+							String.class);
 					admin.execute(function.replaceFirst("\\$function\\$", "\\$function\\$\n-- the previous version"));
 				}
 				try (ConfigurableApplicationContext starting = start(url)) {
@@ -46,7 +47,8 @@ class RollingStartTests {
 			writers.close();
 			assertThat(writers.failures).isEmpty();
 			assertThat(admin.queryForObject("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'note'::regclass "
-					+ "AND tgname LIKE 'keel_audit_%'", Integer.class)).isEqualTo(3);
+					+ "AND tgname LIKE 'keel_audit_%'", Integer.class))
+				.isEqualTo(3);
 			writers.awaitDelivered(running.getBean(MemberDeliveries.class).deliveries, Duration.ofSeconds(30));
 		}
 	}

@@ -3,6 +3,7 @@ package dev.pgevents;
 import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -19,9 +20,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * An instance frozen with SIGSTOP in the middle of a relay batch, past its lease: the
- * database ends its claim (idle in transaction for longer than the lease), another instance
- * takes the rows over and delivers them; when the frozen one resumes (SIGCONT) and its
- * subscriber fails, it cannot record that failure or any other outcome: its claim is gone.
+ * database ends its claim (idle in transaction for longer than the lease), another
+ * instance takes the rows over and delivers them; when the frozen one resumes (SIGCONT)
+ * and its subscriber fails, it cannot record that failure or any other outcome: its claim
+ * is gone.
  */
 @Tag("slow")
 class StallRecoveryTests {
@@ -37,8 +39,9 @@ class StallRecoveryTests {
 		logs.toFile().mkdirs();
 
 		Process stalling = new ProcessBuilder(javaExecutable(), "-cp", System.getProperty("java.class.path"),
-				"-Xmx256m", "-Dtest.write=false", "-Dtest.delay-ms=20", "-Dtest.fail-after-stall=true", "-Devents.relay.lease=2s",
-				"-Devents.relay.batch-size=100", CrashRecoveryTests.CrashingApp.class.getName(), url)
+				"-Xmx256m", "-Dtest.write=false", "-Dtest.delay-ms=20", "-Dtest.fail-after-stall=true",
+				"-Devents.relay.lease=2s", "-Devents.relay.batch-size=100",
+				CrashRecoveryTests.CrashingApp.class.getName(), url)
 			.redirectErrorStream(true)
 			.redirectOutput(logs.resolve("stalling.log").toFile())
 			.start();
@@ -49,8 +52,8 @@ class StallRecoveryTests {
 				.ignoreExceptions()
 				.until(() -> count(jdbc, "SELECT count(*) FROM keel_audit_subscriber") > 0);
 			jdbc.update("INSERT INTO member (name, email) SELECT 'st' || i, 'st' FROM generate_series(1, 300) i");
-			await().atMost(Duration.ofSeconds(30)).until(
-					() -> count(jdbc, "SELECT count(*) FROM delivery_log WHERE pid = " + pid) >= 10);
+			await().atMost(Duration.ofSeconds(30))
+				.until(() -> count(jdbc, "SELECT count(*) FROM delivery_log WHERE pid = " + pid) >= 10);
 			signal("STOP", pid); // frozen in the middle of its first batch of 100
 
 			try (ConfigurableApplicationContext healthy = new SpringApplicationBuilder(
@@ -62,8 +65,9 @@ class StallRecoveryTests {
 					.until(() -> count(jdbc, "SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL") == 0);
 
 				signal("CONT", pid);
-				stalling.destroy(); // SIGTERM: it finishes, or abandons, its batch and writes its outcomes
-				assertThat(stalling.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+				stalling.destroy(); // SIGTERM: it finishes, or abandons, its batch and
+									// writes its outcomes
+				assertThat(stalling.waitFor(60, TimeUnit.SECONDS)).isTrue();
 
 				long missing = count(jdbc, "SELECT count(*) FROM keel_audit a "
 						+ "WHERE NOT EXISTS (SELECT FROM delivery_log d WHERE d.event_id = a.id)");
@@ -92,8 +96,10 @@ class StallRecoveryTests {
 	}
 
 	private static String javaExecutable() {
-		return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + File.separator + "bin"
-				+ File.separator + "java");
+		return ProcessHandle.current()
+			.info()
+			.command()
+			.orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
 	}
 
 }

@@ -46,10 +46,11 @@ class StartupValidationTests {
 			@EventSubscriber("member.create")
 			void onCreated(Event event) {
 			}
-		})).run((context) -> assertThat(context).getFailure()
-			.rootCause()
-			.hasMessageContaining("onCreated(Event)")
-			.hasMessageContaining("event name 'member.create' is not '<table>.<created|updated|deleted>'"));
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("onCreated(Event)")
+				.hasMessageContaining("event name 'member.create' is not '<table>.<created|updated|deleted>'"));
 	}
 
 	@Test
@@ -58,11 +59,12 @@ class StartupValidationTests {
 			@EventSubscriber("membr.created")
 			void onCreated(Event event) {
 			}
-		})).run((context) -> assertThat(context).getFailure()
-			.rootCause()
-			.hasMessageContaining("Table 'membr'")
-			.hasMessageContaining("onCreated(Event)")
-			.hasMessageContaining("does not exist"));
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("Table 'membr'")
+				.hasMessageContaining("onCreated(Event)")
+				.hasMessageContaining("does not exist"));
 	}
 
 	@Test
@@ -71,12 +73,13 @@ class StartupValidationTests {
 			@EventSubscriber("unkeyed.created")
 			void onCreated(Event event) {
 			}
-		})).run((context) -> assertThat(context).getFailure()
-			.rootCause()
-			.hasMessageContaining("Table 'unkeyed'")
-			.hasMessageContaining("onCreated(Event)")
-			.hasMessageContaining("has no primary key")
-			.hasMessageContaining("ADD PRIMARY KEY"));
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("Table 'unkeyed'")
+				.hasMessageContaining("onCreated(Event)")
+				.hasMessageContaining("has no primary key")
+				.hasMessageContaining("ADD PRIMARY KEY"));
 	}
 
 	@Test
@@ -95,10 +98,11 @@ class StartupValidationTests {
 			@EventSubscriber("member.created")
 			void onCreated(Event event, String name) {
 			}
-		})).run((context) -> assertThat(context).getFailure()
-			.rootCause()
-			.hasMessageContaining("onCreated(Event, String)")
-			.hasMessageContaining("cannot supply parameter 2 of type java.lang.String"));
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("onCreated(Event, String)")
+				.hasMessageContaining("cannot supply parameter 2 of type java.lang.String"));
 	}
 
 	@Test
@@ -107,10 +111,11 @@ class StartupValidationTests {
 			@EventSubscriber("member.created")
 			void onCreated(Map<String, Object> data, DeliveryTests.Member member) {
 			}
-		})).run((context) -> assertThat(context).getFailure()
-			.rootCause()
-			.hasMessageContaining("onCreated(Map, Member)")
-			.hasMessageContaining("only one parameter can be bound"));
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("onCreated(Map, Member)")
+				.hasMessageContaining("only one parameter can be bound"));
 	}
 
 	@Test
@@ -232,7 +237,7 @@ class StartupValidationTests {
 
 		// created after the registry, which cannot see past the declared type
 		@Bean
-		Runnable hidden(dev.pgevents.dispatch.SubscriberRegistry registry) {
+		Runnable hidden(dev.pgevents.internal.dispatch.SubscriberRegistry registry) {
 			return new Hidden();
 		}
 

@@ -61,8 +61,9 @@ class SyncDispatchPoolTests {
 
 			int committed = threads * TRANSACTIONS;
 			await().atMost(Duration.ofSeconds(60))
-				.untilAsserted(() -> assertThat(jdbc.queryForObject("SELECT count(DISTINCT member_id) FROM welcome_email",
-						Integer.class)).isEqualTo(committed));
+				.untilAsserted(() -> assertThat(
+						jdbc.queryForObject("SELECT count(DISTINCT member_id) FROM welcome_email", Integer.class))
+					.isEqualTo(committed));
 			assertThat(jdbc.queryForObject("SELECT count(*) FROM welcome_email", Integer.class)).isEqualTo(committed);
 		}
 	}

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
-import dev.pgevents.capture.AuditSchema;
+import dev.pgevents.internal.capture.AuditSchema;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
@@ -56,8 +56,9 @@ public final class TestDatabase {
 	}
 
 	/**
-	 * Create a database on one connection, with the audit schema installed and one audited
-	 * table of each kind of primary key: {@code single (id bigint PRIMARY KEY, v text)} and
+	 * Create a database on one connection, with the audit schema installed and one
+	 * audited table of each kind of primary key:
+	 * {@code single (id bigint PRIMARY KEY, v text)} and
 	 * {@code pair (a integer, b integer, v text, PRIMARY KEY (a, b))}.
 	 * @return the connection; destroy it when done
 	 */
@@ -67,8 +68,8 @@ public final class TestDatabase {
 		jdbc.execute("CREATE TABLE single (id bigint PRIMARY KEY, v text)");
 		jdbc.execute("CREATE TABLE pair (a integer, b integer, v text, PRIMARY KEY (a, b))");
 		AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit");
-		schema.install(connection, List.of(schema.findTable(jdbc, "single").orElseThrow(),
-				schema.findTable(jdbc, "pair").orElseThrow()));
+		schema.install(connection,
+				List.of(schema.findTable(jdbc, "single").orElseThrow(), schema.findTable(jdbc, "pair").orElseThrow()));
 		return connection;
 	}
 

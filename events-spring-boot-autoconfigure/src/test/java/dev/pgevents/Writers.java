@@ -29,7 +29,10 @@ final class Writers implements AutoCloseable {
 
 	final Set<UUID> committed = ConcurrentHashMap.newKeySet();
 
-	/** The first failures (a thread that fails at once and forever must not fill the heap). */
+	/**
+	 * The first failures (a thread that fails at once and forever must not fill the
+	 * heap).
+	 */
 	final Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
 
 	private final AtomicInteger failureCount = new AtomicInteger();

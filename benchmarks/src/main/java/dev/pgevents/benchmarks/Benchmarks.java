@@ -67,8 +67,8 @@ public final class Benchmarks {
 
 	/**
 	 * Transactions before the first measured run of each scenario: the JIT compiles the
-	 * starter's paths once per JVM, and a scenario that runs more code would otherwise pay
-	 * for its compilation in its first repetition.
+	 * starter's paths once per JVM, and a scenario that runs more code would otherwise
+	 * pay for its compilation in its first repetition.
 	 */
 	static final int FIRST_WARMUP = Integer.getInteger("bench.first-warmup", 10_000);
 
@@ -136,17 +136,20 @@ public final class Benchmarks {
 
 	private void run(List<String> only) throws Exception {
 		String server = this.admin.queryForObject("SHOW server_version", String.class);
-		System.out.printf("# %d transactions per run, %d repetitions (medians), warm-up %d (%d before the first);"
-				+ " PostgreSQL %s; %d cores, Java %s; %s%n", TRANSACTIONS, REPETITIONS, WARMUP,
-				Math.max(WARMUP, FIRST_WARMUP), server,
-				Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), this.url.replaceAll("\\?.*", ""));
+		System.out.printf(
+				"# %d transactions per run, %d repetitions (medians), warm-up %d (%d before the first);"
+						+ " PostgreSQL %s; %d cores, Java %s; %s%n",
+				TRANSACTIONS, REPETITIONS, WARMUP, Math.max(WARMUP, FIRST_WARMUP), server,
+				Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+				this.url.replaceAll("\\?.*", ""));
 		this.rows.add(String.format("%-14s %7s %9s %14s %7s %7s %15s", "scenario", "threads", "tx_per_s",
 				"ratio_vs_plain", "p50_ms", "p99_ms", "bytes_per_event"));
 		List<Scenario> scenarios = Arrays.stream(Scenario.values())
 			.filter((scenario) -> only.isEmpty() || only.contains(scenario.name().toLowerCase(Locale.ROOT)))
 			.toList();
 		for (int threads : THREADS) {
-			// repetitions outermost: a slow spell of this shared machine hits every scenario alike
+			// repetitions outermost: a slow spell of this shared machine hits every
+			// scenario alike
 			Map<Scenario, List<double[]>> results = new LinkedHashMap<>();
 			for (int repetition = 1; repetition <= REPETITIONS; repetition++) {
 				for (Scenario scenario : scenarios) {
@@ -170,8 +173,8 @@ public final class Benchmarks {
 	enum Scenario {
 
 		PLAIN("events.enabled=false"), UNAUDITED("bench.subscriber=true"),
-		CAPTURE("events.audit.tables=member", "events.relay.enabled=false"),
-		SYNC("bench.subscriber=true"), ASYNC("bench.subscriber=true", "events.dispatch.mode=async"),
+		CAPTURE("events.audit.tables=member", "events.relay.enabled=false"), SYNC("bench.subscriber=true"),
+		ASYNC("bench.subscriber=true", "events.dispatch.mode=async"),
 		MODULITH("events.enabled=false", "bench.modulith=true");
 
 		final String[] properties;
@@ -186,7 +189,10 @@ public final class Benchmarks {
 
 	}
 
-	/** One repetition of a scenario in an application of its own: a warm-up, then the measured run. */
+	/**
+	 * One repetition of a scenario in an application of its own: a warm-up, then the
+	 * measured run.
+	 */
 	private double[] measure(Scenario scenario, int threads, int repetition) throws Exception {
 		resetSchema();
 		try (ConfigurableApplicationContext context = start(scenario.properties)) {
@@ -209,8 +215,8 @@ public final class Benchmarks {
 			long bytes = eventBytes(scenario) - bytesBefore;
 			long[] measured = Arrays.copyOf(latencies, latencyCount.get());
 			Arrays.sort(measured);
-			double[] result = { TRANSACTIONS / (elapsed / 1e9), percentile(measured, 0.50),
-					percentile(measured, 0.99), (double) bytes / TRANSACTIONS };
+			double[] result = { TRANSACTIONS / (elapsed / 1e9), percentile(measured, 0.50), percentile(measured, 0.99),
+					(double) bytes / TRANSACTIONS };
 			long[] cpu = cpuNanos();
 			long jvmMicros = (cpu[0] - cpuBefore[0]) / 1000 / TRANSACTIONS;
 			String otherMicros = (cpu[1] < 0) ? "?"
@@ -260,11 +266,13 @@ public final class Benchmarks {
 						if (scenario.measuresLatency()) {
 							TransactionSynchronizationManager.registerSynchronization(new CommitClock(id));
 						}
-						// unaudited: the starter is on, with a subscriber of member, but the
+						// unaudited: the starter is on, with a subscriber of member, but
+						// the
 						// transactions write a table of member's shape that no one audits
-						jdbc.update("INSERT INTO " + ((scenario == Scenario.UNAUDITED) ? "visit" : "member")
-								+ " (id, name, email, created_at) VALUES (?::uuid, ?, ?, now())", id,
-								"name " + id.substring(0, 8), id.substring(0, 8) + "@example.com");
+						jdbc.update(
+								"INSERT INTO " + ((scenario == Scenario.UNAUDITED) ? "visit" : "member")
+										+ " (id, name, email, created_at) VALUES (?::uuid, ?, ?, now())",
+								id, "name " + id.substring(0, 8), id.substring(0, 8) + "@example.com");
 						if (scenario == Scenario.MODULITH) {
 							publisher.publishEvent(new MemberCreated(id));
 						}
@@ -338,8 +346,10 @@ public final class Benchmarks {
 		List<Double> seconds = new ArrayList<>();
 		long peakHeap = 0;
 		for (int repetition = 0; repetition < REPETITIONS; repetition++) {
-			// install the schema and triggers once, then leave rows behind with no application running
-			try (ConfigurableApplicationContext installer = start("bench.subscriber=true", "events.relay.enabled=false")) {
+			// install the schema and triggers once, then leave rows behind with no
+			// application running
+			try (ConfigurableApplicationContext installer = start("bench.subscriber=true",
+					"events.relay.enabled=false")) {
 				truncate();
 			}
 			this.admin.update("INSERT INTO member SELECT gen_random_uuid(), 'n' || i, 'e' || i, now() "
@@ -374,17 +384,18 @@ public final class Benchmarks {
 		}
 		Collections.sort(seconds);
 		double median = seconds.get(seconds.size() / 2);
-		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s", "backlog", 1,
-				BULK_ROWS / median, "-", "-", "-", "-"));
-		this.rows.add(String.format(Locale.ROOT, "# backlog: %d rows drained in %.2f s (median); peak heap growth "
-				+ "while draining %d MB", BULK_ROWS, median, peakHeap / (1024 * 1024)));
+		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s", "backlog", 1, BULK_ROWS / median,
+				"-", "-", "-", "-"));
+		this.rows.add(String.format(Locale.ROOT,
+				"# backlog: %d rows drained in %.2f s (median); peak heap growth " + "while draining %d MB", BULK_ROWS,
+				median, peakHeap / (1024 * 1024)));
 	}
 
 	private ConfigurableApplicationContext start(String... properties) {
-		List<String> all = new ArrayList<>(List.of("spring.datasource.url=" + this.url,
-				"spring.datasource.hikari.maximum-pool-size=16", "spring.main.banner-mode=off",
-				"spring.modulith.events.jdbc.schema-initialization.enabled=true",
-				"spring.modulith.events.republish-outstanding-events-on-restart=false"));
+		List<String> all = new ArrayList<>(
+				List.of("spring.datasource.url=" + this.url, "spring.datasource.hikari.maximum-pool-size=16",
+						"spring.main.banner-mode=off", "spring.modulith.events.jdbc.schema-initialization.enabled=true",
+						"spring.modulith.events.republish-outstanding-events-on-restart=false"));
 		all.addAll(Arrays.asList(properties));
 		if (!all.contains("bench.modulith=true")) {
 			all.add("spring.autoconfigure.exclude=" + String.join(",", modulithAutoConfigurations()));
@@ -434,8 +445,8 @@ public final class Benchmarks {
 
 	private long eventBytes(Scenario scenario) {
 		String table = (scenario == Scenario.MODULITH) ? "event_publication" : "keel_audit";
-		Long bytes = this.admin.queryForObject(
-				"SELECT coalesce(pg_total_relation_size(to_regclass(?)), 0)", Long.class, table);
+		Long bytes = this.admin.queryForObject("SELECT coalesce(pg_total_relation_size(to_regclass(?)), 0)", Long.class,
+				table);
 		return (bytes != null) ? bytes : 0;
 	}
 
@@ -526,7 +537,9 @@ public final class Benchmarks {
 		delivered.incrementAndGet();
 	}
 
-	/** Notes the instant the transaction committed, before any other after-commit work. */
+	/**
+	 * Notes the instant the transaction committed, before any other after-commit work.
+	 */
 	record CommitClock(String memberId) implements TransactionSynchronization {
 
 		@Override

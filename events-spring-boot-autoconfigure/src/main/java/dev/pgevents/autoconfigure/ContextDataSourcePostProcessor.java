@@ -2,7 +2,7 @@ package dev.pgevents.autoconfigure;
 
 import javax.sql.DataSource;
 
-import dev.pgevents.capture.ContextConnections;
+import dev.pgevents.internal.capture.ContextConnections;
 
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;

@@ -3,16 +3,18 @@ package dev.pgevents.autoconfigure;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import javax.sql.DataSource;
 
-import dev.pgevents.capture.AuditSchema;
-import dev.pgevents.capture.AuditedTable;
-import dev.pgevents.dispatch.SubscriberRegistry;
+import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.AuditedTable;
+import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.beans.factory.InitializingBean;
-import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -47,8 +49,8 @@ final class EventSchemaInitializer implements InitializingBean {
 	@Override
 	public void afterPropertiesSet() {
 		for (String table : this.subscribers.tables()) {
-			this.tables.put(table, find(table, "named by the events of @EventSubscriber method "
-					+ this.subscribers.describeSubscribersOf(table)));
+			this.tables.put(table, find(table,
+					"named by the events of @EventSubscriber method " + this.subscribers.describeSubscribersOf(table)));
 		}
 		List<String> extra = this.properties.getAudit().getTables();
 		for (int i = 0; i < extra.size(); i++) {
@@ -58,27 +60,38 @@ final class EventSchemaInitializer implements InitializingBean {
 				this.tables.put(table, find(table, "listed in " + property));
 			}
 		}
-		if (this.properties.getSchema().getInitialize() == EventsProperties.Initialize.ALWAYS) {
+		if (installs(this.properties.getSchema().getInitialize())) {
 			this.schema.install(this.dataSource, auditedTables());
 		}
 		else if (!this.schema.isInstalled(this.jdbc)) {
 			throw new IllegalStateException("The audit table " + this.schema.auditTable()
-					+ " does not exist and events.schema.initialize is 'never'. Install the SQL from "
+					+ " does not exist and events.schema.initialize is '" + mode() + "'. Install the SQL from "
 					+ "classpath:dev/pgevents/capture/ with your migrations, or set events.schema.initialize=always");
 		}
 		else if (!this.subscribers.names().isEmpty() && !this.schema.isPendingFunctionInstalled(this.jdbc)) {
 			throw new IllegalStateException("The function " + this.schema.pendingFunction()
-					+ " does not exist and events.schema.initialize is 'never'; the subscribers need it. Install "
+					+ " does not exist and events.schema.initialize is '" + mode()
+					+ "'; the subscribers need it. Install "
 					+ "pending-function.sql from classpath:dev/pgevents/capture/ with your migrations, or set "
 					+ "events.schema.initialize=always");
 		}
 	}
 
+	private String mode() {
+		return this.properties.getSchema().getInitialize().name().toLowerCase(Locale.ROOT);
+	}
+
+	private boolean installs(DatabaseInitializationMode mode) {
+		return mode == DatabaseInitializationMode.ALWAYS || (mode == DatabaseInitializationMode.EMBEDDED
+				&& EmbeddedDatabaseConnection.isEmbedded(this.dataSource));
+	}
+
 	private AuditedTable find(String table, String namedBy) {
-		AuditedTable found = this.schema.findTable(this.jdbc, table).orElseThrow(() -> new IllegalStateException(
-				"Table '" + table + "' " + namedBy + " does not exist (or is not a table) on the database's "
-						+ "search_path. Create it before the application starts (for example with a Flyway "
-						+ "migration), or fix the name"));
+		AuditedTable found = this.schema.findTable(this.jdbc, table)
+			.orElseThrow(() -> new IllegalStateException(
+					"Table '" + table + "' " + namedBy + " does not exist (or is not a table) on the database's "
+							+ "search_path. Create it before the application starts (for example with a Flyway "
+							+ "migration), or fix the name"));
 		if (found.keyColumns().isEmpty()) {
 			throw new IllegalStateException("Table '" + table + "' " + namedBy + " has no primary key, and events "
 					+ "identify rows by it. Add one, e.g. ALTER TABLE " + found.relation() + " ADD PRIMARY KEY (id)");

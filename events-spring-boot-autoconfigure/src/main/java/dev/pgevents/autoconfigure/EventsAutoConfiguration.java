@@ -1,5 +1,6 @@
 package dev.pgevents.autoconfigure;
 
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -13,13 +14,14 @@ import tools.jackson.databind.json.JsonMapper;
 import dev.pgevents.EventDeliveries;
 import dev.pgevents.EventHandler;
 import dev.pgevents.IdentityResolver;
-import dev.pgevents.capture.AuditSchema;
-import dev.pgevents.capture.TraceSource;
-import dev.pgevents.dispatch.Backoff;
-import dev.pgevents.dispatch.JdbcEventDeliveries;
-import dev.pgevents.dispatch.Relay;
-import dev.pgevents.dispatch.SendEvents;
-import dev.pgevents.dispatch.SubscriberRegistry;
+import dev.pgevents.SubscriberMethods;
+import dev.pgevents.TraceSource;
+import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.dispatch.Backoff;
+import dev.pgevents.internal.dispatch.JdbcEventDeliveries;
+import dev.pgevents.internal.dispatch.Relay;
+import dev.pgevents.internal.dispatch.SendEvents;
+import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -53,7 +55,6 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 public final class EventsAutoConfiguration {
 
 	@Bean
-	@ConditionalOnMissingBean
 	static SubscriberRegistry eventSubscriberRegistry(ConfigurableListableBeanFactory beanFactory,
 			ObjectProvider<JsonMapper> jsonMapper) {
 		return new SubscriberRegistry(beanFactory, jsonMapper.getIfAvailable(JsonMapper::new));
@@ -66,9 +67,7 @@ public final class EventsAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
 	AuditSchema eventAuditSchema(DataSource dataSource, EventsProperties properties) {
-		properties.validate(); // the first of this configuration's beans to be created
 		return AuditSchema.resolve(new JdbcTemplate(dataSource), properties.getAudit().getTableName());
 	}
 
@@ -79,27 +78,42 @@ public final class EventsAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
-	EventHandler eventHandler(SubscriberRegistry subscribers) {
+	SubscriberMethods eventSubscriberMethods(SubscriberRegistry subscribers) {
 		return subscribers.invokingHandler();
 	}
 
 	@Bean(destroyMethod = "close")
 	SendEvents eventDispatcher(DataSource dataSource, AuditSchema schema, EventSchemaInitializer initializer,
-			SubscriberRegistry subscribers, EventHandler handler, ObjectProvider<JsonMapper> jsonMapper,
-			ObjectProvider<DataSourcePoolMetadataProvider> pools, EventsProperties properties) {
+			SubscriberRegistry subscribers, SubscriberMethods subscriberMethods, ObjectProvider<EventHandler> handlers,
+			ObjectProvider<JsonMapper> jsonMapper, ObjectProvider<DataSourcePoolMetadataProvider> pools,
+			EventsProperties properties) {
 		EventsProperties.Dispatch dispatch = properties.getDispatch();
-		// threads are started as work comes: in sync mode only when committing threads hand over
+		// threads are started as work comes: in sync mode only when committing threads
+		// hand over
 		ExecutorService executor = new ThreadPoolExecutor(dispatch.getThreads(), dispatch.getThreads(), 0,
 				TimeUnit.SECONDS, new ArrayBlockingQueue<>(dispatch.getQueueCapacity()),
 				new CustomizableThreadFactory("events-dispatch-"));
 		int committingThreads = (dispatch.getMode() == EventsProperties.Mode.ASYNC) ? -1
 				: SyncDispatchLimit.of(dataSource, pools, properties.getRelay().isEnabled());
 		EventsProperties.Retry retry = properties.getRetry();
-		return new SendEvents(dataSource, schema, subscribers, handler, jsonMapper.getIfAvailable(JsonMapper::new),
-				initializer.keyColumns(), new Backoff(retry.getMaxAttempts(), retry.getInitialDelay(),
-						retry.getMultiplier(), retry.getMaxDelay()),
+		return new SendEvents(dataSource, schema, subscribers, eventHandler(handlers, subscriberMethods),
+				jsonMapper.getIfAvailable(JsonMapper::new), initializer.keyColumns(),
+				new Backoff(retry.getMaxAttempts(), retry.getInitialDelay(), retry.getMultiplier(),
+						retry.getMaxDelay()),
 				properties.getRelay().getSubscriberExpiry(), executor, committingThreads);
+	}
+
+	/**
+	 * The application's own EventHandler if it defines one (it may delegate to
+	 * SubscriberMethods), else SubscriberMethods.
+	 */
+	private static EventHandler eventHandler(ObjectProvider<EventHandler> handlers, SubscriberMethods methods) {
+		List<EventHandler> own = handlers.orderedStream().filter((handler) -> handler != methods).toList();
+		if (own.size() > 1) {
+			throw new IllegalStateException("The application defines " + own.size() + " EventHandler beans; define "
+					+ "one (it may delegate to the SubscriberMethods bean, and to others of its own)");
+		}
+		return own.isEmpty() ? methods : own.get(0);
 	}
 
 	@Bean
@@ -111,7 +125,6 @@ public final class EventsAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
 	EventDeliveries eventDeliveries(DataSource dataSource, AuditSchema schema) {
 		return new JdbcEventDeliveries(dataSource, schema);
 	}

@@ -6,12 +6,15 @@ import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
 
 /**
  * Configuration of change events from PostgreSQL.
  */
 @ConfigurationProperties("events")
-public class EventsProperties {
+public class EventsProperties implements Validator {
 
 	/**
 	 * Whether to capture row changes and deliver them to event subscribers.
@@ -29,9 +32,10 @@ public class EventsProperties {
 	private final Retry retry = new Retry();
 
 	/**
-	 * How long processed audit rows and delivered ledger entries are kept before the relay
-	 * deletes them. Zero keeps them forever (for using the audit table as an audit log).
-	 * Rows with deliveries still pending or dead-lettered are kept until those finish.
+	 * How long processed audit rows and delivered ledger entries are kept before the
+	 * relay deletes them. Zero keeps them forever (for using the audit table as an audit
+	 * log). Rows with deliveries still pending or dead-lettered are kept until those
+	 * finish.
 	 */
 	private Duration retention = Duration.ofDays(7);
 
@@ -43,11 +47,23 @@ public class EventsProperties {
 		this.enabled = enabled;
 	}
 
+	@Override
+	public boolean supports(Class<?> type) {
+		return EventsProperties.class.isAssignableFrom(type);
+	}
+
 	/**
-	 * Reject values that cannot work, naming the property.
+	 * Reject values that cannot work, naming the property. Spring Boot calls this
+	 * whenever it binds the properties (a properties class that is a {@link Validator}
+	 * validates itself), whichever beans the application replaces.
 	 * @throws InvalidConfigurationPropertyValueException for the first such value
 	 */
-	void validate() {
+	@Override
+	public void validate(Object target, Errors errors) {
+		((EventsProperties) target).validate();
+	}
+
+	private void validate() {
 		atLeast("events.dispatch.threads", this.dispatch.threads, 1);
 		atLeast("events.dispatch.queue-capacity", this.dispatch.queueCapacity, 1);
 		positive("events.relay.poll-interval", this.relay.pollInterval);
@@ -261,31 +277,20 @@ public class EventsProperties {
 
 		/**
 		 * Whether to create the audit table, the capture function and the triggers at
-		 * startup ('always'), or to expect them installed by the application's own
-		 * migrations ('never').
+		 * startup ('always'), only when the database is an embedded one ('embedded', as
+		 * Spring Boot's spring.sql.init.mode: H2, HSQLDB or Derby, so never for
+		 * PostgreSQL), or to expect them installed by the application's own migrations
+		 * ('never').
 		 */
-		private Initialize initialize = Initialize.ALWAYS;
+		private DatabaseInitializationMode initialize = DatabaseInitializationMode.ALWAYS;
 
-		public Initialize getInitialize() {
+		public DatabaseInitializationMode getInitialize() {
 			return this.initialize;
 		}
 
-		public void setInitialize(Initialize initialize) {
+		public void setInitialize(DatabaseInitializationMode initialize) {
 			this.initialize = initialize;
 		}
-
-	}
-
-	/**
-	 * When the audit schema is installed.
-	 */
-	public enum Initialize {
-
-		/** Install at every startup, when missing or changed. */
-		ALWAYS,
-
-		/** Never install: the application's migrations own the schema. */
-		NEVER
 
 	}
 
@@ -295,8 +300,8 @@ public class EventsProperties {
 	public static class Audit {
 
 		/**
-		 * Name of the audit table, optionally schema-qualified. The delivery ledger is named
-		 * after it, with the suffix '_delivery'.
+		 * Name of the audit table, optionally schema-qualified. The delivery ledger is
+		 * named after it, with the suffix '_delivery'.
 		 */
 		private String tableName = "keel_audit";
 
@@ -329,8 +334,8 @@ public class EventsProperties {
 	public static class Dispatch {
 
 		/**
-		 * Where subscribers run after commit: 'sync' in the committing thread (they have run
-		 * when the transactional method returns), 'async' on a dispatch executor.
+		 * Where subscribers run after commit: 'sync' in the committing thread (they have
+		 * run when the transactional method returns), 'async' on a dispatch executor.
 		 */
 		private Mode mode = Mode.SYNC;
 

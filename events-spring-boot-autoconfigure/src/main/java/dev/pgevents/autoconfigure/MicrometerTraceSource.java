@@ -4,8 +4,8 @@ import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import org.jspecify.annotations.Nullable;
 
-import dev.pgevents.capture.Trace;
-import dev.pgevents.capture.TraceSource;
+import dev.pgevents.Trace;
+import dev.pgevents.TraceSource;
 
 /**
  * The current Micrometer Tracing span, if any.

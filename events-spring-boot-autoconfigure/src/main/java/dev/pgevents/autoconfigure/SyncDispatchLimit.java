@@ -18,8 +18,8 @@ import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
  * waits for another, none would ever be released: so at most the pool's size, less what
  * the relay may hold while it waits the same way (its claim, the claim it makes ahead,
  * its listener), less one, run subscribers in their committing thread; the others hand
- * their transaction to the dispatch executor, whose threads hold nothing while they
- * wait. Each subscriber call is assumed to hold at most one connection at a time.
+ * their transaction to the dispatch executor, whose threads hold nothing while they wait.
+ * Each subscriber call is assumed to hold at most one connection at a time.
  */
 final class SyncDispatchLimit {
 

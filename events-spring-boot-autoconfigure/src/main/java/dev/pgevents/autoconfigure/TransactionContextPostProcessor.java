@@ -3,11 +3,11 @@ package dev.pgevents.autoconfigure;
 import javax.sql.DataSource;
 
 import dev.pgevents.IdentityResolver;
-import dev.pgevents.capture.AuditedTable;
-import dev.pgevents.capture.TraceSource;
-import dev.pgevents.capture.TransactionContextListener;
-import dev.pgevents.dispatch.SendEvents;
-import dev.pgevents.dispatch.SubscriberRegistry;
+import dev.pgevents.TraceSource;
+import dev.pgevents.internal.capture.AuditedTable;
+import dev.pgevents.internal.capture.TransactionContextListener;
+import dev.pgevents.internal.dispatch.SendEvents;
+import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.beans.BeanWrapper;
 import org.springframework.beans.PropertyAccessorFactory;
@@ -36,9 +36,10 @@ final class TransactionContextPostProcessor implements BeanPostProcessor {
 
 	private final ObjectProvider<SendEvents> sendEvents;
 
-	TransactionContextPostProcessor(ObjectProvider<DataSource> dataSource, ObjectProvider<EventSchemaInitializer> schema,
-			ObjectProvider<SubscriberRegistry> subscribers, ObjectProvider<IdentityResolver> identities,
-			ObjectProvider<TraceSource> traces, ObjectProvider<SendEvents> sendEvents) {
+	TransactionContextPostProcessor(ObjectProvider<DataSource> dataSource,
+			ObjectProvider<EventSchemaInitializer> schema, ObjectProvider<SubscriberRegistry> subscribers,
+			ObjectProvider<IdentityResolver> identities, ObjectProvider<TraceSource> traces,
+			ObjectProvider<SendEvents> sendEvents) {
 		this.dataSource = dataSource;
 		this.schema = schema;
 		this.subscribers = subscribers;
@@ -67,16 +68,17 @@ final class TransactionContextPostProcessor implements BeanPostProcessor {
 			.stream()
 			.anyMatch(TransactionContextListener.class::isInstance);
 		if (!attached) {
-			transactionManager.addListener(new TransactionContextListener(dataSource,
-					this.identities.getObject(), this.traces.getObject(), transactionManager,
+			transactionManager.addListener(new TransactionContextListener(dataSource, this.identities.getObject(),
+					this.traces.getObject(), transactionManager,
 					this.subscribers.getObject().isEmpty() ? null : this.sendEvents.getObject(),
 					this.schema.getObject().auditedTables().stream().map(AuditedTable::name).toList()));
 		}
 	}
 
 	/**
-	 * Whether a transaction manager's transactions are on {@code dataSource}: its resource
-	 * (JDBC managers) or its {@code dataSource} property (JPA and Hibernate managers).
+	 * Whether a transaction manager's transactions are on {@code dataSource}: its
+	 * resource (JDBC managers) or its {@code dataSource} property (JPA and Hibernate
+	 * managers).
 	 */
 	static boolean manages(AbstractPlatformTransactionManager transactionManager, DataSource dataSource) {
 		if (transactionManager instanceof ResourceTransactionManager resources

@@ -51,8 +51,8 @@ class MemberController {
 	@PatchMapping("/{id}")
 	@Transactional
 	Map<String, Object> update(@PathVariable UUID id, @RequestBody Map<String, String> changes) {
-		return this.jdbc
-			.sql("UPDATE member SET name = coalesce(:name, name), email = coalesce(:email, email) WHERE id = :id RETURNING *")
+		return this.jdbc.sql(
+				"UPDATE member SET name = coalesce(:name, name), email = coalesce(:email, email) WHERE id = :id RETURNING *")
 			.param("name", changes.get("name"))
 			.param("email", changes.get("email"))
 			.param("id", id)
@@ -75,8 +75,8 @@ class MemberController {
 		return this.jdbc
 			.sql("SELECT event_name, changes::text, occurred_at FROM member_history WHERE member_id = :id ORDER BY id")
 			.param("id", id)
-			.query((rs, row) -> Map.of("eventName", rs.getString(1), "changes", this.json.readValue(rs.getString(2), Map.class),
-					"occurredAt", rs.getTimestamp(3).toInstant()))
+			.query((rs, row) -> Map.of("eventName", rs.getString(1), "changes",
+					this.json.readValue(rs.getString(2), Map.class), "occurredAt", rs.getTimestamp(3).toInstant()))
 			.list();
 	}
 

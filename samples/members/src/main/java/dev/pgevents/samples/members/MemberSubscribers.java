@@ -56,8 +56,8 @@ class MemberSubscribers {
 				changes.put(key, Map.of("from", String.valueOf(before.get(key)), "to", String.valueOf(value)));
 			}
 		});
-		logger.info("memberHistory: {} {} by {} changed {}", event.eventName(), event.target().id(),
-				event.identityId(), changes);
+		logger.info("memberHistory: {} {} by {} changed {}", event.eventName(), event.target().id(), event.identityId(),
+				changes);
 		this.jdbc
 			.sql("INSERT INTO member_history (member_id, event_name, changes, occurred_at) "
 					+ "VALUES (:id, :name, :changes::jsonb, :at)")

@@ -1,0 +1,274 @@
+package dev.pgevents.internal.capture;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Array;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import javax.sql.DataSource;
+
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.jdbc.core.JdbcOperations;
+import org.springframework.util.StreamUtils;
+
+/**
+ * The names of the audit objects in one database, and the SQL that creates them. The SQL
+ * ships as classpath resources under {@code dev/pgevents/capture/}, one statement per
+ * file, for teams that install it with their own migrations.
+ */
+public final class AuditSchema {
+
+	/** Key of the table-name property, named in errors. */
+	public static final String TABLE_NAME_PROPERTY = "events.audit.table-name";
+
+	private static final int MAX_NAME_LENGTH = 46;
+
+	private static final String SCRIPTS = "dev/pgevents/capture/";
+
+	private static final String FIND_TABLE = """
+			SELECT c.oid::regclass::text AS relation,
+				array(SELECT a.attname::text
+					FROM pg_catalog.pg_index i
+					CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+					JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+					WHERE i.indrelid = c.oid AND i.indisprimary
+					ORDER BY k.ord) AS key_columns
+			FROM pg_catalog.pg_class c
+			WHERE c.oid = pg_catalog.to_regclass(?) AND c.relkind IN ('r', 'p')
+			""";
+
+	private final String auditName;
+
+	private final String auditTable;
+
+	private final String deliveryTable;
+
+	private final String subscriberTable;
+
+	private final String captureFunction;
+
+	private final String pendingFunction;
+
+	private final String pendingIndex;
+
+	private final String dueIndex;
+
+	private final Map<String, String> names;
+
+	private AuditSchema(SqlIdentifier audit, String defaultSchema) {
+		this.auditName = audit.name();
+		this.auditTable = audit.qualified(defaultSchema);
+		this.deliveryTable = audit.withSuffix("_delivery").qualified(defaultSchema);
+		this.subscriberTable = audit.withSuffix("_subscriber").qualified(defaultSchema);
+		this.captureFunction = audit.withSuffix("_capture").qualified(defaultSchema);
+		this.pendingFunction = audit.withSuffix("_pending").qualified(defaultSchema);
+		this.pendingIndex = audit.withSuffix("_pending_idx").qualified(defaultSchema);
+		this.dueIndex = audit.withSuffix("_delivery_due_idx").qualified(defaultSchema);
+		this.names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName, "delivery_table",
+				this.deliveryTable, "subscriber_table", this.subscriberTable, "capture_function", this.captureFunction,
+				"pending_function", this.pendingFunction, "channel", "'" + channel() + "'");
+	}
+
+	/**
+	 * Resolve the audit table named by configuration: an unqualified name lives in the
+	 * first schema of the connection's search path.
+	 * @param jdbc operations on the application's database
+	 * @param tableName the value of {@value #TABLE_NAME_PROPERTY}
+	 * @return the schema's names
+	 */
+	public static AuditSchema resolve(JdbcOperations jdbc, String tableName) {
+		SqlIdentifier audit = SqlIdentifier.parse(TABLE_NAME_PROPERTY, tableName);
+		if (audit.name().length() > MAX_NAME_LENGTH) {
+			// PostgreSQL truncates names past 63 characters, and the longest companion
+			// object (the ledger's due index) adds 17
+			throw new InvalidConfigurationPropertyValueException(TABLE_NAME_PROPERTY, tableName,
+					"Use a table name of at most " + MAX_NAME_LENGTH + " characters");
+		}
+		String defaultSchema = (audit.schema() != null) ? audit.schema()
+				: jdbc.queryForObject("SELECT current_schema()", String.class);
+		if (defaultSchema == null) {
+			throw new IllegalStateException("The database connection has no current schema (the search_path names "
+					+ "no existing schema): qualify " + TABLE_NAME_PROPERTY + " with a schema, e.g. 'public."
+					+ audit.name() + "'");
+		}
+		return new AuditSchema(audit, defaultSchema);
+	}
+
+	/**
+	 * Validate a table name taken from configuration.
+	 * @param property the configuration key, named in the error
+	 * @param value the table name, optionally schema-qualified
+	 * @return the validated name
+	 * @throws org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException
+	 * when the value is not a lower-case SQL identifier
+	 */
+	public static String validateTableName(String property, String value) {
+		return SqlIdentifier.parse(property, value).toString();
+	}
+
+	/**
+	 * The audit table, quoted and schema-qualified.
+	 * @return the audit table
+	 */
+	public String auditTable() {
+		return this.auditTable;
+	}
+
+	/**
+	 * The delivery ledger table, quoted and schema-qualified.
+	 * @return the ledger table
+	 */
+	public String deliveryTable() {
+		return this.deliveryTable;
+	}
+
+	/**
+	 * The subscriber registry table, quoted and schema-qualified.
+	 * @return the subscriber table
+	 */
+	public String subscriberTable() {
+		return this.subscriberTable;
+	}
+
+	/**
+	 * The function that returns a page of one transaction's undispatched rows, quoted and
+	 * schema-qualified: {@code (scope uuid, after_id bigint, page_size integer)}.
+	 * @return the function
+	 */
+	public String pendingFunction() {
+		return this.pendingFunction;
+	}
+
+	/**
+	 * The channel on which the capture trigger notifies the relays of rows that no local
+	 * dispatcher handles.
+	 * @return the channel name, a lower-case identifier
+	 */
+	public String channel() {
+		return this.auditName;
+	}
+
+	/**
+	 * The statement that subscribes a connection to {@link #channel()}.
+	 * @return {@code LISTEN "<channel>"}
+	 */
+	public String listenStatement() {
+		return "LISTEN " + SqlIdentifier.quote(channel());
+	}
+
+	/**
+	 * Look up a table by name on the search path.
+	 * @param jdbc operations on the application's database
+	 * @param name a validated, unqualified or qualified table name
+	 * @return the table, or empty when there is no such table; a table without a primary
+	 * key has no key columns
+	 */
+	public Optional<AuditedTable> findTable(JdbcOperations jdbc, String name) {
+		List<AuditedTable> found = jdbc.query(FIND_TABLE,
+				(rs, row) -> new AuditedTable(name, rs.getString("relation"), keyColumns(rs.getArray("key_columns"))),
+				name);
+		return found.stream().findFirst();
+	}
+
+	private static List<String> keyColumns(Array array) throws SQLException {
+		return Arrays.asList((String[]) array.getArray());
+	}
+
+	/**
+	 * Whether the audit table exists.
+	 * @param jdbc operations on the application's database
+	 * @return whether the audit table exists
+	 */
+	public boolean isInstalled(JdbcOperations jdbc) {
+		return Boolean.TRUE.equals(
+				jdbc.queryForObject("SELECT pg_catalog.to_regclass(?) IS NOT NULL", Boolean.class, this.auditTable));
+	}
+
+	/**
+	 * Whether the function the after-commit dispatch reads rows with exists.
+	 * @param jdbc operations on the application's database
+	 * @return whether {@link #pendingFunction()} exists
+	 */
+	public boolean isPendingFunctionInstalled(JdbcOperations jdbc) {
+		return Boolean.TRUE
+			.equals(jdbc.queryForObject("SELECT pg_catalog.to_regprocedure(? || '(uuid, bigint, integer)') IS NOT NULL",
+					Boolean.class, this.pendingFunction));
+	}
+
+	/**
+	 * Bring the audit and ledger tables, their indexes, the functions and the triggers of
+	 * {@code tables} to their definitions, changing only what differs, without disturbing
+	 * the transactions that write the database meanwhile (see {@link SchemaInstaller}).
+	 * @param dataSource the application's database
+	 * @param tables the tables to audit
+	 */
+	public void install(DataSource dataSource, List<AuditedTable> tables) {
+		new SchemaInstaller(this, dataSource).install(tables);
+	}
+
+	/**
+	 * The index the audit table's pending rows are found by, quoted and schema-qualified.
+	 * @return the index
+	 */
+	String pendingIndex() {
+		return this.pendingIndex;
+	}
+
+	/**
+	 * The index the ledger's due entries are found by, quoted and schema-qualified.
+	 * @return the index
+	 */
+	String dueIndex() {
+		return this.dueIndex;
+	}
+
+	/**
+	 * The capture trigger function, quoted and schema-qualified.
+	 * @return the function
+	 */
+	String captureFunction() {
+		return this.captureFunction;
+	}
+
+	/**
+	 * The name of one of a table's capture triggers.
+	 * @param operation {@code insert}, {@code update} or {@code delete}
+	 * @return the unquoted trigger name
+	 */
+	String triggerName(String operation) {
+		return this.auditName + "_" + operation;
+	}
+
+	/**
+	 * One of the SQL scripts shipped under {@code dev/pgevents/capture/}, with this
+	 * schema's names in place of its placeholders.
+	 * @param script the script's name, without {@code .sql}
+	 * @param more placeholders of this script alone, and their values
+	 * @return the statement
+	 */
+	String render(String script, Map<String, String> more) {
+		String sql = read(SCRIPTS + script + ".sql");
+		for (Map<String, String> names : List.of(more, this.names)) {
+			for (Map.Entry<String, String> name : names.entrySet()) {
+				sql = sql.replace("${" + name.getKey() + "}", name.getValue());
+			}
+		}
+		return sql;
+	}
+
+	private static String read(String path) {
+		try {
+			return StreamUtils.copyToString(new ClassPathResource(path).getInputStream(), StandardCharsets.UTF_8);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Cannot read " + path, ex);
+		}
+	}
+
+}

@@ -1,0 +1,181 @@
+package dev.pgevents.internal.capture;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.Statement;
+
+import javax.sql.DataSource;
+
+import org.aopalliance.intercept.MethodInterceptor;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.aop.framework.ProxyFactory;
+import org.springframework.aop.support.NameMatchMethodPointcutAdvisor;
+
+/**
+ * Connections of the audited database on which a transaction's capture context waits for
+ * the transaction's first statement that may write an audited table: a transaction that
+ * writes none (most of an application's) sends nothing for it and has nothing to
+ * dispatch.
+ * <p>
+ * The application's DataSource is proxied (a subclass proxy where the class allows one,
+ * so the bean keeps its type); every connection it hands out is a proxy that sends the
+ * pending context, on the same connection, just before such a statement is prepared or
+ * executed. A connection's context is dropped when its transaction ends, and sent again
+ * after a rollback to a savepoint, which may have undone it.
+ */
+public final class ContextConnections {
+
+	private ContextConnections() {
+	}
+
+	/**
+	 * Proxy a DataSource so that its connections can hold a transaction's context until
+	 * it is needed.
+	 * @param dataSource the application's DataSource
+	 * @return the proxy, of the same class where that class can be subclassed
+	 */
+	public static DataSource wrap(DataSource dataSource) {
+		ProxyFactory factory = new ProxyFactory(dataSource);
+		factory.setProxyTargetClass(!Modifier.isFinal(dataSource.getClass().getModifiers()));
+		NameMatchMethodPointcutAdvisor advisor = new NameMatchMethodPointcutAdvisor(
+				(MethodInterceptor) (invocation) -> {
+					Object connection = invocation.proceed();
+					return (connection instanceof Connection target) ? wrap(target) : connection;
+				});
+		advisor.setMappedName("getConnection");
+		factory.addAdvisor(advisor);
+		return (DataSource) factory.getProxy();
+	}
+
+	static Connection wrap(Connection target) {
+		return (Connection) Proxy.newProxyInstance(ContextConnections.class.getClassLoader(),
+				new Class<?>[] { Connection.class, Deferring.class }, new ConnectionHandler(target));
+	}
+
+	/**
+	 * A connection that can hold a transaction's context until it is needed.
+	 */
+	interface Deferring {
+
+		/**
+		 * Hold {@code context} until the first statement that may write an audited table,
+		 * or until the transaction ends.
+		 * @param context the transaction's context
+		 */
+		void defer(DeferredContext context);
+
+	}
+
+	private static final class ConnectionHandler implements InvocationHandler {
+
+		private final Connection target;
+
+		/** The transaction's context, while it waits. */
+		private @Nullable DeferredContext pending;
+
+		/** The transaction's context, once sent (a savepoint rollback may undo it). */
+		private @Nullable DeferredContext sent;
+
+		ConnectionHandler(Connection target) {
+			this.target = target;
+		}
+
+		@Override
+		public @Nullable Object invoke(Object proxy, Method method, @Nullable Object[] args) throws Throwable {
+			switch (method.getName()) {
+				case "defer" -> {
+					this.pending = (DeferredContext) args[0];
+					this.sent = null;
+					return null;
+				}
+				case "equals" -> {
+					return proxy == args[0];
+				}
+				case "hashCode" -> {
+					return System.identityHashCode(proxy);
+				}
+				case "unwrap", "isWrapperFor" -> {
+					if (((Class<?>) args[0]).isInstance(proxy)) {
+						return (method.getName().equals("unwrap")) ? proxy : true;
+					}
+				}
+				case "prepareStatement", "prepareCall" -> beforeStatement((String) args[0]);
+				case "createStatement" -> {
+					Statement statement = (Statement) invoke(method, args);
+					return (this.pending != null && statement != null) ? statement(proxy, statement) : statement;
+				}
+				case "commit", "close", "setAutoCommit" -> {
+					this.pending = null;
+					this.sent = null;
+				}
+				case "rollback" -> {
+					if (args == null || args.length == 0) {
+						this.pending = null;
+						this.sent = null;
+					}
+					else if (this.sent != null) {
+						this.pending = this.sent; // the savepoint may have undone it
+					}
+				}
+				default -> {
+				}
+			}
+			return invoke(method, args);
+		}
+
+		private @Nullable Object invoke(Method method, @Nullable Object[] args) throws Throwable {
+			try {
+				return method.invoke(this.target, args);
+			}
+			catch (InvocationTargetException ex) {
+				throw ex.getCause();
+			}
+		}
+
+		void beforeStatement(@Nullable String sql) {
+			DeferredContext context = this.pending;
+			if (context != null && sql != null && context.appliesTo(sql)) {
+				this.pending = null;
+				this.sent = context;
+				context.send(this.target);
+			}
+		}
+
+		private Statement statement(Object connection, Statement target) {
+			return (Statement) Proxy.newProxyInstance(ContextConnections.class.getClassLoader(),
+					new Class<?>[] { Statement.class }, (proxy, method, args) -> {
+						switch (method.getName()) {
+							case "execute", "executeQuery", "executeUpdate", "executeLargeUpdate", "addBatch" -> {
+								if (args != null && args.length > 0 && args[0] instanceof String sql) {
+									beforeStatement(sql);
+								}
+							}
+							case "getConnection" -> {
+								return connection;
+							}
+							case "equals" -> {
+								return proxy == args[0];
+							}
+							case "hashCode" -> {
+								return System.identityHashCode(proxy);
+							}
+							default -> {
+							}
+						}
+						try {
+							return method.invoke(target, args);
+						}
+						catch (InvocationTargetException ex) {
+							throw ex.getCause();
+						}
+					});
+		}
+
+	}
+
+}

@@ -1,0 +1,116 @@
+package dev.pgevents.internal.capture;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.pgevents.IdentityResolver;
+import dev.pgevents.Trace;
+import dev.pgevents.TraceSource;
+
+/**
+ * One transaction's capture context: its scope id, the identity and the trace, set as
+ * transaction-local settings that the capture trigger records, in one round trip. Sent
+ * when the transaction's connection meets its first statement that may write an audited
+ * table, or at once where the connection cannot wait (see {@link ContextConnections}).
+ * <p>
+ * Sending never throws into the application (see
+ * {@link TransactionContextListener#afterBegin}): a failure costs the transaction its
+ * context, and its rows go to the relays.
+ */
+final class DeferredContext {
+
+	private static final String SET_CONTEXT = """
+			SELECT set_config('pgevents.scope', ?, true), set_config('pgevents.identity', ?, true),
+				set_config('pgevents.trace', ?, true), set_config('pgevents.span', ?, true)
+			""";
+
+	private final @Nullable Consumer<UUID> dispatch;
+
+	private final IdentityResolver identities;
+
+	private final TraceSource traces;
+
+	private final AuditedStatements statements;
+
+	private final ThrottledLog failures;
+
+	/**
+	 * Made when the context is first sent: a transaction that writes no audited table
+	 * needs none.
+	 */
+	private @Nullable UUID scope;
+
+	/**
+	 * Create a transaction's context.
+	 * @param dispatch told the scope when the context is first sent, so that the
+	 * transaction is dispatched after commit; {@code null} when this instance dispatches
+	 * nothing (the rows then get no scope, and the trigger wakes the relays for them)
+	 */
+	DeferredContext(@Nullable Consumer<UUID> dispatch, IdentityResolver identities, TraceSource traces,
+			AuditedStatements statements, ThrottledLog failures) {
+		this.dispatch = dispatch;
+		this.identities = identities;
+		this.traces = traces;
+		this.statements = statements;
+		this.failures = failures;
+	}
+
+	boolean appliesTo(String sql) {
+		return this.statements.mayWrite(sql);
+	}
+
+	/**
+	 * Set the context on the transaction open on {@code connection}.
+	 * @param connection the transaction's connection
+	 * @return {@code false} when it failed
+	 */
+	boolean send(Connection connection) {
+		try {
+			Consumer<UUID> dispatch = this.dispatch;
+			UUID firstScope = (dispatch != null && this.scope == null) ? randomScope() : null;
+			if (firstScope != null) {
+				this.scope = firstScope;
+			}
+			Trace trace = this.traces.currentTrace();
+			String identity = this.identities.currentIdentityId();
+			if (this.scope == null && identity == null && trace == null) {
+				return true; // nothing to record: spare the round trip
+			}
+			try (PreparedStatement settings = connection.prepareStatement(SET_CONTEXT)) {
+				settings.setString(1, (this.scope != null) ? this.scope.toString() : "");
+				settings.setString(2, (identity != null) ? identity : "");
+				settings.setString(3, (trace != null) ? trace.traceId() : "");
+				settings.setString(4, (trace != null) ? trace.spanId() : "");
+				settings.execute();
+			}
+			if (dispatch != null && firstScope != null) {
+				dispatch.accept(firstScope);
+			}
+			return true;
+		}
+		catch (SQLException | RuntimeException | LinkageError ex) {
+			this.failures.warn("Cannot set the capture context of a transaction; its changes go to the relays, "
+					+ "without identity or trace", ex);
+			return false;
+		}
+	}
+
+	/**
+	 * A random (version 4) UUID from a generator that threads do not share: unique enough
+	 * for a scope, which no one guesses, without the lock of UUID.randomUUID()'s
+	 * SecureRandom.
+	 */
+	private static UUID randomScope() {
+		ThreadLocalRandom random = ThreadLocalRandom.current();
+		long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+		long low = (random.nextLong() & ~(0xC000_0000_0000_0000L)) | 0x8000_0000_0000_0000L;
+		return new UUID(high, low);
+	}
+
+}

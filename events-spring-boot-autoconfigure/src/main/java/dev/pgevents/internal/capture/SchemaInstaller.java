@@ -1,0 +1,261 @@
+package dev.pgevents.internal.capture;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import javax.sql.DataSource;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Installs the audit schema while other instances write the database: a rolling deploy
+ * starts instances beside running ones.
+ * <p>
+ * The rule: installation never makes a writer fail or wait for long. Writers lock an
+ * audited table, then (in the capture trigger) the audit table; DDL on either conflicts
+ * with them, and a DDL statement waiting for its lock makes every writer that comes after
+ * it wait too. So:
+ * <ul>
+ * <li>objects that already match their definitions are left alone (catalog reads take no
+ * table locks): starting an instance of the same version changes nothing and locks
+ * nothing;</li>
+ * <li>what must change is changed under a short {@code lock_timeout}, and the whole
+ * installation is tried again after a pause when a lock is not granted at once (a long
+ * transaction holds it, or a writer would deadlock with the installation): the
+ * installation gives way, never the writer;</li>
+ * <li>instances that start together take turns through a transaction-scoped advisory
+ * lock, so each sees what the previous one installed.</li>
+ * </ul>
+ */
+final class SchemaInstaller {
+
+	private static final Log logger = LogFactory.getLog(SchemaInstaller.class);
+
+	private static final long INSTALL_LOCK = 0x7067_6576_656e_7473L; // "pgevents"
+
+	private static final Duration LOCK_TIMEOUT = Duration.ofMillis(200);
+
+	private static final Duration GIVE_UP_AFTER = Duration.ofMinutes(2);
+
+	private static final Duration MAX_PAUSE = Duration.ofSeconds(2);
+
+	/** lock_not_available (lock_timeout) and deadlock_detected. */
+	private static final List<String> LOCK_CONFLICTS = List.of("55P03", "40P01");
+
+	private static final String FIND_FUNCTION = """
+			SELECT p.prosrc, p.prosecdef, pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
+			FROM pg_catalog.pg_proc p WHERE p.oid = pg_catalog.to_regprocedure(?)
+			""";
+
+	private static final String FIND_TRIGGERS = """
+			SELECT t.tgname, t.tgfoid = pg_catalog.to_regprocedure(?) AND t.tgtype = ? AND t.tgenabled = 'O'
+				AND t.tgoldtable IS NOT DISTINCT FROM ? AND t.tgnewtable IS NOT DISTINCT FROM ?
+				AND t.tgargs = ?
+			FROM pg_catalog.pg_trigger t
+			WHERE t.tgrelid = pg_catalog.to_regclass(?) AND t.tgname = ?
+			""";
+
+	private final AuditSchema schema;
+
+	private final JdbcTemplate jdbc;
+
+	private final TransactionTemplate transactions;
+
+	SchemaInstaller(AuditSchema schema, DataSource dataSource) {
+		this.schema = schema;
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+	}
+
+	void install(List<AuditedTable> tables) {
+		long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
+		for (int attempt = 1;; attempt++) {
+			try {
+				List<String> changed = this.transactions.execute((status) -> installOnce(tables));
+				if (changed != null && !changed.isEmpty()) {
+					logger.info("Installed " + String.join(", ", changed));
+				}
+				return;
+			}
+			catch (DataAccessException ex) {
+				if (!isLockConflict(ex)) {
+					throw ex;
+				}
+				if (System.nanoTime() - deadline > 0) {
+					throw new IllegalStateException("Cannot install the audit schema: for " + GIVE_UP_AFTER.toMinutes()
+							+ " minutes, the locks it needs were held by other transactions (a long-running "
+							+ "transaction on an audited table or on " + this.schema.auditTable()
+							+ ": see pg_stat_activity). Installation gives way to writers; end that transaction, or "
+							+ "install the schema with your migrations (events.schema.initialize=never)", ex);
+				}
+				if (attempt == 1 || logger.isDebugEnabled()) {
+					logger.info(
+							"The audit schema waits for locks held by writers; trying again (" + ex.getMessage() + ")");
+				}
+				pause(attempt);
+			}
+		}
+	}
+
+	private List<String> installOnce(List<AuditedTable> tables) {
+		this.jdbc.query("SELECT pg_catalog.pg_advisory_xact_lock(?)", (rs) -> {
+		}, INSTALL_LOCK);
+		this.jdbc.query("SELECT pg_catalog.set_config('lock_timeout', ?, true)", (rs) -> {
+		}, LOCK_TIMEOUT.toMillis() + "ms");
+		List<String> changed = new ArrayList<>();
+		Map<String, String> relations = new LinkedHashMap<>();
+		relations.put("audit-table", this.schema.auditTable());
+		relations.put("audit-pending-index", this.schema.pendingIndex());
+		relations.put("delivery-table", this.schema.deliveryTable());
+		relations.put("delivery-due-index", this.schema.dueIndex());
+		relations.put("subscriber-table", this.schema.subscriberTable());
+		relations.forEach((script, relation) -> {
+			if (!exists(relation)) {
+				this.jdbc.execute(this.schema.render(script, Map.of()));
+				changed.add(relation);
+			}
+		});
+		String capture = this.schema.render("capture-function", Map.of());
+		if (!functionMatches(this.schema.captureFunction() + "()", capture, true)) {
+			this.jdbc.execute(capture);
+			this.jdbc.execute(this.schema.render("capture-function-grant", Map.of()));
+			changed.add(this.schema.captureFunction() + "()");
+		}
+		String pending = this.schema.render("pending-function", Map.of());
+		if (!functionMatches(this.schema.pendingFunction() + "(uuid, bigint, integer)", pending, false)) {
+			this.jdbc.execute(pending);
+			changed.add(this.schema.pendingFunction() + "()");
+		}
+		for (AuditedTable table : tables) {
+			List<String> triggers = new ArrayList<>();
+			for (CaptureTrigger trigger : CaptureTrigger.values()) {
+				if (!triggerMatches(table, trigger)) {
+					this.jdbc.execute(this.schema.render("capture-trigger", trigger.placeholders(this.schema, table)));
+					triggers.add(trigger.name());
+				}
+			}
+			if (!triggers.isEmpty()) {
+				changed.add("the " + String.join("/", triggers) + " capture triggers of " + table.relation());
+			}
+		}
+		return changed;
+	}
+
+	private boolean exists(String relation) {
+		return Boolean.TRUE
+			.equals(this.jdbc.queryForObject("SELECT pg_catalog.to_regclass(?) IS NOT NULL", Boolean.class, relation));
+	}
+
+	private boolean functionMatches(String signature, String definition, boolean securityDefiner) {
+		// a security definer must not be executable by everyone (see
+		// capture-function-grant.sql)
+		List<Boolean> matches = this.jdbc.query(FIND_FUNCTION, (rs, row) -> body(definition).equals(rs.getString(1))
+				&& rs.getBoolean(2) == securityDefiner && !(securityDefiner && rs.getBoolean(3)), signature);
+		return !matches.isEmpty() && matches.get(0);
+	}
+
+	private boolean triggerMatches(AuditedTable table, CaptureTrigger trigger) {
+		byte[] arguments = table.keyColumns()
+			.stream()
+			.map((column) -> column + '\0')
+			.collect(Collectors.joining())
+			.getBytes(StandardCharsets.UTF_8);
+		List<Boolean> matches = this.jdbc.query(FIND_TRIGGERS, (rs, row) -> rs.getBoolean(2),
+				this.schema.captureFunction() + "()", trigger.type, trigger.oldTable, trigger.newTable, arguments,
+				table.relation(), this.schema.triggerName(trigger.operation));
+		return !matches.isEmpty() && matches.get(0);
+	}
+
+	/**
+	 * The body of a function definition, as {@code pg_proc.prosrc} holds it: the text
+	 * between its dollar-quote tags.
+	 */
+	static String body(String definition) {
+		int open = definition.indexOf("AS $");
+		int tagEnd = definition.indexOf('$', open + 4);
+		String tag = definition.substring(open + 3, tagEnd + 1);
+		int close = definition.lastIndexOf(tag);
+		return definition.substring(tagEnd + 1, close);
+	}
+
+	private static boolean isLockConflict(DataAccessException ex) {
+		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+			if (cause instanceof SQLException sql && LOCK_CONFLICTS.contains(sql.getSQLState())) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private static void pause(int attempt) {
+		long ceiling = Math.min(MAX_PAUSE.toMillis(), 50L << Math.min(attempt, 10));
+		try {
+			TimeUnit.MILLISECONDS.sleep(ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while installing the audit schema", ex);
+		}
+	}
+
+	/**
+	 * The three statement-level triggers of an audited table: a trigger with transition
+	 * tables serves one event only.
+	 */
+	private enum CaptureTrigger {
+
+		INSERT("insert", 4, null, "new_rows"), UPDATE("update", 16, "old_rows", "new_rows"),
+		DELETE("delete", 8, "old_rows", null);
+
+		private final String operation;
+
+		/** pg_trigger.tgtype: an AFTER, FOR EACH STATEMENT trigger of this operation. */
+		private final int type;
+
+		private final @Nullable String oldTable;
+
+		private final @Nullable String newTable;
+
+		CaptureTrigger(String operation, int type, @Nullable String oldTable, @Nullable String newTable) {
+			this.operation = operation;
+			this.type = type;
+			this.oldTable = oldTable;
+			this.newTable = newTable;
+		}
+
+		Map<String, String> placeholders(AuditSchema schema, AuditedTable table) {
+			Map<String, String> placeholders = new HashMap<>();
+			placeholders.put("trigger_name", SqlIdentifier.quote(schema.triggerName(this.operation)));
+			placeholders.put("operation", name());
+			placeholders.put("table", table.relation());
+			placeholders.put("transition_tables",
+					((this.oldTable != null) ? "OLD TABLE AS " + this.oldTable : "")
+							+ ((this.oldTable != null && this.newTable != null) ? " " : "")
+							+ ((this.newTable != null) ? "NEW TABLE AS " + this.newTable : ""));
+			placeholders.put("key_columns",
+					table.keyColumns()
+						.stream()
+						.map((column) -> "'" + column.replace("'", "''") + "'")
+						.collect(Collectors.joining(", ")));
+			return placeholders;
+		}
+
+	}
+
+}

@@ -1,0 +1,39 @@
+package dev.pgevents.internal.dispatch;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.pgevents.Trace;
+
+/**
+ * One row of the audit table, as read for dispatch.
+ */
+record AuditRow(long id, String tableName, String op, String data, @Nullable String previousData,
+		@Nullable String identityId, @Nullable String traceId, @Nullable String spanId, Instant createdAt) {
+
+	/** The columns {@link #read(ResultSet)} expects, in a form to select. */
+	static final String COLUMNS = "id, table_name, op, data::text, previous_data::text, identity_id, trace_id, span_id,"
+			+ " created_at";
+
+	static AuditRow read(ResultSet rs) throws SQLException {
+		return new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+				rs.getString(6), rs.getString(7), rs.getString(8), rs.getObject(9, OffsetDateTime.class).toInstant());
+	}
+
+	String eventName() {
+		return this.tableName + "." + this.op;
+	}
+
+	String traceparent() {
+		if (this.traceId != null && this.spanId != null) {
+			return Trace.traceparent(this.traceId, this.spanId);
+		}
+		Trace trace = Trace.random();
+		return Trace.traceparent(trace.traceId(), trace.spanId());
+	}
+
+}

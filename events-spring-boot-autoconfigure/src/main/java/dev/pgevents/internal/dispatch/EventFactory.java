@@ -1,0 +1,96 @@
+package dev.pgevents.internal.dispatch;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+import org.jspecify.annotations.Nullable;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.pgevents.Event;
+import dev.pgevents.EventTarget;
+
+/**
+ * Turns audit rows into {@link Event}s with Keel's naming: {@code
+ *
+<table>
+ * .<op>} event names, UpperCamelCase target types, lowerCamelCase data keys, the primary
+ * key as the target id.
+ */
+final class EventFactory {
+
+	private static final TypeReference<Map<String, Object>> ROW = new TypeReference<>() {
+	};
+
+	private final JsonMapper jsonMapper;
+
+	private final Map<String, List<String>> keyColumns;
+
+	private final Map<String, String> lowerCamel = new ConcurrentHashMap<>();
+
+	private final Map<String, String> upperCamel = new ConcurrentHashMap<>();
+
+	/**
+	 * @param jsonMapper parses the row JSON
+	 * @param keyColumns the primary-key columns of each audited table
+	 */
+	EventFactory(JsonMapper jsonMapper, Map<String, List<String>> keyColumns) {
+		this.jsonMapper = jsonMapper;
+		this.keyColumns = Map.copyOf(keyColumns);
+	}
+
+	Event toEvent(AuditRow row) {
+		Map<String, Object> columns = this.jsonMapper.readValue(row.data(), ROW);
+		Map<String, Object> data = camelCaseKeys(columns);
+		Map<String, Object> previousData = switch (row.op()) {
+			case Event.DELETED -> data;
+			case Event.UPDATED ->
+				(row.previousData() != null) ? camelCaseKeys(this.jsonMapper.readValue(row.previousData(), ROW)) : null;
+			default -> null;
+		};
+		String type = this.upperCamel.computeIfAbsent(row.tableName(), EventFactory::toUpperCamel);
+		EventTarget target = new EventTarget(targetId(row.tableName(), columns), type, data, previousData);
+		return new Event(Long.toString(row.id()), row.tableName() + "." + row.op(), row.createdAt(), row.identityId(),
+				target);
+	}
+
+	private String targetId(String table, Map<String, Object> columns) {
+		List<String> keys = this.keyColumns.getOrDefault(table, List.of("id"));
+		if (keys.size() == 1) {
+			return String.valueOf(columns.get(keys.get(0)));
+		}
+		return keys.stream().map((key) -> String.valueOf(columns.get(key))).collect(Collectors.joining(","));
+	}
+
+	private Map<String, Object> camelCaseKeys(Map<String, @Nullable Object> columns) {
+		Map<String, Object> data = new LinkedHashMap<>(columns.size() * 2);
+		columns.forEach((column, value) -> data.put(this.lowerCamel.computeIfAbsent(column, EventFactory::toLowerCamel),
+				value));
+		return Collections.unmodifiableMap(data);
+	}
+
+	static String toLowerCamel(String snake) {
+		String upper = toUpperCamel(snake);
+		return upper.isEmpty() ? upper : Character.toLowerCase(upper.charAt(0)) + upper.substring(1);
+	}
+
+	static String toUpperCamel(String snake) {
+		StringBuilder camel = new StringBuilder(snake.length());
+		boolean upper = true;
+		for (char c : snake.toCharArray()) {
+			if (c == '_') {
+				upper = true;
+			}
+			else {
+				camel.append(upper ? Character.toUpperCase(c) : c);
+				upper = false;
+			}
+		}
+		return camel.toString();
+	}
+
+}

@@ -1,0 +1,111 @@
+package dev.pgevents.internal.dispatch;
+
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.sql.DataSource;
+
+import dev.pgevents.Delivery;
+import dev.pgevents.DeliveryQuery;
+import dev.pgevents.EventDeliveries;
+import dev.pgevents.internal.capture.AuditSchema;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * {@link EventDeliveries} over the delivery ledger table. A replay resets the entry to
+ * pending with a fresh set of attempts, counts it, and wakes the relays.
+ */
+public final class JdbcEventDeliveries implements EventDeliveries {
+
+	private final JdbcTemplate jdbc;
+
+	private final AuditSchema schema;
+
+	/**
+	 * Create the ledger view.
+	 * @param dataSource the audited database
+	 * @param schema the audit schema
+	 */
+	public JdbcEventDeliveries(DataSource dataSource, AuditSchema schema) {
+		this.jdbc = new AuditJdbc(dataSource);
+		this.schema = schema;
+	}
+
+	@Override
+	public List<Delivery> find(DeliveryQuery query) {
+		List<Object> args = new ArrayList<>();
+		String sql = "SELECT d.audit_id, d.subscriber, a.table_name || '.' || a.op, d.status, d.attempts,"
+				+ " d.next_attempt_at, d.last_error, d.replays, d.created_at, d.updated_at FROM "
+				+ this.schema.deliveryTable() + " d JOIN " + this.schema.auditTable() + " a ON a.id = d.audit_id"
+				+ where(query, args) + " ORDER BY d.created_at DESC, d.audit_id DESC LIMIT ?";
+		args.add(query.limit());
+		return this.jdbc.query(sql,
+				(rs, row) -> new Delivery(Long.toString(rs.getLong(1)), rs.getString(2), rs.getString(3),
+						LedgerStatus.parse(rs.getString(4)), rs.getInt(5), rs.getTimestamp(6).toInstant(),
+						rs.getString(7), rs.getInt(8), rs.getTimestamp(9).toInstant(), rs.getTimestamp(10).toInstant()),
+				args.toArray());
+	}
+
+	@Override
+	public boolean replay(String eventId, String subscriber) {
+		long auditId;
+		try {
+			auditId = Long.parseLong(eventId);
+		}
+		catch (NumberFormatException ex) {
+			return false;
+		}
+		return replay(" WHERE d.audit_id = ? AND d.subscriber = ?", List.of(auditId, subscriber)) == 1;
+	}
+
+	@Override
+	public int replayAll(DeliveryQuery query) {
+		List<Object> args = new ArrayList<>();
+		String where = where(query, args);
+		return replay(where, args);
+	}
+
+	private int replay(String where, List<Object> args) {
+		String sql = "UPDATE " + this.schema.deliveryTable() + " u SET status = '" + LedgerStatus.PENDING
+				+ "', attempts = 0,"
+				+ " next_attempt_at = clock_timestamp(), lease_until = NULL, replays = u.replays + 1,"
+				+ " updated_at = clock_timestamp() FROM " + this.schema.deliveryTable() + " d JOIN "
+				+ this.schema.auditTable() + " a ON a.id = d.audit_id" + where + ((where.isEmpty()) ? " WHERE" : " AND")
+				+ " d.status <> '" + LedgerStatus.PENDING
+				+ "' AND u.audit_id = d.audit_id AND u.subscriber = d.subscriber";
+		int replayed = this.jdbc.update(sql, args.toArray());
+		if (replayed > 0) {
+			this.jdbc.query("SELECT pg_notify(?, '')", (rs) -> {
+			}, this.schema.channel());
+		}
+		return replayed;
+	}
+
+	private static String where(DeliveryQuery query, List<Object> args) {
+		List<String> conditions = new ArrayList<>();
+		if (query.status() != null) {
+			conditions.add("d.status = ?");
+			args.add(LedgerStatus.of(query.status()));
+		}
+		if (query.subscriber() != null) {
+			conditions.add("d.subscriber = ?");
+			args.add(query.subscriber());
+		}
+		if (query.eventName() != null) {
+			conditions.add("a.table_name || '.' || a.op = ?");
+			args.add(query.eventName());
+		}
+		if (query.since() != null) {
+			conditions.add("d.created_at >= ?");
+			args.add(Timestamp.from(query.since()));
+		}
+		if (query.until() != null) {
+			conditions.add("d.created_at < ?");
+			args.add(Timestamp.from(query.until()));
+		}
+		return conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
+	}
+
+}

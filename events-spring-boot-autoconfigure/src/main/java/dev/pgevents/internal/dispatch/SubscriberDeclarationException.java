@@ -1,0 +1,23 @@
+package dev.pgevents.internal.dispatch;
+
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * An {@code @EventSubscriber} method that cannot work as declared; stops startup.
+ */
+public final class SubscriberDeclarationException extends IllegalStateException {
+
+	SubscriberDeclarationException(Method method, String problem) {
+		super("@EventSubscriber method " + describe(method) + ": " + problem);
+	}
+
+	static String describe(Method method) {
+		return method.getDeclaringClass().getName() + "." + method.getName()
+				+ Arrays.stream(method.getParameterTypes())
+					.map(Class::getSimpleName)
+					.collect(Collectors.joining(", ", "(", ")"));
+	}
+
+}

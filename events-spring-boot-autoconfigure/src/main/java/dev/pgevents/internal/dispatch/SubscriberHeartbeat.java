@@ -1,0 +1,70 @@
+package dev.pgevents.internal.dispatch;
+
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import dev.pgevents.internal.capture.AuditSchema;
+
+import org.springframework.jdbc.core.BatchPreparedStatementSetter;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Keeps this instance's subscribers, and the events each takes, in the registry shared by
+ * every instance: at startup, so that other instances hand over at once, and every minute
+ * after, so that a subscriber no running instance has any more expires.
+ */
+final class SubscriberHeartbeat {
+
+	private static final Duration INTERVAL = Duration.ofMinutes(1);
+
+	private final JdbcTemplate jdbc;
+
+	private final SubscriberRegistry subscribers;
+
+	private final String register;
+
+	private long next;
+
+	SubscriberHeartbeat(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers) {
+		this.jdbc = new AuditJdbc(dataSource);
+		this.subscribers = subscribers;
+		this.register = "INSERT INTO " + schema.subscriberTable() + " (name, events, last_seen_at)"
+				+ " VALUES (?, ?, clock_timestamp()) ON CONFLICT (name) DO UPDATE"
+				+ " SET events = excluded.events, last_seen_at = excluded.last_seen_at";
+	}
+
+	/**
+	 * Register the subscribers if a minute has passed since the last time.
+	 */
+	void beatIfDue() {
+		if (System.nanoTime() - this.next < 0) {
+			return;
+		}
+		List<Map.Entry<String, List<String>>> entries = new ArrayList<>(
+				this.subscribers.eventNamesBySubscriber().entrySet());
+		if (!entries.isEmpty()) {
+			this.jdbc.batchUpdate(this.register, new BatchPreparedStatementSetter() {
+
+				@Override
+				public void setValues(PreparedStatement ps, int i) throws SQLException {
+					ps.setString(1, entries.get(i).getKey());
+					ps.setArray(2, ps.getConnection().createArrayOf("text", entries.get(i).getValue().toArray()));
+				}
+
+				@Override
+				public int getBatchSize() {
+					return entries.size();
+				}
+
+			});
+		}
+		this.next = System.nanoTime() + INTERVAL.toNanos();
+	}
+
+}

@@ -1,0 +1,203 @@
+package dev.pgevents.internal.dispatch;
+
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.pgevents.Event;
+import dev.pgevents.EventHandler;
+import dev.pgevents.EventSubscriber;
+import dev.pgevents.SubscriberMethods;
+
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.core.MethodIntrospector;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.core.annotation.AnnotationUtils;
+import org.springframework.util.ClassUtils;
+
+/**
+ * The application's {@link EventSubscriber} methods, found from the bean definitions
+ * before any bean is created (so the tables they name are audited before the application
+ * writes to them) and validated at once.
+ */
+public final class SubscriberRegistry {
+
+	private static final Pattern EVENT_NAME = Pattern
+		.compile("([a-z_][a-z0-9_]{0,62})\\.(" + Event.CREATED + "|" + Event.UPDATED + "|" + Event.DELETED + ")");
+
+	private final Map<String, Subscriber> byName = new LinkedHashMap<>();
+
+	private final Map<String, List<Subscriber>> byEvent = new LinkedHashMap<>();
+
+	private final Map<String, List<Subscriber>> byTable = new LinkedHashMap<>();
+
+	/**
+	 * Find and validate the subscriber methods of every bean in {@code beanFactory}.
+	 * @param beanFactory the application's bean factory
+	 * @param jsonMapper binds event data to typed parameters
+	 * @throws SubscriberDeclarationException when a method is declared wrongly
+	 */
+	public SubscriberRegistry(ConfigurableListableBeanFactory beanFactory, JsonMapper jsonMapper) {
+		for (String beanName : beanFactory.getBeanDefinitionNames()) {
+			if (beanFactory.getBeanDefinition(beanName).getRole() == BeanDefinition.ROLE_INFRASTRUCTURE) {
+				continue;
+			}
+			Class<?> type = beanFactory.getType(beanName, false);
+			if (type == null || !AnnotationUtils.isCandidateClass(type, EventSubscriber.class)) {
+				continue;
+			}
+			Map<Method, EventSubscriber> methods = MethodIntrospector.selectMethods(ClassUtils.getUserClass(type),
+					(MethodIntrospector.MetadataLookup<EventSubscriber>) (method) -> AnnotatedElementUtils
+						.findMergedAnnotation(method, EventSubscriber.class));
+			methods.forEach((method, annotation) -> add(new Subscriber(subscriberName(method, annotation),
+					eventNames(method, annotation), method, () -> beanFactory.getBean(beanName), jsonMapper)));
+		}
+	}
+
+	/**
+	 * Check that every singleton's subscriber methods were found from the bean
+	 * definitions: one whose bean type the definition hides (a {@code @Bean} method
+	 * declared to return {@code Object} or an interface) would never be called.
+	 * @param beanFactory the application's bean factory, its singletons created
+	 * @throws SubscriberDeclarationException for such a method
+	 */
+	public void verifyAllFound(ConfigurableListableBeanFactory beanFactory) {
+		Set<Method> found = new HashSet<>();
+		this.byName.values().forEach((subscriber) -> found.add(subscriber.method()));
+		for (String beanName : beanFactory.getSingletonNames()) {
+			Object bean = beanFactory.getSingleton(beanName);
+			if (bean == null) {
+				continue;
+			}
+			Class<?> type = org.springframework.aop.support.AopUtils.getTargetClass(bean);
+			if (!AnnotationUtils.isCandidateClass(type, EventSubscriber.class)) {
+				continue;
+			}
+			MethodIntrospector
+				.selectMethods(ClassUtils.getUserClass(type),
+						(MethodIntrospector.MetadataLookup<EventSubscriber>) (method) -> AnnotatedElementUtils
+							.findMergedAnnotation(method, EventSubscriber.class))
+				.keySet()
+				.stream()
+				.filter((method) -> !found.contains(method))
+				.findFirst()
+				.ifPresent((method) -> {
+					throw new SubscriberDeclarationException(method, "was not found at startup because the type of "
+							+ "bean '" + beanName + "' cannot be known from its definition (a @Bean method that "
+							+ "returns Object or an interface?). Declare the bean's concrete class as the @Bean "
+							+ "method's return type");
+				});
+		}
+	}
+
+	private void add(Subscriber subscriber) {
+		Subscriber existing = this.byName.putIfAbsent(subscriber.name(), subscriber);
+		if (existing != null) {
+			throw new SubscriberDeclarationException(subscriber.method(),
+					"the subscriber name '" + subscriber.name() + "' is taken by " + existing.describe()
+							+ ". Subscriber names must be unique: give one of them another with "
+							+ "@EventSubscriber(value = ..., name = \"...\")");
+		}
+		for (String eventName : subscriber.eventNames()) {
+			this.byEvent.computeIfAbsent(eventName, (key) -> new ArrayList<>()).add(subscriber);
+			String table = eventName.substring(0, eventName.lastIndexOf('.'));
+			List<Subscriber> users = this.byTable.computeIfAbsent(table, (key) -> new ArrayList<>());
+			if (!users.contains(subscriber)) {
+				users.add(subscriber);
+			}
+		}
+	}
+
+	private static String subscriberName(Method method, EventSubscriber annotation) {
+		return annotation.name().isBlank() ? method.getName() : annotation.name();
+	}
+
+	private static List<String> eventNames(Method method, EventSubscriber annotation) {
+		if (annotation.value().length == 0) {
+			throw new SubscriberDeclarationException(method,
+					"names no event. Name at least one, e.g. @EventSubscriber(\"member.created\")");
+		}
+		for (String eventName : annotation.value()) {
+			if (!EVENT_NAME.matcher(eventName).matches()) {
+				throw new SubscriberDeclarationException(method,
+						"event name '" + eventName
+								+ "' is not '<table>.<created|updated|deleted>' with a lower-case table name, "
+								+ "e.g. @EventSubscriber(\"member.created\")");
+			}
+		}
+		return Arrays.stream(annotation.value()).distinct().toList();
+	}
+
+	/**
+	 * The tables named by subscribers' events.
+	 * @return the table names, in the order first named
+	 */
+	public Set<String> tables() {
+		return this.byTable.keySet();
+	}
+
+	/**
+	 * Describe the subscriber methods whose events name {@code table}, for error
+	 * messages.
+	 * @param table a table name from {@link #tables()}
+	 * @return the methods, described
+	 */
+	public String describeSubscribersOf(String table) {
+		return String.join(", ",
+				this.byTable.getOrDefault(table, List.of()).stream().map(Subscriber::describe).toList());
+	}
+
+	/**
+	 * Whether there are no subscribers.
+	 * @return whether there are none
+	 */
+	public boolean isEmpty() {
+		return this.byName.isEmpty();
+	}
+
+	/**
+	 * The subscriber names.
+	 * @return the names
+	 */
+	public List<String> names() {
+		return List.copyOf(this.byName.keySet());
+	}
+
+	/**
+	 * The event names of each subscriber.
+	 * @return subscriber name to event names
+	 */
+	public Map<String, List<String>> eventNamesBySubscriber() {
+		Map<String, List<String>> events = new LinkedHashMap<>();
+		this.byName.forEach((name, subscriber) -> events.put(name, subscriber.eventNames()));
+		return events;
+	}
+
+	List<Subscriber> subscribersOf(String eventName) {
+		return this.byEvent.getOrDefault(eventName, List.of());
+	}
+
+	/**
+	 * The default {@link EventHandler}: calls the subscriber method of the given name.
+	 * @return the handler, for the application's own to delegate to
+	 */
+	public SubscriberMethods invokingHandler() {
+		return (subscriber, event, traceparent) -> {
+			Subscriber target = this.byName.get(subscriber);
+			if (target == null) {
+				throw new IllegalStateException("No @EventSubscriber named '" + subscriber + "' in this application");
+			}
+			target.invoke(event);
+		};
+	}
+
+}

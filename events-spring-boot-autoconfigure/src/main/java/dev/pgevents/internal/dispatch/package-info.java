@@ -1,0 +1,8 @@
+/**
+ * Dispatch: SendEvents, the subscriber registry and invocation, the delivery ledger.
+ * Internal: not an API.
+ */
+@NullMarked
+package dev.pgevents.internal.dispatch;
+
+import org.jspecify.annotations.NullMarked;

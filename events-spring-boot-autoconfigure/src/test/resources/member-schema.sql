@@ -21,3 +21,9 @@ CREATE TABLE IF NOT EXISTS note (
 CREATE TABLE IF NOT EXISTS unkeyed (
 	body text
 );
+CREATE TABLE IF NOT EXISTS price (
+	id bigint PRIMARY KEY,
+	amount numeric(20, 2) NOT NULL,
+	units numeric(40, 0) NOT NULL,
+	ratio double precision NOT NULL
+);

@@ -123,6 +123,17 @@ class RetryTests {
 	}
 
 	@Test
+	void anErrorThrownByTheSubscriberIsRecordedAsItself() {
+		this.flaky.failuresLeft.put("overflowing", new AtomicInteger(1));
+		String id = insert("overflowing");
+
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(ledger(id)).containsEntry("status", "delivered"));
+		assertThat((String) ledger(id).get("last_error"))
+			.isEqualTo("java.lang.StackOverflowError: recursing on purpose");
+	}
+
+	@Test
 	void aRetryingEventDoesNotHoldUpLaterEvents() {
 		this.flaky.failuresLeft.put("stuck", new AtomicInteger(Integer.MAX_VALUE));
 		String stuck = insert("stuck");
@@ -169,6 +180,9 @@ class RetryTests {
 			this.calls.computeIfAbsent(event.id(), (id) -> new AtomicInteger()).incrementAndGet();
 			AtomicInteger left = this.failuresLeft.get((String) event.target().data().get("name"));
 			if (left != null && left.getAndDecrement() > 0) {
+				if ("overflowing".equals(event.target().data().get("name"))) {
+					throw new StackOverflowError("recursing on purpose");
+				}
 				throw new IllegalStateException("failing on purpose: " + event.target().data().get("name"));
 			}
 		}

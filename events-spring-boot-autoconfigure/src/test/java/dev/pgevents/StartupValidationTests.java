@@ -181,6 +181,41 @@ class StartupValidationTests {
 	}
 
 	@Test
+	void aTableWithoutItsCaptureTriggersWithInitializationOffFailsNamingIt() {
+		Object subscriber = new Object() {
+			@EventSubscriber("member.updated")
+			void onUpdated(Event event) {
+			}
+		};
+		this.runner.withPropertyValues("events.audit.table-name=no_trigger")
+			.withUserConfiguration(Subscriber.config(subscriber))
+			.run((context) -> assertThat(context).hasNotFailed());
+		// a migration dropped it, or the team's migrations never installed it
+		new JdbcTemplate(new DriverManagerDataSource(url)).execute("DROP TRIGGER no_trigger_update ON member");
+		this.runner.withPropertyValues("events.schema.initialize=never", "events.audit.table-name=no_trigger")
+			.withUserConfiguration(Subscriber.config(subscriber))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("Table 'member' lacks its UPDATE capture trigger")
+				.hasMessageContaining("capture-trigger.sql"));
+	}
+
+	@Test
+	void twoColumnsWithTheSameDataKeyFailNamingBoth() {
+		new JdbcTemplate(new DriverManagerDataSource(url))
+			.execute("CREATE TABLE twin (id bigint PRIMARY KEY, created_at text, \"createdAt\" text)");
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("twin.created")
+			void onCreated(Event event) {
+			}
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("Columns \"created_at\" and \"createdAt\" of table 'twin'")
+				.hasMessageContaining("'createdAt'"));
+	}
+
+	@Test
 	void propertyValuesThatCannotWorkFailNamingTheKey() {
 		Map.of("events.retry.multiplier=0.5", "events.retry.multiplier", "events.relay.batch-size=0",
 				"events.relay.batch-size", "events.retry.max-attempts=0", "events.retry.max-attempts",

@@ -75,6 +75,19 @@ final class EventSchemaInitializer implements InitializingBean {
 					+ "pending-function.sql from classpath:dev/pgevents/capture/ with your migrations, or set "
 					+ "events.schema.initialize=always");
 		}
+		else {
+			for (AuditedTable table : this.tables.values()) {
+				List<String> missing = this.schema.missingTriggers(this.jdbc, table);
+				if (!missing.isEmpty()) {
+					throw new IllegalStateException("Table '" + table.name() + "' lacks its "
+							+ String.join(", ", missing) + " capture trigger" + ((missing.size() > 1) ? "s" : "")
+							+ " (or has another definition " + "of it) and events.schema.initialize is '" + mode()
+							+ "': its changes would not be "
+							+ "delivered. Install capture-trigger.sql for each operation of the table with your "
+							+ "migrations (see docs/schema.md), or set events.schema.initialize=always");
+				}
+			}
+		}
 	}
 
 	private String mode() {
@@ -101,12 +114,6 @@ final class EventSchemaInitializer implements InitializingBean {
 
 	List<AuditedTable> auditedTables() {
 		return List.copyOf(this.tables.values());
-	}
-
-	Map<String, List<String>> keyColumns() {
-		Map<String, List<String>> keys = new LinkedHashMap<>();
-		this.tables.forEach((name, table) -> keys.put(name, table.keyColumns()));
-		return keys;
 	}
 
 	boolean capturesAnything() {

@@ -97,7 +97,7 @@ public final class EventsAutoConfiguration {
 				: SyncDispatchLimit.of(dataSource, pools, properties.getRelay().isEnabled());
 		EventsProperties.Retry retry = properties.getRetry();
 		return new SendEvents(dataSource, schema, subscribers, eventHandler(handlers, subscriberMethods),
-				jsonMapper.getIfAvailable(JsonMapper::new), initializer.keyColumns(),
+				jsonMapper.getIfAvailable(JsonMapper::new), initializer.auditedTables(),
 				new Backoff(retry.getMaxAttempts(), retry.getInitialDelay(), retry.getMultiplier(),
 						retry.getMaxDelay()),
 				properties.getRelay().getSubscriberExpiry(), executor, committingThreads);

@@ -38,7 +38,10 @@ public final class AuditSchema {
 					CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
 					JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 					WHERE i.indrelid = c.oid AND i.indisprimary
-					ORDER BY k.ord) AS key_columns
+					ORDER BY k.ord) AS key_columns,
+				array(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+					WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+					ORDER BY a.attnum) AS columns
 			FROM pg_catalog.pg_class c
 			WHERE c.oid = pg_catalog.to_regclass(?) AND c.relkind IN ('r', 'p')
 			""";
@@ -170,13 +173,12 @@ public final class AuditSchema {
 	 * key has no key columns
 	 */
 	public Optional<AuditedTable> findTable(JdbcOperations jdbc, String name) {
-		List<AuditedTable> found = jdbc.query(FIND_TABLE,
-				(rs, row) -> new AuditedTable(name, rs.getString("relation"), keyColumns(rs.getArray("key_columns"))),
-				name);
+		List<AuditedTable> found = jdbc.query(FIND_TABLE, (rs, row) -> new AuditedTable(name, rs.getString("relation"),
+				names(rs.getArray("key_columns")), names(rs.getArray("columns"))), name);
 		return found.stream().findFirst();
 	}
 
-	private static List<String> keyColumns(Array array) throws SQLException {
+	private static List<String> names(Array array) throws SQLException {
 		return Arrays.asList((String[]) array.getArray());
 	}
 
@@ -210,6 +212,17 @@ public final class AuditSchema {
 	 */
 	public void install(DataSource dataSource, List<AuditedTable> tables) {
 		new SchemaInstaller(this, dataSource).install(tables);
+	}
+
+	/**
+	 * The capture triggers a table lacks (or has in another definition than this
+	 * version's): its changes would not be captured as this version expects.
+	 * @param jdbc operations on the application's database
+	 * @param table an audited table
+	 * @return the operations (INSERT, UPDATE, DELETE) whose trigger is missing or differs
+	 */
+	public List<String> missingTriggers(JdbcOperations jdbc, AuditedTable table) {
+		return SchemaInstaller.missingTriggers(jdbc, this, table);
 	}
 
 	/**

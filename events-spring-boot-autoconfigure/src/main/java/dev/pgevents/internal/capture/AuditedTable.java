@@ -9,7 +9,8 @@ import java.util.List;
  * @param relation the table as PostgreSQL prints it, quoted and qualified as needed, safe
  * to place in SQL
  * @param keyColumns the primary-key columns, in key order
+ * @param columns all its columns, in table order
  */
-public record AuditedTable(String name, String relation, List<String> keyColumns) {
+public record AuditedTable(String name, String relation, List<String> keyColumns, List<String> columns) {
 
 }

@@ -21,7 +21,11 @@ import dev.pgevents.TraceSource;
  * <p>
  * Sending never throws into the application (see
  * {@link TransactionContextListener#afterBegin}): a failure costs the transaction its
- * context, and its rows go to the relays.
+ * context, and its rows go to the relays. On a broken connection the application's next
+ * statement fails as it would have anyway. On a live one (a cancel, a statement timeout)
+ * the failed statement aborts the database transaction: sent at once, it was the
+ * transaction's first statement and is rolled back; deferred, the application's later
+ * statements fail as after any failed statement, and its transaction rolls back.
  */
 final class DeferredContext {
 

@@ -19,6 +19,7 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.JdbcOperations;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -171,14 +172,34 @@ final class SchemaInstaller {
 	}
 
 	private boolean triggerMatches(AuditedTable table, CaptureTrigger trigger) {
+		return triggerMatches(this.jdbc, this.schema, table, trigger);
+	}
+
+	/**
+	 * The capture triggers a table lacks, or has in another definition than this
+	 * version's.
+	 * @return the operations (INSERT, UPDATE, DELETE) whose trigger is missing or differs
+	 */
+	static List<String> missingTriggers(JdbcOperations jdbc, AuditSchema schema, AuditedTable table) {
+		List<String> missing = new ArrayList<>();
+		for (CaptureTrigger trigger : CaptureTrigger.values()) {
+			if (!triggerMatches(jdbc, schema, table, trigger)) {
+				missing.add(trigger.name());
+			}
+		}
+		return missing;
+	}
+
+	private static boolean triggerMatches(JdbcOperations jdbc, AuditSchema schema, AuditedTable table,
+			CaptureTrigger trigger) {
 		byte[] arguments = table.keyColumns()
 			.stream()
 			.map((column) -> column + '\0')
 			.collect(Collectors.joining())
 			.getBytes(StandardCharsets.UTF_8);
-		List<Boolean> matches = this.jdbc.query(FIND_TRIGGERS, (rs, row) -> rs.getBoolean(2),
-				this.schema.captureFunction() + "()", trigger.type, trigger.oldTable, trigger.newTable, arguments,
-				table.relation(), this.schema.triggerName(trigger.operation));
+		List<Boolean> matches = jdbc.query(FIND_TRIGGERS, (rs, row) -> rs.getBoolean(2),
+				schema.captureFunction() + "()", trigger.type, trigger.oldTable, trigger.newTable, arguments,
+				table.relation(), schema.triggerName(trigger.operation));
 		return !matches.isEmpty() && matches.get(0);
 	}
 

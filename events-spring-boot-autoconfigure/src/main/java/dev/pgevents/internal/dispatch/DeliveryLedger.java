@@ -1,5 +1,6 @@
 package dev.pgevents.internal.dispatch;
 
+import java.lang.reflect.InvocationTargetException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -298,7 +299,10 @@ final class DeliveryLedger implements AutoCloseable {
 		 * @return the failure
 		 */
 		static Failure of(String subscriber, Throwable ex, int attempts, Backoff backoff) {
-			String error = ex.getClass().getName() + ": " + ex.getMessage();
+			// an Error a subscriber method threw arrives wrapped by reflection: record it
+			Throwable wrapped = (ex instanceof InvocationTargetException invocation) ? invocation.getCause() : null;
+			Throwable cause = (wrapped != null) ? wrapped : ex;
+			String error = cause.getClass().getName() + ": " + cause.getMessage();
 			boolean dead = ex instanceof UnbindableEventException || backoff.exhausted(attempts);
 			return new Failure(subscriber, (error.length() > 2000) ? error.substring(0, 2000) : error, dead,
 					dead ? Duration.ZERO : backoff.delayAfter(attempts));

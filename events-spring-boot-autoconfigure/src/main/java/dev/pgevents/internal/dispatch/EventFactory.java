@@ -1,6 +1,7 @@
 package dev.pgevents.internal.dispatch;
 
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,10 +10,12 @@ import java.util.stream.Collectors;
 
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.pgevents.Event;
 import dev.pgevents.EventTarget;
+import dev.pgevents.internal.capture.AuditedTable;
 
 /**
  * Turns audit rows into {@link Event}s with Keel's naming: {@code
@@ -35,11 +38,27 @@ final class EventFactory {
 	private final Map<String, String> upperCamel = new ConcurrentHashMap<>();
 
 	/**
-	 * @param jsonMapper parses the row JSON
-	 * @param keyColumns the primary-key columns of each audited table
+	 * @param jsonMapper parses the row JSON; fractions are read as {@code BigDecimal}, so
+	 * that a {@code numeric} reaches the event exactly as stored (integers beyond a
+	 * {@code long} are {@code BigInteger} already)
+	 * @param tables the audited tables
+	 * @throws IllegalStateException when two columns of a table have the same data key
 	 */
-	EventFactory(JsonMapper jsonMapper, Map<String, List<String>> keyColumns) {
-		this.jsonMapper = jsonMapper;
+	EventFactory(JsonMapper jsonMapper, List<AuditedTable> tables) {
+		this.jsonMapper = jsonMapper.rebuild().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
+		Map<String, List<String>> keyColumns = new HashMap<>();
+		for (AuditedTable table : tables) {
+			keyColumns.put(table.name(), table.keyColumns());
+			Map<String, String> columnsByKey = new HashMap<>();
+			for (String column : table.columns()) {
+				String other = columnsByKey.put(toLowerCamel(column), column);
+				if (other != null) {
+					throw new IllegalStateException("Columns \"" + other + "\" and \"" + column + "\" of table '"
+							+ table.name() + "' both become the key '" + toLowerCamel(column)
+							+ "' of the events' data, " + "where one would hide the other. Rename one of them");
+				}
+			}
+		}
 		this.keyColumns = Map.copyOf(keyColumns);
 	}
 

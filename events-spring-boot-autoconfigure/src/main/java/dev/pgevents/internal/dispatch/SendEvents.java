@@ -25,6 +25,7 @@ import tools.jackson.databind.json.JsonMapper;
 import dev.pgevents.Event;
 import dev.pgevents.EventHandler;
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.AuditedTable;
 import dev.pgevents.internal.capture.CommittedScopes;
 import dev.pgevents.internal.capture.ThrottledLog;
 
@@ -80,7 +81,7 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 	 * @param subscribers the subscribers
 	 * @param handler delivers one event to one subscriber
 	 * @param jsonMapper parses row data
-	 * @param keyColumns the primary-key columns of each audited table
+	 * @param tables the audited tables
 	 * @param backoff when failed deliveries are tried again
 	 * @param subscriberExpiry how long a subscriber that no instance runs any more is
 	 * still handed events
@@ -90,14 +91,14 @@ public final class SendEvents implements CommittedScopes, AutoCloseable {
 	 * every transaction over
 	 */
 	public SendEvents(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, EventHandler handler,
-			JsonMapper jsonMapper, Map<String, List<String>> keyColumns, Backoff backoff, Duration subscriberExpiry,
+			JsonMapper jsonMapper, List<AuditedTable> tables, Backoff backoff, Duration subscriberExpiry,
 			ExecutorService executor, int committingThreads) {
 		// for the dispatch executor's threads, which hold no connection of their own; the
 		// lookup's plan is kept in the function (see pending-function.sql)
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.subscribers = subscribers;
 		this.handler = handler;
-		this.events = new EventFactory(jsonMapper, keyColumns);
+		this.events = new EventFactory(jsonMapper, tables);
 		this.backoff = backoff;
 		this.ledger = new DeliveryLedger(dataSource, schema, subscribers.names(), subscriberExpiry);
 		this.executor = executor;

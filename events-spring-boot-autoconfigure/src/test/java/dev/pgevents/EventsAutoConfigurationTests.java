@@ -2,12 +2,15 @@ package dev.pgevents;
 
 import java.util.List;
 
+import javax.sql.DataSource;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.pgevents.TraceSource;
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsInactiveAutoConfiguration;
 import dev.pgevents.autoconfigure.EventsProperties;
 import dev.pgevents.internal.dispatch.SendEvents;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
@@ -21,6 +24,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.jdbc.support.JdbcTransactionManager;
 import org.springframework.transaction.support.AbstractPlatformTransactionManager;
 
@@ -42,7 +46,7 @@ class EventsAutoConfigurationTests {
 	@BeforeAll
 	static void database() {
 		url = TestDatabase.create();
-		new JdbcTemplate(new org.springframework.jdbc.datasource.DriverManagerDataSource(url))
+		new JdbcTemplate(new DriverManagerDataSource(url))
 			.execute("CREATE TABLE member (id bigint PRIMARY KEY, name text)");
 	}
 
@@ -73,8 +77,34 @@ class EventsAutoConfigurationTests {
 
 	@Test
 	void backsOffWithoutADataSource() {
-		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(EventsAutoConfiguration.class))
+		new ApplicationContextRunner()
+			.withConfiguration(
+					AutoConfigurations.of(EventsAutoConfiguration.class, EventsInactiveAutoConfiguration.class))
 			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(SendEvents.class));
+	}
+
+	@Test
+	void subscribersWithoutADataSourceFailTheStartupNamingThem() {
+		new ApplicationContextRunner()
+			.withConfiguration(
+					AutoConfigurations.of(EventsAutoConfiguration.class, EventsInactiveAutoConfiguration.class))
+			.withUserConfiguration(Subscribed.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("[onCreated] would never be called")
+				.hasMessageContaining("no JDBC DataSource"));
+	}
+
+	@Test
+	void subscribersBesideTwoDataSourcesWithoutAPrimaryOneFailTheStartupSayingWhy() {
+		new ApplicationContextRunner()
+			.withConfiguration(
+					AutoConfigurations.of(EventsAutoConfiguration.class, EventsInactiveAutoConfiguration.class))
+			.withUserConfiguration(Subscribed.class)
+			.withBean("orders", DataSource.class, () -> new DriverManagerDataSource(url))
+			.withBean("billing", DataSource.class, () -> new DriverManagerDataSource(url))
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("[onCreated] would never be called")
+				.hasMessageContaining("2 DataSources [orders, billing] and none is @Primary"));
 	}
 
 	@Test

@@ -33,4 +33,16 @@ public interface EventDeliveries {
 	 */
 	int replayAll(DeliveryQuery query);
 
+	/**
+	 * Retire a subscriber that no running instance has any more (renamed, removed, or
+	 * registered by a test run against a shared database): instances stop handing it
+	 * events at once, instead of for {@code events.relay.subscriber-expiry}, and its
+	 * pending deliveries, which no instance would make, are dropped. Its dead letters are
+	 * kept. An instance that still has the subscriber registers it again within a minute.
+	 * @param subscriber the subscriber name
+	 * @return how many pending deliveries were dropped
+	 * @throws IllegalArgumentException when this instance has the subscriber
+	 */
+	int retire(String subscriber);
+
 }

@@ -23,6 +23,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -109,6 +110,41 @@ class MultiInstanceTests {
 		awaitDelivered("welcome", 10);
 		awaitDelivered("audit", 10);
 		assertExactlyOnce();
+	}
+
+	@Test
+	void aRetiredSubscriberIsHandedNothingMore() {
+		ConfigurableApplicationContext web = start(Web.class, "events.audit.tables=member");
+		JdbcTemplate jdbc = jdbc(web);
+		// registered by a test run, or by a deployment that no longer runs
+		jdbc.update("INSERT INTO keel_audit_subscriber (name, events) VALUES ('ghost', '{member.created}')");
+		write(web, 5);
+		await().atMost(Duration.ofSeconds(30))
+			.untilAsserted(() -> assertThat(jdbc.queryForObject(
+					"SELECT count(*) FROM keel_audit_delivery WHERE subscriber = 'ghost' AND status = 'pending'",
+					Integer.class))
+				.isEqualTo(5));
+
+		assertThat(web.getBean(EventDeliveries.class).retire("ghost")).isEqualTo(5);
+
+		write(web, 3);
+		await().atMost(Duration.ofSeconds(30))
+			.untilAsserted(() -> assertThat(jdbc
+				.queryForObject("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL", Integer.class))
+				.isZero());
+		assertThat(jdbc.queryForObject("SELECT count(*) FROM keel_audit_delivery WHERE subscriber = 'ghost'",
+				Integer.class))
+			.isZero();
+		assertThat(
+				jdbc.queryForObject("SELECT count(*) FROM keel_audit_subscriber WHERE name = 'ghost'", Integer.class))
+			.isZero();
+	}
+
+	@Test
+	void aSubscriberOfThisInstanceCannotBeRetired() {
+		ConfigurableApplicationContext worker = start(Worker.class);
+		assertThatIllegalArgumentException().isThrownBy(() -> worker.getBean(EventDeliveries.class).retire("welcome"))
+			.withMessageContaining("runs in this instance");
 	}
 
 	private ConfigurableApplicationContext start(Class<?> app, String... properties) {

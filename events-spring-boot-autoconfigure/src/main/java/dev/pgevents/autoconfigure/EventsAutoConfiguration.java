@@ -125,8 +125,8 @@ public final class EventsAutoConfiguration {
 	}
 
 	@Bean
-	EventDeliveries eventDeliveries(DataSource dataSource, AuditSchema schema) {
-		return new JdbcEventDeliveries(dataSource, schema);
+	EventDeliveries eventDeliveries(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers) {
+		return new JdbcEventDeliveries(dataSource, schema, subscribers.names());
 	}
 
 	@Bean

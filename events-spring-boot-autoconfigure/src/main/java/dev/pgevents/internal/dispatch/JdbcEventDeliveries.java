@@ -12,6 +12,8 @@ import dev.pgevents.EventDeliveries;
 import dev.pgevents.internal.capture.AuditSchema;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * {@link EventDeliveries} over the delivery ledger table. A replay resets the entry to
@@ -23,14 +25,35 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 
 	private final AuditSchema schema;
 
+	private final List<String> localSubscribers;
+
+	private final TransactionTemplate transactions;
+
 	/**
 	 * Create the ledger view.
 	 * @param dataSource the audited database
 	 * @param schema the audit schema
+	 * @param localSubscribers the subscribers of this instance
 	 */
-	public JdbcEventDeliveries(DataSource dataSource, AuditSchema schema) {
+	public JdbcEventDeliveries(DataSource dataSource, AuditSchema schema, List<String> localSubscribers) {
 		this.jdbc = new AuditJdbc(dataSource);
 		this.schema = schema;
+		this.localSubscribers = List.copyOf(localSubscribers);
+		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+	}
+
+	@Override
+	public int retire(String subscriber) {
+		if (this.localSubscribers.contains(subscriber)) {
+			throw new IllegalArgumentException("The subscriber '" + subscriber + "' runs in this instance, which "
+					+ "keeps it registered: remove or rename its @EventSubscriber method first");
+		}
+		Integer dropped = this.transactions.execute((status) -> {
+			this.jdbc.update("DELETE FROM " + this.schema.subscriberTable() + " WHERE name = ?", subscriber);
+			return this.jdbc.update("DELETE FROM " + this.schema.deliveryTable()
+					+ " WHERE subscriber = ? AND status = '" + LedgerStatus.PENDING + "'", subscriber);
+		});
+		return (dropped != null) ? dropped : 0;
 	}
 
 	@Override

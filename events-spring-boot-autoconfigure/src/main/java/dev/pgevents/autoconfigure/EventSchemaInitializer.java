@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
+import dev.pgevents.internal.capture.StartupFailure;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.beans.factory.InitializingBean;
@@ -64,27 +65,29 @@ final class EventSchemaInitializer implements InitializingBean {
 			this.schema.install(this.dataSource, auditedTables());
 		}
 		else if (!this.schema.isInstalled(this.jdbc)) {
-			throw new IllegalStateException("The audit table " + this.schema.auditTable()
-					+ " does not exist and events.schema.initialize is '" + mode() + "'. Install the SQL from "
-					+ "classpath:dev/pgevents/capture/ with your migrations, or set events.schema.initialize=always");
+			throw new StartupFailure(
+					"The audit table " + this.schema.auditTable() + " does not exist and events.schema.initialize is '"
+							+ mode() + "'",
+					"Install the SQL from classpath:dev/pgevents/capture/ with your migrations (see docs/schema.md), "
+							+ "or set events.schema.initialize=always");
 		}
 		else if (!this.subscribers.names().isEmpty() && !this.schema.isPendingFunctionInstalled(this.jdbc)) {
-			throw new IllegalStateException("The function " + this.schema.pendingFunction()
-					+ " does not exist and events.schema.initialize is '" + mode()
-					+ "'; the subscribers need it. Install "
-					+ "pending-function.sql from classpath:dev/pgevents/capture/ with your migrations, or set "
-					+ "events.schema.initialize=always");
+			throw new StartupFailure("The function " + this.schema.pendingFunction()
+					+ " does not exist and events.schema.initialize is '" + mode() + "'; the subscribers need it",
+					"Install pending-function.sql from classpath:dev/pgevents/capture/ with your migrations, or set "
+							+ "events.schema.initialize=always");
 		}
 		else {
 			for (AuditedTable table : this.tables.values()) {
 				List<String> missing = this.schema.missingTriggers(this.jdbc, table);
 				if (!missing.isEmpty()) {
-					throw new IllegalStateException("Table '" + table.name() + "' lacks its "
-							+ String.join(", ", missing) + " capture trigger" + ((missing.size() > 1) ? "s" : "")
-							+ " (or has another definition " + "of it) and events.schema.initialize is '" + mode()
-							+ "': its changes would not be "
-							+ "delivered. Install capture-trigger.sql for each operation of the table with your "
-							+ "migrations (see docs/schema.md), or set events.schema.initialize=always");
+					throw new StartupFailure(
+							"Table '" + table.name() + "' lacks its " + String.join(", ", missing) + " capture trigger"
+									+ ((missing.size() > 1) ? "s" : "")
+									+ " (or has another definition of it) and events.schema.initialize is '" + mode()
+									+ "': its changes would not be delivered",
+							"Install capture-trigger.sql for each operation of the table with your migrations (see "
+									+ "docs/schema.md), or set events.schema.initialize=always");
 				}
 			}
 		}
@@ -101,13 +104,14 @@ final class EventSchemaInitializer implements InitializingBean {
 
 	private AuditedTable find(String table, String namedBy) {
 		AuditedTable found = this.schema.findTable(this.jdbc, table)
-			.orElseThrow(() -> new IllegalStateException(
+			.orElseThrow(() -> new StartupFailure(
 					"Table '" + table + "' " + namedBy + " does not exist (or is not a table) on the database's "
-							+ "search_path. Create it before the application starts (for example with a Flyway "
-							+ "migration), or fix the name"));
+							+ "search_path",
+					"Create it before the application starts (for example with a Flyway migration), or fix the name"));
 		if (found.keyColumns().isEmpty()) {
-			throw new IllegalStateException("Table '" + table + "' " + namedBy + " has no primary key, and events "
-					+ "identify rows by it. Add one, e.g. ALTER TABLE " + found.relation() + " ADD PRIMARY KEY (id)");
+			throw new StartupFailure(
+					"Table '" + table + "' " + namedBy + " has no primary key, and events identify rows by it",
+					"Add one, e.g. ALTER TABLE " + found.relation() + " ADD PRIMARY KEY (id)");
 		}
 		return found;
 	}

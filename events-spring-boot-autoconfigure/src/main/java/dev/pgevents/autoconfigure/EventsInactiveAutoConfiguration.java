@@ -7,6 +7,7 @@ import javax.sql.DataSource;
 
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.pgevents.internal.capture.StartupFailure;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -43,8 +44,9 @@ public final class EventsInactiveAutoConfiguration {
 							+ "supported: the events need a JDBC DataSource on PostgreSQL, which may sit beside R2DBC)"
 					: "the application has " + dataSources.size() + " DataSources " + dataSources
 							+ " and none is @Primary: mark the one to audit @Primary";
-			throw new IllegalStateException("The @EventSubscriber methods " + subscribers.names()
-					+ " would never be called: " + reason + ". Or set events.enabled=false to start without them");
+			throw new StartupFailure(
+					"The @EventSubscriber methods " + subscribers.names() + " would never be called: " + reason,
+					"Or set events.enabled=false to start without them");
 		};
 	}
 

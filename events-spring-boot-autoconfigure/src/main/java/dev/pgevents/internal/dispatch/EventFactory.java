@@ -16,6 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
 import dev.pgevents.Event;
 import dev.pgevents.EventTarget;
 import dev.pgevents.internal.capture.AuditedTable;
+import dev.pgevents.internal.capture.StartupFailure;
 
 /**
  * Turns audit rows into {@link Event}s with Keel's naming: {@code
@@ -53,9 +54,9 @@ final class EventFactory {
 			for (String column : table.columns()) {
 				String other = columnsByKey.put(toLowerCamel(column), column);
 				if (other != null) {
-					throw new IllegalStateException("Columns \"" + other + "\" and \"" + column + "\" of table '"
+					throw new StartupFailure("Columns \"" + other + "\" and \"" + column + "\" of table '"
 							+ table.name() + "' both become the key '" + toLowerCamel(column)
-							+ "' of the events' data, " + "where one would hide the other. Rename one of them");
+							+ "' of the events' data, where one would hide the other", "Rename one of them");
 				}
 			}
 		}

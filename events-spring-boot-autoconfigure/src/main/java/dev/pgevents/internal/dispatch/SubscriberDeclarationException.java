@@ -4,13 +4,16 @@ import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
+import dev.pgevents.internal.capture.StartupFailure;
+
 /**
  * An {@code @EventSubscriber} method that cannot work as declared; stops startup.
  */
-public final class SubscriberDeclarationException extends IllegalStateException {
+public final class SubscriberDeclarationException extends StartupFailure {
 
 	SubscriberDeclarationException(Method method, String problem) {
-		super("@EventSubscriber method " + describe(method) + ": " + problem);
+		super("@EventSubscriber method " + describe(method) + ": " + problem,
+				"Fix the method's declaration: see @EventSubscriber and the README's Quick start");
 	}
 
 	static String describe(Method method) {

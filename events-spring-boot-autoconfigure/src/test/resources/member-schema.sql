@@ -27,3 +27,8 @@ CREATE TABLE IF NOT EXISTS price (
 	units numeric(40, 0) NOT NULL,
 	ratio double precision NOT NULL
 );
+CREATE TABLE IF NOT EXISTS document (
+	id bigint PRIMARY KEY,
+	big numeric,
+	body jsonb
+);

@@ -12,7 +12,7 @@ import dev.pgevents.TraceSource;
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
 import dev.pgevents.autoconfigure.EventsInactiveAutoConfiguration;
 import dev.pgevents.autoconfigure.EventsProperties;
-import dev.pgevents.internal.dispatch.SendEvents;
+import dev.pgevents.internal.dispatch.AfterCommitDispatch;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -57,7 +57,7 @@ class EventsAutoConfigurationTests {
 				.hasSingleBean(EventHandler.class)
 				.hasSingleBean(IdentityResolver.class)
 				.hasSingleBean(TraceSource.class)
-				.hasSingleBean(SendEvents.class)
+				.hasSingleBean(AfterCommitDispatch.class)
 				.hasSingleBean(EventsProperties.class);
 			assertThat(context.getBean(EventsProperties.class).getDispatch().getMode())
 				.isEqualTo(EventsProperties.Mode.SYNC);
@@ -71,7 +71,7 @@ class EventsAutoConfigurationTests {
 		this.runner.withPropertyValues("events.enabled=false")
 			.withUserConfiguration(Subscribed.class)
 			.run((context) -> assertThat(context).doesNotHaveBean(SubscriberRegistry.class)
-				.doesNotHaveBean(SendEvents.class)
+				.doesNotHaveBean(AfterCommitDispatch.class)
 				.doesNotHaveBean(EventHandler.class));
 	}
 
@@ -80,7 +80,7 @@ class EventsAutoConfigurationTests {
 		new ApplicationContextRunner()
 			.withConfiguration(
 					AutoConfigurations.of(EventsAutoConfiguration.class, EventsInactiveAutoConfiguration.class))
-			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(SendEvents.class));
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(AfterCommitDispatch.class));
 	}
 
 	@Test
@@ -110,13 +110,13 @@ class EventsAutoConfigurationTests {
 	@Test
 	void backsOffWithoutJdbc() {
 		this.runner.withClassLoader(new FilteredClassLoader(JdbcTemplate.class))
-			.run((context) -> assertThat(context).doesNotHaveBean(SendEvents.class));
+			.run((context) -> assertThat(context).doesNotHaveBean(AfterCommitDispatch.class));
 	}
 
 	@Test
 	void backsOffWithoutJackson() {
 		this.runner.withClassLoader(new FilteredClassLoader(JsonMapper.class))
-			.run((context) -> assertThat(context).doesNotHaveBean(SendEvents.class));
+			.run((context) -> assertThat(context).doesNotHaveBean(AfterCommitDispatch.class));
 	}
 
 	@Test

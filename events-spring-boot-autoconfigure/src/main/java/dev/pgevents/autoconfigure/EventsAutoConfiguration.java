@@ -1,10 +1,6 @@
 package dev.pgevents.autoconfigure;
 
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -17,10 +13,11 @@ import dev.pgevents.IdentityResolver;
 import dev.pgevents.SubscriberMethods;
 import dev.pgevents.TraceSource;
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.dispatch.AfterCommitDispatch;
 import dev.pgevents.internal.dispatch.Backoff;
+import dev.pgevents.internal.dispatch.DeliveryEngine;
 import dev.pgevents.internal.dispatch.JdbcEventDeliveries;
 import dev.pgevents.internal.dispatch.Relay;
-import dev.pgevents.internal.dispatch.SendEvents;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -38,7 +35,6 @@ import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 /**
  * Auto-configuration of change events: every committed row change of the tables named by
@@ -82,25 +78,31 @@ public final class EventsAutoConfiguration {
 		return subscribers.invokingHandler();
 	}
 
-	@Bean(destroyMethod = "close")
-	SendEvents eventDispatcher(DataSource dataSource, AuditSchema schema, EventSchemaInitializer initializer,
+	@Bean
+	DeliveryEngine eventDeliveryEngine(DataSource dataSource, AuditSchema schema, EventSchemaInitializer initializer,
 			SubscriberRegistry subscribers, SubscriberMethods subscriberMethods, ObjectProvider<EventHandler> handlers,
-			ObjectProvider<JsonMapper> jsonMapper, ObjectProvider<DataSourcePoolMetadataProvider> pools,
-			EventsProperties properties) {
+			ObjectProvider<DataSourcePoolMetadataProvider> pools, EventsProperties properties) {
 		EventsProperties.Dispatch dispatch = properties.getDispatch();
-		// threads are started as work comes: in sync mode only when committing threads
-		// hand over
-		ExecutorService executor = new ThreadPoolExecutor(dispatch.getThreads(), dispatch.getThreads(), 0,
-				TimeUnit.SECONDS, new ArrayBlockingQueue<>(dispatch.getQueueCapacity()),
-				new CustomizableThreadFactory("events-dispatch-"));
-		int committingThreads = (dispatch.getMode() == EventsProperties.Mode.ASYNC) ? -1
-				: SyncDispatchLimit.of(dataSource, pools, properties.getRelay().isEnabled());
+		EventsProperties.Relay relay = properties.getRelay();
 		EventsProperties.Retry retry = properties.getRetry();
-		return new SendEvents(dataSource, schema, subscribers, eventHandler(handlers, subscriberMethods),
-				jsonMapper.getIfAvailable(JsonMapper::new), initializer.auditedTables(),
-				new Backoff(retry.getMaxAttempts(), retry.getInitialDelay(), retry.getMultiplier(),
-						retry.getMaxDelay()),
-				properties.getRelay().getSubscriberExpiry(), executor, committingThreads);
+		int committingThreads = (dispatch.getMode() == EventsProperties.Mode.ASYNC) ? -1
+				: SyncDispatchLimit.of(dataSource, pools, relay.isEnabled(), dispatch.getThreads());
+		return new DeliveryEngine(dataSource, schema, initializer.auditedTables(), subscribers,
+				eventHandler(handlers, subscriberMethods),
+				new DeliveryEngine.Settings(committingThreads, dispatch.getThreads(), dispatch.getQueueCapacity(),
+						relay.isEnabled(), relay.getPollInterval(), relay.getBatchSize(), relay.getLease(),
+						properties.getRetention(), relay.getSubscriberExpiry(), new Backoff(retry.getMaxAttempts(),
+								retry.getInitialDelay(), retry.getMultiplier(), retry.getMaxDelay())));
+	}
+
+	@Bean
+	AfterCommitDispatch eventAfterCommitDispatch(DeliveryEngine engine) {
+		return engine.afterCommitDispatch();
+	}
+
+	@Bean
+	Relay eventRelay(DeliveryEngine engine) {
+		return engine.relay();
 	}
 
 	/**
@@ -114,14 +116,6 @@ public final class EventsAutoConfiguration {
 					+ "one (it may delegate to the SubscriberMethods bean, and to others of its own)");
 		}
 		return own.isEmpty() ? methods : own.get(0);
-	}
-
-	@Bean
-	Relay eventRelay(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, SendEvents sendEvents,
-			EventsProperties properties) {
-		EventsProperties.Relay relay = properties.getRelay();
-		return new Relay(dataSource, schema, subscribers, sendEvents, new Relay.Settings(relay.isEnabled(),
-				relay.getPollInterval(), relay.getBatchSize(), relay.getLease(), properties.getRetention()));
 	}
 
 	@Bean
@@ -139,8 +133,8 @@ public final class EventsAutoConfiguration {
 	static TransactionContextPostProcessor eventTransactionContextPostProcessor(ObjectProvider<DataSource> dataSource,
 			ObjectProvider<EventSchemaInitializer> schema, ObjectProvider<SubscriberRegistry> subscribers,
 			ObjectProvider<IdentityResolver> identities, ObjectProvider<TraceSource> traces,
-			ObjectProvider<SendEvents> sendEvents) {
-		return new TransactionContextPostProcessor(dataSource, schema, subscribers, identities, traces, sendEvents);
+			ObjectProvider<AfterCommitDispatch> afterCommit) {
+		return new TransactionContextPostProcessor(dataSource, schema, subscribers, identities, traces, afterCommit);
 	}
 
 	@Bean

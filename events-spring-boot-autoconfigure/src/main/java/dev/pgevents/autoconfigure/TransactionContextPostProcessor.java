@@ -6,7 +6,7 @@ import dev.pgevents.IdentityResolver;
 import dev.pgevents.TraceSource;
 import dev.pgevents.internal.capture.AuditedTable;
 import dev.pgevents.internal.capture.TransactionContextListener;
-import dev.pgevents.internal.dispatch.SendEvents;
+import dev.pgevents.internal.dispatch.AfterCommitDispatch;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.beans.BeanWrapper;
@@ -34,18 +34,18 @@ final class TransactionContextPostProcessor implements BeanPostProcessor {
 
 	private final ObjectProvider<TraceSource> traces;
 
-	private final ObjectProvider<SendEvents> sendEvents;
+	private final ObjectProvider<AfterCommitDispatch> afterCommit;
 
 	TransactionContextPostProcessor(ObjectProvider<DataSource> dataSource,
 			ObjectProvider<EventSchemaInitializer> schema, ObjectProvider<SubscriberRegistry> subscribers,
 			ObjectProvider<IdentityResolver> identities, ObjectProvider<TraceSource> traces,
-			ObjectProvider<SendEvents> sendEvents) {
+			ObjectProvider<AfterCommitDispatch> afterCommit) {
 		this.dataSource = dataSource;
 		this.schema = schema;
 		this.subscribers = subscribers;
 		this.identities = identities;
 		this.traces = traces;
-		this.sendEvents = sendEvents;
+		this.afterCommit = afterCommit;
 	}
 
 	@Override
@@ -70,7 +70,7 @@ final class TransactionContextPostProcessor implements BeanPostProcessor {
 		if (!attached) {
 			transactionManager.addListener(new TransactionContextListener(dataSource, this.identities.getObject(),
 					this.traces.getObject(), transactionManager,
-					this.subscribers.getObject().isEmpty() ? null : this.sendEvents.getObject(),
+					this.subscribers.getObject().isEmpty() ? null : this.afterCommit.getObject(),
 					this.schema.getObject().auditedTables().stream().map(AuditedTable::name).toList()));
 		}
 	}

@@ -8,15 +8,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import javax.sql.DataSource;
 
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.capture.AuditSchema;
@@ -28,30 +22,18 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Records the outcome of deliveries.
  * <p>
- * An audit row whose local subscribers have all been called is marked processed; in the
- * same statement each local subscriber that failed gets a ledger entry to be retried, and
- * the row is handed, through the ledger, to the subscribers that other instances
- * registered and this one lacks. The after-commit dispatch's outcomes are written by one
- * background thread in batches, each in one transaction with {@code synchronous_commit =
- * off}: losing the last batches in a crash only means those rows are delivered again (at
- * least once), and the committing threads never wait for a disk flush of bookkeeping. The
- * relay records its outcomes in the transaction that holds its claim.
+ * Claimed audit rows are marked processed in the transaction that holds their claim; in
+ * the same statement each local subscriber that failed gets a ledger entry to be retried,
+ * and the row is handed, through the ledger, to the subscribers that other instances
+ * registered and this one lacks. Only the statement that marks a row processed records
+ * its failures. Ledger entries carry a lease token, so an instance whose lease on an
+ * entry expired cannot overwrite the outcome of the instance that claimed it next.
  * <p>
- * Only the statement that marks a row processed records its failures: an outcome that
- * arrives after another instance has taken the row over and finished it (a dispatch that
- * stalled past its lease) changes nothing. Ledger entries carry a lease token, so an
- * instance whose lease on an entry expired cannot overwrite the outcome of the instance
- * that claimed it next.
+ * Bookkeeping transactions commit with {@code synchronous_commit = off}: losing the last
+ * of them in a crash of the database server only means those rows are delivered again (at
+ * least once), and no thread waits for a disk flush of bookkeeping.
  */
-final class DeliveryLedger implements AutoCloseable {
-
-	private static final Log logger = LogFactory.getLog(DeliveryLedger.class);
-
-	private static final int BATCH = 1000;
-
-	private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-
-	private final BlockingQueue<Outcome> outcomes = new LinkedBlockingQueue<>(100_000);
+final class DeliveryLedger {
 
 	private final JdbcTemplate jdbc;
 
@@ -68,10 +50,6 @@ final class DeliveryLedger implements AutoCloseable {
 	private final String[] localSubscribers;
 
 	private final String subscriberExpiry;
-
-	private final Thread writer;
-
-	private volatile boolean running = true;
 
 	DeliveryLedger(DataSource dataSource, AuditSchema schema, List<String> localSubscribers,
 			Duration subscriberExpiry) {
@@ -111,21 +89,6 @@ final class DeliveryLedger implements AutoCloseable {
 				+ " next_attempt_at = clock_timestamp() + ? * interval '1 millisecond', last_error = ?,"
 				+ " lease_until = NULL, updated_at = clock_timestamp()"
 				+ " WHERE audit_id = ? AND subscriber = ? AND lease_token = ?";
-		this.writer = new Thread(this::writeLoop, "events-ledger");
-		this.writer.setDaemon(true);
-		this.writer.start();
-	}
-
-	/**
-	 * Record, in the background, that every local subscriber of an audit row has been
-	 * called.
-	 * @param outcome the row's outcome
-	 */
-	void delivered(Outcome outcome) {
-		if (!this.outcomes.offer(outcome)) {
-			// full: the row stays unprocessed, and is delivered again later
-			logger.warn("Delivery ledger is full; audit row " + outcome.auditId() + " will be delivered again");
-		}
 	}
 
 	/**
@@ -148,48 +111,6 @@ final class DeliveryLedger implements AutoCloseable {
 					: this.jdbc.update(this.deliveredEntry, entry.auditId(), entry.subscriber(), entry.leaseToken());
 		});
 		return updated != null && updated == 1;
-	}
-
-	private void writeLoop() {
-		List<Outcome> batch = new ArrayList<>(BATCH);
-		while (this.running || !this.outcomes.isEmpty()) {
-			try {
-				Outcome first = this.outcomes.poll(100, TimeUnit.MILLISECONDS);
-				if (first == null) {
-					continue;
-				}
-				batch.add(first);
-				// linger a little, one write for many transactions' outcomes, asleep
-				// rather
-				// than waiting on the queue: a thread waiting on it is woken by every
-				// outcome
-				// offered (in a profile of the sync scenario, those wake-ups cost the
-				// committing threads and this one twice what the writes did)
-				if (this.outcomes.size() < BATCH - 1 && this.running) {
-					LockSupport.parkNanos(this, LINGER_NANOS);
-				}
-				this.outcomes.drainTo(batch, BATCH - 1);
-				write(batch);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				return;
-			}
-			catch (RuntimeException ex) {
-				logger.warn("Cannot record " + batch.size() + " deliveries; those events will be delivered again", ex);
-			}
-			finally {
-				batch.clear();
-			}
-		}
-	}
-
-	private void write(List<Outcome> batch) {
-		this.transactions.executeWithoutResult((status) -> this.jdbc.execute((Connection connection) -> {
-			bookkeeping(connection, Duration.ZERO);
-			record(connection, batch);
-			return Boolean.TRUE;
-		}));
 	}
 
 	/**
@@ -265,22 +186,6 @@ final class DeliveryLedger implements AutoCloseable {
 	}
 
 	/**
-	 * Write what is queued and stop.
-	 */
-	@Override
-	public void close() throws InterruptedException {
-		this.running = false;
-		LockSupport.unpark(this.writer);
-		this.writer.join(TimeUnit.SECONDS.toMillis(5));
-		if (this.writer.isAlive()) {
-			// blocked on an unreachable database: what it could not write is delivered
-			// again
-			this.writer.interrupt();
-			this.writer.join(TimeUnit.SECONDS.toMillis(5));
-		}
-	}
-
-	/**
 	 * A subscriber that failed to take an event.
 	 *
 	 * @param subscriber the subscriber name
@@ -301,11 +206,20 @@ final class DeliveryLedger implements AutoCloseable {
 		static Failure of(String subscriber, Throwable ex, int attempts, Backoff backoff) {
 			// an Error a subscriber method threw arrives wrapped by reflection: record it
 			Throwable wrapped = (ex instanceof InvocationTargetException invocation) ? invocation.getCause() : null;
-			Throwable cause = (wrapped != null) ? wrapped : ex;
-			String error = cause.getClass().getName() + ": " + cause.getMessage();
 			boolean dead = ex instanceof UnbindableEventException || backoff.exhausted(attempts);
-			return new Failure(subscriber, (error.length() > 2000) ? error.substring(0, 2000) : error, dead,
+			return new Failure(subscriber, describe("", (wrapped != null) ? wrapped : ex), dead,
 					dead ? Duration.ZERO : backoff.delayAfter(attempts));
+		}
+
+		/**
+		 * What is recorded of a failure: its class and message, at most 2,000 characters.
+		 * @param prefix what precedes them
+		 * @param ex the failure
+		 * @return the description
+		 */
+		static String describe(String prefix, Throwable ex) {
+			String error = prefix + ex.getClass().getName() + ": " + ex.getMessage();
+			return (error.length() > 2000) ? error.substring(0, 2000) : error;
 		}
 
 	}

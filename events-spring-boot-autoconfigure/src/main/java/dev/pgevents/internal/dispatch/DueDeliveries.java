@@ -1,14 +1,20 @@
 package dev.pgevents.internal.dispatch;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
+
+import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.capture.AuditSchema;
 
@@ -19,6 +25,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * replays, rows handed over by instances that lack the subscriber) and delivers them. An
  * entry is claimed under a lease and a new lease token, which fences out an earlier
  * claimer whose lease expired: only the holder of the current token records the outcome.
+ * While the batch's calls run, {@link ClaimKeeper} renews the leases of the entries not
+ * yet delivered, so that a slow call, or a batch that takes longer than the lease, is not
+ * taken over and made twice.
  */
 final class DueDeliveries {
 
@@ -26,7 +35,7 @@ final class DueDeliveries {
 
 	private final SubscriberRegistry subscribers;
 
-	private final SendEvents sendEvents;
+	private final FanOut fanOut;
 
 	private final int batchSize;
 
@@ -36,11 +45,16 @@ final class DueDeliveries {
 
 	private final String selectRows;
 
-	DueDeliveries(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, SendEvents sendEvents,
-			int batchSize, Duration lease) {
+	private final String renew;
+
+	private final ClaimKeeper keeper;
+
+	DueDeliveries(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, FanOut fanOut,
+			ClaimKeeper keeper, int batchSize, Duration lease) {
+		this.keeper = keeper;
 		this.jdbc = new AuditJdbc(dataSource);
 		this.subscribers = subscribers;
-		this.sendEvents = sendEvents;
+		this.fanOut = fanOut;
 		this.batchSize = batchSize;
 		this.lease = lease;
 		this.claim = """
@@ -57,13 +71,20 @@ final class DueDeliveries {
 				RETURNING d.audit_id, d.subscriber, d.attempts, d.lease_token
 				""".formatted(schema.deliveryTable(), LedgerStatus.PENDING);
 		this.selectRows = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.auditTable() + " WHERE id = ANY (?)";
+		this.renew = """
+				UPDATE %1$s d SET lease_until = clock_timestamp() + ? * interval '1 millisecond'
+				FROM unnest(?::bigint[], ?::text[], ?::integer[]) AS e(audit_id, subscriber, lease_token)
+				WHERE d.audit_id = e.audit_id AND d.subscriber = e.subscriber AND d.lease_token = e.lease_token
+				""".formatted(schema.deliveryTable());
 	}
 
 	/**
 	 * Claim a batch of due entries, and deliver them in audit-row order.
+	 * @param running whether the relay still runs (no further entry is begun otherwise:
+	 * the others are taken again once their lease expires)
 	 * @return the entries claimed
 	 */
-	int relay() {
+	int relay(BooleanSupplier running) {
 		List<String> names = this.subscribers.names();
 		if (names.isEmpty()) {
 			return 0;
@@ -82,16 +103,70 @@ final class DueDeliveries {
 					this.jdbc.execute((Connection connection) -> connection.createArrayOf("bigint", ids)))
 			.stream()
 			.collect(Collectors.toMap(AuditRow::id, Function.identity()));
-		entries.stream().sorted(Comparator.comparingLong(DeliveryLedger.ClaimedDelivery::auditId)).forEach((entry) -> {
-			AuditRow row = rows.get(entry.auditId());
-			if (row == null) {
-				this.sendEvents.gone(entry);
+		Leases leases = new Leases(entries);
+		this.keeper.keep(leases);
+		try {
+			for (DeliveryLedger.ClaimedDelivery entry : entries.stream()
+				.sorted(Comparator.comparingLong(DeliveryLedger.ClaimedDelivery::auditId))
+				.toList()) {
+				if (!running.getAsBoolean()) {
+					break;
+				}
+				leases.call.run(
+						"The retry of audit row " + entry.auditId() + " for subscriber '" + entry.subscriber() + "'",
+						() -> this.fanOut.deliver(entry, rows.get(entry.auditId())));
+				leases.held.remove(entry);
 			}
-			else {
-				this.sendEvents.deliver(entry, row);
-			}
-		});
+		}
+		finally {
+			this.keeper.release(leases);
+		}
 		return entries.size();
+	}
+
+	/**
+	 * The leases of a claimed batch's entries not yet delivered.
+	 */
+	private final class Leases implements ClaimKeeper.Kept {
+
+		final Set<DeliveryLedger.ClaimedDelivery> held = ConcurrentHashMap.newKeySet();
+
+		final CallInProgress call = new CallInProgress();
+
+		private volatile long renewed = System.nanoTime();
+
+		Leases(List<DeliveryLedger.ClaimedDelivery> entries) {
+			this.held.addAll(entries);
+		}
+
+		@Override
+		public void renewIfIdle(Duration idle) {
+			if (System.nanoTime() - this.renewed < idle.toNanos()) {
+				return;
+			}
+			List<DeliveryLedger.ClaimedDelivery> entries = List.copyOf(this.held);
+			if (!entries.isEmpty()) {
+				DueDeliveries.this.jdbc.execute((Connection connection) -> {
+					try (PreparedStatement renew = connection.prepareStatement(DueDeliveries.this.renew)) {
+						renew.setLong(1, DueDeliveries.this.lease.toMillis());
+						renew.setArray(2, connection.createArrayOf("bigint",
+								entries.stream().map(DeliveryLedger.ClaimedDelivery::auditId).toArray()));
+						renew.setArray(3, connection.createArrayOf("text",
+								entries.stream().map(DeliveryLedger.ClaimedDelivery::subscriber).toArray()));
+						renew.setArray(4, connection.createArrayOf("integer",
+								entries.stream().map(DeliveryLedger.ClaimedDelivery::leaseToken).toArray()));
+						return renew.executeUpdate();
+					}
+				});
+			}
+			this.renewed = System.nanoTime();
+		}
+
+		@Override
+		public @Nullable String longCall(Duration every) {
+			return this.call.longCall(every);
+		}
+
 	}
 
 }

@@ -9,6 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 import org.jspecify.annotations.Nullable;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.json.JsonFactory;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
@@ -30,8 +32,6 @@ final class EventFactory {
 	private static final TypeReference<Map<String, Object>> ROW = new TypeReference<>() {
 	};
 
-	private final JsonMapper jsonMapper;
-
 	private final Map<String, List<String>> keyColumns;
 
 	private final Map<String, String> lowerCamel = new ConcurrentHashMap<>();
@@ -39,14 +39,30 @@ final class EventFactory {
 	private final Map<String, String> upperCamel = new ConcurrentHashMap<>();
 
 	/**
-	 * @param jsonMapper parses the row JSON; fractions are read as {@code BigDecimal}, so
+	 * Reads row JSON into maps, without the reader's default size limits: whatever
+	 * PostgreSQL stores in a {@code jsonb} (a {@code numeric} of 131,072 digits, values
+	 * nested thousands deep, strings of many megabytes) reaches the event. The reader
+	 * does not recurse into nested values. Fractions are read as {@code BigDecimal}, so
 	 * that a {@code numeric} reaches the event exactly as stored (integers beyond a
-	 * {@code long} are {@code BigInteger} already)
-	 * @param tables the audited tables
-	 * @throws IllegalStateException when two columns of a table have the same data key
+	 * {@code long} are {@code BigInteger} already).
 	 */
-	EventFactory(JsonMapper jsonMapper, List<AuditedTable> tables) {
-		this.jsonMapper = jsonMapper.rebuild().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
+	private static final JsonMapper ROW_READER = JsonMapper
+		.builder(JsonFactory.builder()
+			.streamReadConstraints(StreamReadConstraints.builder()
+				.maxNestingDepth(Integer.MAX_VALUE)
+				.maxNumberLength(Integer.MAX_VALUE)
+				.maxStringLength(Integer.MAX_VALUE)
+				.maxNameLength(Integer.MAX_VALUE)
+				.build())
+			.build())
+		.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+		.build();
+
+	/**
+	 * @param tables the audited tables
+	 * @throws StartupFailure when two columns of a table have the same data key
+	 */
+	EventFactory(List<AuditedTable> tables) {
 		Map<String, List<String>> keyColumns = new HashMap<>();
 		for (AuditedTable table : tables) {
 			keyColumns.put(table.name(), table.keyColumns());
@@ -64,12 +80,12 @@ final class EventFactory {
 	}
 
 	Event toEvent(AuditRow row) {
-		Map<String, Object> columns = this.jsonMapper.readValue(row.data(), ROW);
+		Map<String, Object> columns = ROW_READER.readValue(row.data(), ROW);
 		Map<String, Object> data = camelCaseKeys(columns);
 		Map<String, Object> previousData = switch (row.op()) {
 			case Event.DELETED -> data;
 			case Event.UPDATED ->
-				(row.previousData() != null) ? camelCaseKeys(this.jsonMapper.readValue(row.previousData(), ROW)) : null;
+				(row.previousData() != null) ? camelCaseKeys(ROW_READER.readValue(row.previousData(), ROW)) : null;
 			default -> null;
 		};
 		String type = this.upperCamel.computeIfAbsent(row.tableName(), EventFactory::toUpperCamel);

@@ -5,13 +5,9 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import javax.sql.DataSource;
-
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
-
-import dev.pgevents.internal.capture.AuditSchema;
 
 import org.springframework.context.SmartLifecycle;
 
@@ -32,7 +28,18 @@ public final class Relay implements SmartLifecycle {
 	private static final Backoff AFTER_FAILURE = new Backoff(Integer.MAX_VALUE, Duration.ofMillis(500), 2,
 			Duration.ofSeconds(30));
 
-	private final Settings settings;
+	/**
+	 * The phase of the library's lifecycles: they start before, and stop after, the
+	 * application's web server and message listeners (whose transactions are still
+	 * dispatched while they drain), and stop before the connection pool closes.
+	 */
+	static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 8192;
+
+	private final boolean enabled;
+
+	private final Duration pollInterval;
+
+	private final int batchSize;
 
 	private final SubscriberHeartbeat heartbeat;
 
@@ -50,36 +57,16 @@ public final class Relay implements SmartLifecycle {
 
 	private int failures;
 
-	/**
-	 * What the relay does, and how often.
-	 *
-	 * @param enabled whether to claim and deliver (registration is kept up regardless)
-	 * @param pollInterval how often to look for work when no notification comes
-	 * @param batchSize rows claimed at once
-	 * @param lease how long a claim may sit idle, a retry owns its ledger entry, and an
-	 * after-commit dispatch owns its rows
-	 * @param retention how long processed rows are kept; zero keeps them forever
-	 */
-	public record Settings(boolean enabled, Duration pollInterval, int batchSize, Duration lease, Duration retention) {
-	}
-
-	/**
-	 * Create the relay and its parts.
-	 * @param dataSource the audited database
-	 * @param schema the audit schema
-	 * @param subscribers the local subscribers
-	 * @param sendEvents delivers and records
-	 * @param settings what the relay does
-	 */
-	public Relay(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, SendEvents sendEvents,
-			Settings settings) {
-		this.settings = settings;
-		this.heartbeat = new SubscriberHeartbeat(dataSource, schema, subscribers);
-		this.rows = new UndispatchedRows(dataSource, schema, sendEvents, settings.batchSize(), settings.lease());
-		this.deliveries = new DueDeliveries(dataSource, schema, subscribers, sendEvents, settings.batchSize(),
-				settings.lease());
-		this.retention = new Retention(dataSource, schema, settings.retention());
-		this.listener = new NotificationListener(dataSource, schema, settings.pollInterval());
+	Relay(boolean enabled, Duration pollInterval, int batchSize, SubscriberHeartbeat heartbeat, UndispatchedRows rows,
+			DueDeliveries deliveries, Retention retention, NotificationListener listener) {
+		this.enabled = enabled;
+		this.pollInterval = pollInterval;
+		this.batchSize = batchSize;
+		this.heartbeat = heartbeat;
+		this.rows = rows;
+		this.deliveries = deliveries;
+		this.retention = retention;
+		this.listener = listener;
 	}
 
 	@Override
@@ -103,6 +90,10 @@ public final class Relay implements SmartLifecycle {
 		relay.start();
 	}
 
+	/**
+	 * Stop: no new claim, no further row of the batch in hand (its outcomes so far are
+	 * recorded, the rest released), and the calls in progress finish.
+	 */
 	@Override
 	public void stop() {
 		Thread relay = this.thread;
@@ -111,12 +102,7 @@ public final class Relay implements SmartLifecycle {
 		}
 		this.stopped.countDown();
 		try {
-			relay.join(TimeUnit.SECONDS.toMillis(2));
-			if (relay.isAlive()) {
-				// blocked on the database (a connection from an exhausted or dead pool)
-				relay.interrupt();
-				relay.join(TimeUnit.SECONDS.toMillis(10));
-			}
+			relay.join();
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -125,9 +111,31 @@ public final class Relay implements SmartLifecycle {
 		this.rows.stop();
 	}
 
+	/**
+	 * Stop in the background: the lifecycle processor waits for the callback for up to
+	 * {@code spring.lifecycle.timeout-per-shutdown-phase}, and the after-commit dispatch
+	 * stops alongside. A relay that does not stop in time (a subscriber call that hangs,
+	 * a database that does not answer) loses its claim when the pool closes: its rows are
+	 * delivered again.
+	 */
+	@Override
+	public void stop(Runnable callback) {
+		Thread stopping = new Thread(() -> {
+			stop();
+			callback.run();
+		}, "events-relay-stop");
+		stopping.setDaemon(true);
+		stopping.start();
+	}
+
 	@Override
 	public boolean isRunning() {
 		return this.thread != null;
+	}
+
+	@Override
+	public int getPhase() {
+		return PHASE;
 	}
 
 	private boolean running() {
@@ -140,12 +148,12 @@ public final class Relay implements SmartLifecycle {
 				try {
 					this.heartbeat.beatIfDue();
 					int work = 0;
-					if (this.settings.enabled()) {
-						work = this.rows.relay(this::running) + this.deliveries.relay();
+					if (this.enabled) {
+						work = this.rows.relay(this::running) + this.deliveries.relay(this::running);
 						this.retention.sweepIfDue(this::running);
 					}
 					recovered();
-					if (work < this.settings.batchSize()) {
+					if (work < this.batchSize) {
 						awaitWork();
 					}
 				}
@@ -162,11 +170,11 @@ public final class Relay implements SmartLifecycle {
 
 	private void awaitWork() {
 		try {
-			if (this.settings.enabled()) {
+			if (this.enabled) {
 				this.listener.await(this.stopped);
 			}
 			else {
-				this.stopped.await(this.settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+				this.stopped.await(this.pollInterval.toMillis(), TimeUnit.MILLISECONDS);
 			}
 		}
 		catch (InterruptedException ex) {

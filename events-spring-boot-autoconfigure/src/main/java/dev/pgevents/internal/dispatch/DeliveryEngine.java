@@ -1,0 +1,110 @@
+package dev.pgevents.internal.dispatch;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
+
+import dev.pgevents.EventHandler;
+import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.AuditedTable;
+
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+
+/**
+ * Builds the delivery engine's parts, each once, and wires them: the one place that knows
+ * them all. What the application context needs of it are its two lifecycles, the
+ * after-commit dispatch and the relay.
+ */
+public final class DeliveryEngine implements AutoCloseable {
+
+	private final ClaimKeeper keeper;
+
+	private final AfterCommitDispatch afterCommit;
+
+	private final Relay relay;
+
+	/**
+	 * Build the engine.
+	 * @param dataSource the audited database
+	 * @param schema the audit schema
+	 * @param tables the audited tables
+	 * @param subscribers this instance's subscribers
+	 * @param handler delivers one event to one subscriber
+	 * @param settings how it runs
+	 */
+	public DeliveryEngine(DataSource dataSource, AuditSchema schema, List<AuditedTable> tables,
+			SubscriberRegistry subscribers, EventHandler handler, Settings settings) {
+		this.keeper = new ClaimKeeper(settings.lease());
+		DeliveryLedger ledger = new DeliveryLedger(dataSource, schema, subscribers.names(),
+				settings.subscriberExpiry());
+		FanOut fanOut = new FanOut(subscribers, handler, new EventFactory(tables), settings.backoff(), ledger);
+		// threads are started as work comes: in sync mode only when committing threads
+		// hand over
+		ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.dispatchThreads(), settings.dispatchThreads(), 0,
+				TimeUnit.SECONDS, new ArrayBlockingQueue<>(settings.dispatchQueueCapacity()),
+				new CustomizableThreadFactory("events-dispatch-"));
+		this.afterCommit = new AfterCommitDispatch(dataSource, schema, fanOut, this.keeper, settings.lease(), executor,
+				settings.committingThreads());
+		this.relay = new Relay(settings.relayEnabled(), settings.pollInterval(), settings.batchSize(),
+				new SubscriberHeartbeat(dataSource, schema, subscribers),
+				new UndispatchedRows(dataSource, schema, fanOut, this.keeper, settings.batchSize(), settings.lease()),
+				new DueDeliveries(dataSource, schema, subscribers, fanOut, this.keeper, settings.batchSize(),
+						settings.lease()),
+				new Retention(dataSource, schema, settings.retention()),
+				new NotificationListener(dataSource, schema, settings.pollInterval()));
+	}
+
+	/**
+	 * The after-commit dispatch, a lifecycle of the application context.
+	 * @return the dispatch
+	 */
+	public AfterCommitDispatch afterCommitDispatch() {
+		return this.afterCommit;
+	}
+
+	/**
+	 * The relay, a lifecycle of the application context.
+	 * @return the relay
+	 */
+	public Relay relay() {
+		return this.relay;
+	}
+
+	/**
+	 * Stop the threads left, once both lifecycles have stopped.
+	 */
+	@Override
+	public void close() {
+		this.afterCommit.close();
+		this.keeper.close();
+	}
+
+	/**
+	 * How the engine runs.
+	 *
+	 * @param committingThreads how many committing threads may run subscribers at once
+	 * (the others hand their transactions over), or {@code -1} to hand every transaction
+	 * over (async mode)
+	 * @param dispatchThreads the dispatch executor's threads
+	 * @param dispatchQueueCapacity transactions that may wait for them
+	 * @param relayEnabled whether the relay claims and delivers (registration is kept up
+	 * regardless)
+	 * @param pollInterval how often the relay looks for work when no notification comes
+	 * @param batchSize rows the relay claims at once
+	 * @param lease how long a claim may sit idle, a retry owns its ledger entry, and an
+	 * after-commit dispatch owns its rows before the relay takes them over
+	 * @param retention how long processed rows are kept; zero keeps them forever
+	 * @param subscriberExpiry how long a subscriber that no instance runs any more is
+	 * still handed events
+	 * @param backoff when failed deliveries are tried again
+	 */
+	public record Settings(int committingThreads, int dispatchThreads, int dispatchQueueCapacity, boolean relayEnabled,
+			Duration pollInterval, int batchSize, Duration lease, Duration retention, Duration subscriberExpiry,
+			Backoff backoff) {
+	}
+
+}

@@ -1,0 +1,143 @@
+package dev.pgevents.internal.dispatch;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import dev.pgevents.Event;
+import dev.pgevents.EventHandler;
+
+/**
+ * Hands an audit row's event to the {@link EventHandler} once per local subscriber of it,
+ * and turns what each call did into an outcome for the {@link DeliveryLedger}: every path
+ * delivers through here (after commit, hand-over, relay, retries and replays). A
+ * subscriber that throws is recorded for that subscriber alone, and never disturbs the
+ * caller or the other subscribers. A row that cannot be turned into an event (a value the
+ * JSON reader refuses) is dead-lettered for each of its subscribers with the reason, so
+ * that it never stops the rows after it.
+ */
+final class FanOut {
+
+	private static final Log logger = LogFactory.getLog(FanOut.class);
+
+	private final SubscriberRegistry subscribers;
+
+	private final EventHandler handler;
+
+	private final EventFactory events;
+
+	private final Backoff backoff;
+
+	private final DeliveryLedger ledger;
+
+	FanOut(SubscriberRegistry subscribers, EventHandler handler, EventFactory events, Backoff backoff,
+			DeliveryLedger ledger) {
+		this.subscribers = subscribers;
+		this.handler = handler;
+		this.events = events;
+		this.backoff = backoff;
+		this.ledger = ledger;
+	}
+
+	/**
+	 * Deliver claimed rows in order, and record their outcomes in the claim's
+	 * transaction, which then commits. Once {@code running} turns false no further row is
+	 * begun: the rows not delivered are released with the claim, to whoever claims them
+	 * next.
+	 * @param claim the claimed rows
+	 * @param running whether this instance still takes work
+	 * @return how many rows were delivered
+	 * @throws SQLException when the outcomes cannot be recorded (the claim is then rolled
+	 * back when closed, and its rows are delivered again)
+	 */
+	int deliver(Claim claim, BooleanSupplier running) throws SQLException {
+		List<DeliveryLedger.Outcome> outcomes = new ArrayList<>(claim.rows().size());
+		for (AuditRow row : claim.rows()) {
+			if (!running.getAsBoolean()) {
+				break;
+			}
+			outcomes.add(claim.calling("The delivery of audit row " + row.id() + " (" + row.eventName() + ")",
+					() -> deliver(row)));
+		}
+		claim.run((connection) -> this.ledger.record(connection, outcomes));
+		claim.commit();
+		return outcomes.size();
+	}
+
+	private DeliveryLedger.Outcome deliver(AuditRow row) {
+		List<Subscriber> targets = this.subscribers.subscribersOf(row.eventName());
+		if (targets.isEmpty()) {
+			return new DeliveryLedger.Outcome(row.id(), List.of());
+		}
+		Event event;
+		try {
+			event = this.events.toEvent(row);
+		}
+		catch (RuntimeException | StackOverflowError ex) {
+			return new DeliveryLedger.Outcome(row.id(),
+					targets.stream().map((subscriber) -> unreadable(subscriber.name(), row, ex)).toList());
+		}
+		List<DeliveryLedger.Failure> failures = new ArrayList<>(0);
+		String traceparent = row.traceparent();
+		for (Subscriber subscriber : targets) {
+			DeliveryLedger.Failure failure = call(subscriber.name(), event, traceparent, 1);
+			if (failure != null) {
+				failures.add(failure);
+			}
+		}
+		return new DeliveryLedger.Outcome(row.id(), failures);
+	}
+
+	/**
+	 * Deliver a claimed ledger entry and record the outcome.
+	 * @param entry the entry
+	 * @param row its audit row, or {@code null} when it no longer exists (deleted by
+	 * hand: retention keeps the rows of undelivered entries)
+	 * @return whether the outcome was recorded (not when another instance claimed the
+	 * entry since)
+	 */
+	boolean deliver(DeliveryLedger.ClaimedDelivery entry, @Nullable AuditRow row) {
+		if (row == null) {
+			return this.ledger.finished(entry, new DeliveryLedger.Failure(entry.subscriber(),
+					"the audit row " + entry.auditId() + " no longer exists", true, Duration.ZERO));
+		}
+		Event event;
+		try {
+			event = this.events.toEvent(row);
+		}
+		catch (RuntimeException | StackOverflowError ex) {
+			return this.ledger.finished(entry, unreadable(entry.subscriber(), row, ex));
+		}
+		return this.ledger.finished(entry, call(entry.subscriber(), event, row.traceparent(), entry.attempts() + 1));
+	}
+
+	private DeliveryLedger.Failure unreadable(String subscriber, AuditRow row, Throwable ex) {
+		logger.error("Audit row " + row.id() + " (" + row.eventName() + ") cannot be turned into an event; "
+				+ "dead-lettered for subscriber '" + subscriber + "'", ex);
+		return new DeliveryLedger.Failure(subscriber,
+				DeliveryLedger.Failure.describe("The audit row cannot be read as an event: ", ex), true, Duration.ZERO);
+	}
+
+	private DeliveryLedger.@Nullable Failure call(String subscriber, Event event, String traceparent, int attempt) {
+		try {
+			this.handler.handle(subscriber, event, traceparent);
+			return null;
+		}
+		catch (Exception | LinkageError | AssertionError | StackOverflowError ex) {
+			DeliveryLedger.Failure failure = DeliveryLedger.Failure.of(subscriber, ex, attempt, this.backoff);
+			logger.warn(
+					"Subscriber '" + subscriber + "' failed on event " + event.id() + " (" + event.eventName()
+							+ "), attempt " + attempt + "; "
+							+ (failure.dead() ? "dead-lettered" : "retrying in " + failure.delay().toMillis() + " ms"),
+					ex);
+			return failure;
+		}
+	}
+
+}

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
+import dev.pgevents.internal.capture.StartupFailure;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
@@ -38,6 +39,44 @@ class StartupValidationTests {
 	@BeforeAll
 	static void database() {
 		url = TestDatabase.create();
+	}
+
+	@Test
+	void aUserThatMayNotInstallTheSchemaFailsSayingWhatToGrant() {
+		String database = TestDatabase.create();
+		JdbcTemplate admin = new JdbcTemplate(new DriverManagerDataSource(database));
+		admin.execute("CREATE TABLE member (id uuid PRIMARY KEY, name text, email text)");
+		admin.execute(
+				"DO $$ BEGIN CREATE ROLE events_limited LOGIN; " + "EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+		admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC"); // as PostgreSQL 15
+																		// does
+		assertThat(database).contains("user=postgres");
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+					DataSourceTransactionManagerAutoConfiguration.class, JacksonAutoConfiguration.class,
+					EventsAutoConfiguration.class))
+			.withPropertyValues("spring.datasource.url=" + database.replace("user=postgres", "user=events_limited"))
+			.withUserConfiguration(Subscriber.config(new Object() {
+				@EventSubscriber("member.created")
+				void onCreated(Event event) {
+				}
+			}))
+			.run((context) -> {
+				StartupFailure failure = startupFailure(context.getStartupFailure());
+				assertThat(failure.description()).startsWith("The database user cannot install the audit schema")
+					.contains("permission denied");
+				assertThat(failure.action()).contains("Grant that user CREATE on the schema")
+					.contains("events.schema.initialize=never");
+			});
+	}
+
+	private static StartupFailure startupFailure(Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof StartupFailure startup) {
+				return startup;
+			}
+		}
+		throw new AssertionError("No StartupFailure in " + failure, failure);
 	}
 
 	@Test

@@ -77,6 +77,13 @@ final class EventSchemaInitializer implements InitializingBean {
 					"Install pending-function.sql from classpath:dev/pgevents/capture/ with your migrations, or set "
 							+ "events.schema.initialize=always");
 		}
+		else if (!this.schema.isInstanceTableInstalled(this.jdbc)) {
+			throw new StartupFailure(
+					"The table " + this.schema.instanceTable() + " does not exist and events.schema.initialize is '"
+							+ mode() + "'",
+					"Install instance-table.sql from classpath:dev/pgevents/capture/ with your migrations, or set "
+							+ "events.schema.initialize=always");
+		}
 		else {
 			for (AuditedTable table : this.tables.values()) {
 				List<String> missing = this.schema.missingTriggers(this.jdbc, table);

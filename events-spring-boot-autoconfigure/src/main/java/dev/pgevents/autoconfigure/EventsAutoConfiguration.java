@@ -13,6 +13,7 @@ import dev.pgevents.IdentityResolver;
 import dev.pgevents.SubscriberMethods;
 import dev.pgevents.TraceSource;
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.StartupFailure;
 import dev.pgevents.internal.dispatch.AfterCommitDispatch;
 import dev.pgevents.internal.dispatch.Backoff;
 import dev.pgevents.internal.dispatch.DeliveryEngine;
@@ -86,7 +87,7 @@ public final class EventsAutoConfiguration {
 		EventsProperties.Relay relay = properties.getRelay();
 		EventsProperties.Retry retry = properties.getRetry();
 		int committingThreads = (dispatch.getMode() == EventsProperties.Mode.ASYNC) ? -1
-				: SyncDispatchLimit.of(dataSource, pools, relay.isEnabled(), dispatch.getThreads());
+				: SyncDispatchLimit.of(dataSource, pools, relay.isEnabled());
 		return new DeliveryEngine(dataSource, schema, initializer.auditedTables(), subscribers,
 				eventHandler(handlers, subscriberMethods),
 				new DeliveryEngine.Settings(committingThreads, dispatch.getThreads(), dispatch.getQueueCapacity(),
@@ -112,8 +113,10 @@ public final class EventsAutoConfiguration {
 	private static EventHandler eventHandler(ObjectProvider<EventHandler> handlers, SubscriberMethods methods) {
 		List<EventHandler> own = handlers.orderedStream().filter((handler) -> handler != methods).toList();
 		if (own.size() > 1) {
-			throw new IllegalStateException("The application defines " + own.size() + " EventHandler beans; define "
-					+ "one (it may delegate to the SubscriberMethods bean, and to others of its own)");
+			throw new StartupFailure(
+					"The application defines " + own.size() + " EventHandler beans, and events are " + "handed to one",
+					"Define one EventHandler (it may delegate to the SubscriberMethods bean, and to "
+							+ "others of its own)");
 		}
 		return own.isEmpty() ? methods : own.get(0);
 	}

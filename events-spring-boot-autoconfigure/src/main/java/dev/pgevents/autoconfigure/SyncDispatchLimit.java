@@ -13,15 +13,13 @@ import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
 /**
  * How many committing threads may run subscribers at once in sync mode.
  * <p>
- * Such a thread still holds its transaction's connection, where it claims the rows, while
- * its subscribers take connections of their own. If every connection of the pool were
- * held by a thread that waits for another, none would ever be released: so at most the
- * pool's size, less what others may hold while they wait the same way (the relay: its
- * claim, the claim it makes ahead, its listener; each dispatch executor thread: its
- * claim), less one, run subscribers in their committing thread; the others hand their
- * transaction to the dispatch executor, whose threads hold nothing while they wait for
- * their claim's connection. Each subscriber call is assumed to hold at most one
- * connection at a time.
+ * Such a thread still holds its transaction's connection while its subscribers take
+ * connections of their own. If every connection of the pool were held by a thread that
+ * waits for another, none would ever be released: so at most the pool's size, less what
+ * the relay may hold while it waits the same way (its claim, the claim it makes ahead,
+ * its listener), less one, run subscribers in their committing thread; the others hand
+ * their transaction to the dispatch executor, whose threads hold nothing while they wait.
+ * Each subscriber call is assumed to hold at most one connection at a time.
  */
 final class SyncDispatchLimit {
 
@@ -38,19 +36,17 @@ final class SyncDispatchLimit {
 	 * @param dataSource the pool
 	 * @param pools what Spring Boot knows of connection pools
 	 * @param relay whether the relay runs in this instance
-	 * @param dispatchThreads the dispatch executor's threads
 	 * @return the number of threads, {@link Integer#MAX_VALUE} when the pool's size is
 	 * unknown
 	 */
-	static int of(DataSource dataSource, ObjectProvider<DataSourcePoolMetadataProvider> pools, boolean relay,
-			int dispatchThreads) {
+	static int of(DataSource dataSource, ObjectProvider<DataSourcePoolMetadataProvider> pools, boolean relay) {
 		DataSourcePoolMetadata pool = new CompositeDataSourcePoolMetadataProvider(pools.orderedStream().toList())
 			.getDataSourcePoolMetadata(dataSource);
 		Integer size = (pool != null) ? pool.getMax() : null;
 		if (size == null || size < 0) {
 			return Integer.MAX_VALUE;
 		}
-		int reserved = (relay ? RELAY_CONNECTIONS : 0) + dispatchThreads + 1;
+		int reserved = (relay ? RELAY_CONNECTIONS : 0) + 1;
 		int limit = Math.max(0, size - reserved);
 		if (limit == 0) {
 			logger.warn("The connection pool has " + size + " connections: too few for events.dispatch.mode=sync, "

@@ -54,6 +54,8 @@ public final class AuditSchema {
 
 	private final String subscriberTable;
 
+	private final String instanceTable;
+
 	private final String captureFunction;
 
 	private final String pendingFunction;
@@ -69,13 +71,15 @@ public final class AuditSchema {
 		this.auditTable = audit.qualified(defaultSchema);
 		this.deliveryTable = audit.withSuffix("_delivery").qualified(defaultSchema);
 		this.subscriberTable = audit.withSuffix("_subscriber").qualified(defaultSchema);
+		this.instanceTable = audit.withSuffix("_instance").qualified(defaultSchema);
 		this.captureFunction = audit.withSuffix("_capture").qualified(defaultSchema);
 		this.pendingFunction = audit.withSuffix("_pending").qualified(defaultSchema);
 		this.pendingIndex = audit.withSuffix("_pending_idx").qualified(defaultSchema);
 		this.dueIndex = audit.withSuffix("_delivery_due_idx").qualified(defaultSchema);
 		this.names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName, "delivery_table",
-				this.deliveryTable, "subscriber_table", this.subscriberTable, "capture_function", this.captureFunction,
-				"pending_function", this.pendingFunction, "channel", "'" + channel() + "'");
+				this.deliveryTable, "subscriber_table", this.subscriberTable, "instance_table", this.instanceTable,
+				"capture_function", this.captureFunction, "pending_function", this.pendingFunction, "channel",
+				"'" + channel() + "'");
 	}
 
 	/**
@@ -96,9 +100,11 @@ public final class AuditSchema {
 		String defaultSchema = (audit.schema() != null) ? audit.schema()
 				: jdbc.queryForObject("SELECT current_schema()", String.class);
 		if (defaultSchema == null) {
-			throw new IllegalStateException("The database connection has no current schema (the search_path names "
-					+ "no existing schema): qualify " + TABLE_NAME_PROPERTY + " with a schema, e.g. 'public."
-					+ audit.name() + "'");
+			throw new StartupFailure(
+					"The database connection has no current schema (its search_path names no existing schema), " + "so "
+							+ TABLE_NAME_PROPERTY + " '" + tableName + "' names no schema",
+					"Qualify " + TABLE_NAME_PROPERTY + " with a schema, e.g. 'public." + audit.name()
+							+ "', or fix the search_path");
 		}
 		return new AuditSchema(audit, defaultSchema);
 	}
@@ -137,6 +143,14 @@ public final class AuditSchema {
 	 */
 	public String subscriberTable() {
 		return this.subscriberTable;
+	}
+
+	/**
+	 * The running instances that dispatch after commit, and when each was last seen.
+	 * @return the qualified, quoted table name
+	 */
+	public String instanceTable() {
+		return this.instanceTable;
 	}
 
 	/**
@@ -190,6 +204,16 @@ public final class AuditSchema {
 	public boolean isInstalled(JdbcOperations jdbc) {
 		return Boolean.TRUE.equals(
 				jdbc.queryForObject("SELECT pg_catalog.to_regclass(?) IS NOT NULL", Boolean.class, this.auditTable));
+	}
+
+	/**
+	 * Whether the table of running instances exists.
+	 * @param jdbc operations on the application's database
+	 * @return whether {@link #instanceTable()} exists
+	 */
+	public boolean isInstanceTableInstalled(JdbcOperations jdbc) {
+		return Boolean.TRUE.equals(
+				jdbc.queryForObject("SELECT pg_catalog.to_regclass(?) IS NOT NULL", Boolean.class, this.instanceTable));
 	}
 
 	/**

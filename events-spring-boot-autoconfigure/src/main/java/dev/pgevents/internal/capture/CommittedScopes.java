@@ -6,10 +6,23 @@ import java.util.UUID;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
- * Told of every transaction that committed with a capture scope.
+ * Dispatches the transactions that commit with a capture scope: gives each its scope, and
+ * is told when it committed, or that it cannot be dispatched after all.
  */
-@FunctionalInterface
 public interface CommittedScopes {
+
+	/**
+	 * A scope for a transaction that is to be dispatched after commit.
+	 * @return a new scope
+	 */
+	UUID newScope();
+
+	/**
+	 * Leave a committed transaction's rows to the relays: it was not dispatched (its
+	 * dispatch after commit was not called, or failed).
+	 * @param scope the transaction's scope
+	 */
+	void abandoned(UUID scope);
 
 	/**
 	 * Called from the committing thread after commit, while the finished transaction's

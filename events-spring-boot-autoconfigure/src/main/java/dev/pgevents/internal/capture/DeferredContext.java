@@ -4,8 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
@@ -36,6 +36,8 @@ final class DeferredContext {
 
 	private final @Nullable Consumer<UUID> dispatch;
 
+	private final Supplier<UUID> newScope;
+
 	private final IdentityResolver identities;
 
 	private final TraceSource traces;
@@ -55,10 +57,12 @@ final class DeferredContext {
 	 * @param dispatch told the scope when the context is first sent, so that the
 	 * transaction is dispatched after commit; {@code null} when this instance dispatches
 	 * nothing (the rows then get no scope, and the trigger wakes the relays for them)
+	 * @param newScope gives the transaction its scope, when it is dispatched
 	 */
-	DeferredContext(@Nullable Consumer<UUID> dispatch, IdentityResolver identities, TraceSource traces,
-			AuditedStatements statements, ThrottledLog failures) {
+	DeferredContext(@Nullable Consumer<UUID> dispatch, Supplier<UUID> newScope, IdentityResolver identities,
+			TraceSource traces, AuditedStatements statements, ThrottledLog failures) {
 		this.dispatch = dispatch;
+		this.newScope = newScope;
 		this.identities = identities;
 		this.traces = traces;
 		this.statements = statements;
@@ -77,7 +81,7 @@ final class DeferredContext {
 	boolean send(Connection connection) {
 		try {
 			Consumer<UUID> dispatch = this.dispatch;
-			UUID firstScope = (dispatch != null && this.scope == null) ? randomScope() : null;
+			UUID firstScope = (dispatch != null && this.scope == null) ? this.newScope.get() : null;
 			if (firstScope != null) {
 				this.scope = firstScope;
 			}
@@ -103,18 +107,6 @@ final class DeferredContext {
 					+ "without identity or trace", ex);
 			return false;
 		}
-	}
-
-	/**
-	 * A random (version 4) UUID from a generator that threads do not share: unique enough
-	 * for a scope, which no one guesses, without the lock of UUID.randomUUID()'s
-	 * SecureRandom.
-	 */
-	private static UUID randomScope() {
-		ThreadLocalRandom random = ThreadLocalRandom.current();
-		long high = (random.nextLong() & ~0xF000L) | 0x4000L;
-		long low = (random.nextLong() & ~(0xC000_0000_0000_0000L)) | 0x8000_0000_0000_0000L;
-		return new UUID(high, low);
 	}
 
 }

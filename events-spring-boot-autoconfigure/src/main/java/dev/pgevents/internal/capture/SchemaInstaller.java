@@ -56,6 +56,8 @@ final class SchemaInstaller {
 
 	private static final Duration MAX_PAUSE = Duration.ofSeconds(2);
 
+	private static final String INSUFFICIENT_PRIVILEGE = "42501";
+
 	/** lock_not_available (lock_timeout) and deadlock_detected. */
 	private static final List<String> LOCK_CONFLICTS = List.of("55P03", "40P01");
 
@@ -95,15 +97,28 @@ final class SchemaInstaller {
 				return;
 			}
 			catch (DataAccessException ex) {
-				if (!isLockConflict(ex)) {
+				if (INSUFFICIENT_PRIVILEGE.equals(sqlState(ex))) {
+					throw new StartupFailure(
+							"The database user cannot install the audit schema (events.schema.initialize): "
+									+ ex.getMostSpecificCause().getMessage(),
+							"Grant that user CREATE on the schema of " + this.schema.auditTable()
+									+ " and ownership of the audited tables (triggers need it), or install the schema "
+									+ "with your migrations as a role that may, and set events.schema.initialize=never "
+									+ "(see docs/schema.md)",
+							ex);
+				}
+				if (!LOCK_CONFLICTS.contains(sqlState(ex))) {
 					throw ex;
 				}
 				if (System.nanoTime() - deadline > 0) {
-					throw new IllegalStateException("Cannot install the audit schema: for " + GIVE_UP_AFTER.toMinutes()
-							+ " minutes, the locks it needs were held by other transactions (a long-running "
-							+ "transaction on an audited table or on " + this.schema.auditTable()
-							+ ": see pg_stat_activity). Installation gives way to writers; end that transaction, or "
-							+ "install the schema with your migrations (events.schema.initialize=never)", ex);
+					throw new StartupFailure(
+							"The audit schema could not be installed: for " + GIVE_UP_AFTER.toMinutes()
+									+ " minutes, the locks it needs were held by other transactions (a long-running "
+									+ "transaction on an audited table or on " + this.schema.auditTable()
+									+ ": see pg_stat_activity)",
+							"Installation gives way to writers: end that transaction and start again, or install "
+									+ "the schema with your migrations (events.schema.initialize=never)",
+							ex);
 				}
 				if (attempt == 1 || logger.isDebugEnabled()) {
 					logger.info(
@@ -126,6 +141,7 @@ final class SchemaInstaller {
 		relations.put("delivery-table", this.schema.deliveryTable());
 		relations.put("delivery-due-index", this.schema.dueIndex());
 		relations.put("subscriber-table", this.schema.subscriberTable());
+		relations.put("instance-table", this.schema.instanceTable());
 		relations.forEach((script, relation) -> {
 			if (!exists(relation)) {
 				this.jdbc.execute(this.schema.render(script, Map.of()));
@@ -215,13 +231,13 @@ final class SchemaInstaller {
 		return definition.substring(tagEnd + 1, close);
 	}
 
-	private static boolean isLockConflict(DataAccessException ex) {
+	private static @Nullable String sqlState(DataAccessException ex) {
 		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
-			if (cause instanceof SQLException sql && LOCK_CONFLICTS.contains(sql.getSQLState())) {
-				return true;
+			if (cause instanceof SQLException sql && sql.getSQLState() != null) {
+				return sql.getSQLState();
 			}
 		}
-		return false;
+		return null;
 	}
 
 	private static void pause(int attempt) {

@@ -22,6 +22,18 @@ public class StartupFailure extends IllegalStateException {
 	}
 
 	/**
+	 * Create the failure.
+	 * @param description what is wrong, naming the method, property, table or object
+	 * @param action how to fix it
+	 * @param cause what the check ran into
+	 */
+	public StartupFailure(String description, String action, Throwable cause) {
+		super(description + ". " + action, cause);
+		this.description = description;
+		this.action = action;
+	}
+
+	/**
 	 * What is wrong.
 	 * @return the description
 	 */

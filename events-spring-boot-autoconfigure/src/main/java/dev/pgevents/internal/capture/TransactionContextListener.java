@@ -90,10 +90,14 @@ public final class TransactionContextListener implements TransactionExecutionLis
 			return; // failed, joined, read-only, or a transaction on another database
 		}
 		try {
-			CommittedScopes committedScopes = this.committedScopes;
+			// dispatched after commit only where it can be: its rows are then the
+			// dispatcher's alone while it runs
+			CommittedScopes committedScopes = TransactionSynchronizationManager.isSynchronizationActive()
+					? this.committedScopes : null;
 			DeferredContext context = new DeferredContext(
 					(committedScopes != null) ? (scope) -> dispatchAfterCommit(scope, committedScopes) : null,
-					this.identities, this.traces, this.statements, this.failures);
+					(committedScopes != null) ? committedScopes::newScope : UUID::randomUUID, this.identities,
+					this.traces, this.statements, this.failures);
 			Connection connection = holder.getConnection();
 			if (connection instanceof ContextConnections.Deferring deferring) {
 				deferring.defer(context);
@@ -115,6 +119,9 @@ public final class TransactionContextListener implements TransactionExecutionLis
 	private void dispatchAfterCommit(UUID scope, CommittedScopes committedScopes) {
 		if (TransactionSynchronizationManager.isSynchronizationActive()) {
 			TransactionSynchronizationManager.registerSynchronization(new AfterCommit(scope, committedScopes));
+		}
+		else {
+			committedScopes.abandoned(scope);
 		}
 	}
 
@@ -140,6 +147,8 @@ public final class TransactionContextListener implements TransactionExecutionLis
 
 		private final CommittedScopes committedScopes;
 
+		private boolean dispatched;
+
 		AfterCommit(UUID scope, CommittedScopes committedScopes) {
 			this.scope = scope;
 			this.committedScopes = committedScopes;
@@ -148,18 +157,38 @@ public final class TransactionContextListener implements TransactionExecutionLis
 		@Override
 		public void afterCommit() {
 			// never throws (see afterBegin): the caller's transaction has committed, and
-			// an
-			// exception here would reach it as if it had not; the relay picks the rows up
+			// an exception here would reach it as if it had not; the relay picks the rows
+			// up
 			try {
 				if (TransactionSynchronizationManager
 					.getResource(TransactionContextListener.this.dataSource) instanceof ConnectionHolder holder) {
+					this.dispatched = true;
 					this.committedScopes.committed(this.scope, TransactionContextListener.this.transactionManager,
 							holder.getConnection());
 				}
 			}
 			catch (RuntimeException | Error ex) {
+				this.dispatched = false; // left to the relays in afterCompletion
 				TransactionContextListener.this.failures
 					.warn("Dispatch after commit failed; the relay will deliver the events of scope " + this.scope, ex);
+			}
+		}
+
+		/**
+		 * Always called, unlike {@link #afterCommit()}, which an earlier synchronization
+		 * that throws skips: a committed transaction that was not dispatched is left to
+		 * the relays.
+		 */
+		@Override
+		public void afterCompletion(int status) {
+			if (status != STATUS_ROLLED_BACK && !this.dispatched) {
+				try {
+					this.committedScopes.abandoned(this.scope);
+				}
+				catch (RuntimeException ex) {
+					TransactionContextListener.this.failures.warn("Cannot leave scope " + this.scope + " to the relay",
+							ex);
+				}
 			}
 		}
 

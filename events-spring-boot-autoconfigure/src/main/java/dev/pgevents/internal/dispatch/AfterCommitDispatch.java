@@ -13,18 +13,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.CommittedScopes;
 import dev.pgevents.internal.capture.ThrottledLog;
 
 import org.springframework.context.SmartLifecycle;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -32,13 +33,17 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Delivers a committed transaction's rows just after it commits (Keel's
  * {@code SendEvents}), in the committing thread or, when too many of those already run
- * subscribers (and in async mode), in the dispatch executor. Either way the rows are
- * claimed first ({@link Claim}): a row the relay holds is skipped, and the relay skips
- * the rows held here, whatever the age of the transaction that wrote them.
+ * subscribers (and in async mode), in the dispatch executor; the outcomes are recorded in
+ * the background ({@link OutcomeWriter}).
  * <p>
- * When it stops, it takes no new transaction (their rows are left to the relays of the
- * instances still running), drops what waits in the executor's queue, and waits for the
- * deliveries in progress to finish and record their outcomes.
+ * Its transactions' rows are this instance's while it runs ({@link Instance}): no relay
+ * takes them over, however long the transaction or its subscribers take; a transaction
+ * whose dispatch fails is given up to the relays.
+ * <p>
+ * When it stops, it takes no new transaction, drops what waits in the executor's queue,
+ * waits for the deliveries in progress to finish, has their outcomes written, and then
+ * leaves the rest to the relays of the instances still running, all before the connection
+ * pool closes.
  */
 public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycle {
 
@@ -46,13 +51,15 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	private static final int PAGE = 1000;
 
-	private final DataSource dataSource;
+	private final JdbcTemplate jdbc;
 
 	private final FanOut fanOut;
 
-	private final ClaimKeeper keeper;
+	private final OutcomeWriter outcomes;
 
-	private final Duration lease;
+	private final Instance instance;
+
+	private final ClaimKeeper keeper;
 
 	private final ThreadPoolExecutor executor;
 
@@ -60,7 +67,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	private final Semaphore inCommittingThreads;
 
-	private final String lockScope;
+	private final String selectScope;
 
 	private final ThrottledLog failures = new ThrottledLog(logger, Duration.ofSeconds(10));
 
@@ -79,29 +86,43 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	 * Create the dispatcher.
 	 * @param dataSource the audited database
 	 * @param schema the audit schema
-	 * @param fanOut delivers and records
-	 * @param keeper keeps claims alive while subscribers run
-	 * @param lease how long a claim may sit idle
+	 * @param fanOut delivers each row
+	 * @param outcomes records the outcomes
+	 * @param instance holds the scopes of this instance's transactions
+	 * @param keeper keeps the instance's hold fresh
 	 * @param executor the dispatch executor: runs what the committing threads hand over
 	 * @param committingThreads how many committing threads may run subscribers at once
 	 * (the others hand their transactions over to the executor), or {@code -1} to hand
 	 * every transaction over
 	 */
-	AfterCommitDispatch(DataSource dataSource, AuditSchema schema, FanOut fanOut, ClaimKeeper keeper, Duration lease,
-			ThreadPoolExecutor executor, int committingThreads) {
-		this.dataSource = dataSource;
-		this.fanOut = fanOut;
+	AfterCommitDispatch(DataSource dataSource, AuditSchema schema, FanOut fanOut, OutcomeWriter outcomes,
+			Instance instance, ClaimKeeper keeper, ThreadPoolExecutor executor, int committingThreads) {
+		this.instance = instance;
 		this.keeper = keeper;
-		this.lease = lease;
+		// for the dispatch executor's threads, which hold no connection of their own; the
+		// lookup's plan is kept in the function (see pending-function.sql)
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.fanOut = fanOut;
+		this.outcomes = outcomes;
 		this.executor = executor;
 		this.async = committingThreads < 0;
 		this.inCommittingThreads = new Semaphore(Math.max(0, committingThreads));
-		this.lockScope = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.pendingFunction() + "(?, ?, " + PAGE + ")";
+		this.selectScope = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.pendingFunction() + "(?, ?, " + PAGE + ")";
+	}
+
+	@Override
+	public UUID newScope() {
+		return this.instance.newScope();
+	}
+
+	@Override
+	public void abandoned(UUID scope) {
+		this.instance.giveUp(scope);
 	}
 
 	/**
 	 * Dispatch a committed transaction. The committing thread still holds its connection,
-	 * so it never waits for another one here: it claims the rows on the connection it
+	 * so it never waits for another one here: it reads the rows on the connection it
 	 * holds, and runs the subscribers (whose own data access takes connections) only
 	 * while fewer committing threads than the pool can serve alongside are doing so;
 	 * otherwise, and in async mode, the transaction is handed over to the dispatch
@@ -113,8 +134,24 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 			return; // stopped: the relays of the instances still running deliver it
 		}
 		try {
-			if (this.async || !this.inCommittingThreads.tryAcquire()) {
-				handOver(scope);
+			if (this.async) {
+				handOver(scope, null);
+				return;
+			}
+			List<AuditRow> first;
+			try {
+				first = readPage(connection, scope, 0);
+			}
+			catch (SQLException ex) {
+				this.instance.giveUp(scope);
+				this.failures.warn("Cannot read the rows of a committed transaction; the relay will deliver them", ex);
+				return;
+			}
+			if (first.isEmpty()) {
+				return;
+			}
+			if (!this.inCommittingThreads.tryAcquire()) {
+				handOver(scope, first);
 				return;
 			}
 			try {
@@ -125,7 +162,9 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 					TransactionTemplate outside = new TransactionTemplate(manager);
 					outside.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
 					return outside;
-				}).executeWithoutResult((status) -> dispatch(scope, connection, false));
+				})
+					.executeWithoutResult(
+							(status) -> dispatchScope(scope, first, (after) -> readPage(connection, scope, after)));
 			}
 			finally {
 				this.inCommittingThreads.release();
@@ -136,16 +175,13 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 		}
 	}
 
-	private void handOver(UUID scope) {
+	private void handOver(UUID scope, @Nullable List<AuditRow> first) {
 		try {
 			this.executor.execute(() -> {
 				if (begin()) {
 					try {
-						dispatch(scope, this.dataSource.getConnection(), true);
-					}
-					catch (SQLException ex) {
-						this.failures
-							.warn("Cannot dispatch the events of scope " + scope + "; the relay will deliver them", ex);
+						dispatchScope(scope, first, (after) -> this.jdbc.query(this.selectScope,
+								(rs, row) -> AuditRow.read(rs), scope, after));
 					}
 					finally {
 						end();
@@ -154,51 +190,24 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 			});
 		}
 		catch (RejectedExecutionException ex) {
+			this.instance.giveUp(scope);
 			this.failures.warn("Dispatch queue full (events.dispatch.queue-capacity): transactions are left to the "
 					+ "relay, which delivers them once their lease expires", ex);
 		}
 	}
 
 	/**
-	 * Claim and deliver a committed transaction's rows page by page, so a transaction
-	 * that changed a million rows does not load them at once.
-	 * @param connection where to claim them
-	 * @param ownConnection whether to close the connection when done
+	 * Read a page of a committed transaction's rows on the connection it committed on.
+	 * The connection may still be in manual-commit mode until the transaction manager
+	 * resets it: read in autocommit, and leave the mode as it was (switching sends
+	 * nothing to the server while no transaction is open).
 	 */
-	private void dispatch(UUID scope, Connection connection, boolean ownConnection) {
-		try {
-			long after = 0;
-			int claimed;
-			do {
-				long from = after;
-				try (Claim claim = Claim.open(connection, false, this.keeper, this.lease,
-						(locking) -> lockPage(locking, scope, from))) {
-					claimed = claim.rows().size();
-					if (claimed == 0 || this.fanOut.deliver(claim, this::isRunning) < claimed) {
-						return;
-					}
-					after = claim.rows().get(claimed - 1).id();
-				}
-			}
-			while (claimed == PAGE);
+	private List<AuditRow> readPage(Connection connection, UUID scope, long after) throws SQLException {
+		boolean autoCommit = connection.getAutoCommit();
+		if (!autoCommit) {
+			connection.setAutoCommit(true);
 		}
-		catch (SQLException | RuntimeException ex) {
-			this.failures.warn("Cannot dispatch the events of scope " + scope + "; the relay will deliver them", ex);
-		}
-		finally {
-			if (ownConnection) {
-				try {
-					connection.close();
-				}
-				catch (SQLException ex) {
-					// a broken connection: the pool discards it
-				}
-			}
-		}
-	}
-
-	private List<AuditRow> lockPage(Connection connection, UUID scope, long after) throws SQLException {
-		try (PreparedStatement select = connection.prepareStatement(this.lockScope)) {
+		try (PreparedStatement select = connection.prepareStatement(this.selectScope)) {
 			select.setObject(1, scope);
 			select.setLong(2, after);
 			List<AuditRow> rows = new ArrayList<>();
@@ -209,6 +218,47 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 			}
 			return rows;
 		}
+		finally {
+			if (!autoCommit) {
+				connection.setAutoCommit(false);
+			}
+		}
+	}
+
+	/**
+	 * Deliver a committed transaction's rows page by page, so a transaction that changed
+	 * a million rows does not load them at once. Once the dispatch stops, no further row
+	 * is begun: the rest are left to the relays.
+	 * @param first the first page, or {@code null} to read it
+	 */
+	private void dispatchScope(UUID scope, @Nullable List<AuditRow> first, PageReader pages) {
+		try {
+			List<AuditRow> page = (first != null) ? first : pages.after(0);
+			while (deliver(scope, page) && page.size() == PAGE) {
+				page = pages.after(page.get(page.size() - 1).id());
+			}
+		}
+		catch (SQLException | RuntimeException ex) {
+			this.instance.giveUp(scope);
+			this.failures.warn("Cannot dispatch the events of scope " + scope + "; the relay will deliver them", ex);
+		}
+	}
+
+	private boolean deliver(UUID scope, List<AuditRow> rows) {
+		for (AuditRow row : rows) {
+			if (!this.running) {
+				return false;
+			}
+			this.outcomes.record(scope, this.fanOut.deliver(row));
+		}
+		return true;
+	}
+
+	@FunctionalInterface
+	private interface PageReader {
+
+		List<AuditRow> after(long id) throws SQLException;
+
 	}
 
 	private boolean begin() {
@@ -231,13 +281,15 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	@Override
 	public void start() {
+		this.keeper.startBeating();
+		this.outcomes.start();
 		this.running = true;
 	}
 
 	@Override
 	public void stop() {
 		stopTakingWork();
-		awaitInFlight(Long.MAX_VALUE);
+		drain();
 	}
 
 	/**
@@ -248,7 +300,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	public void stop(Runnable callback) {
 		stopTakingWork();
 		Thread stopping = new Thread(() -> {
-			awaitInFlight(Long.MAX_VALUE);
+			drain();
 			callback.run();
 		}, "events-dispatch-stop");
 		stopping.setDaemon(true);
@@ -263,17 +315,29 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 		this.executor.getQueue().clear();
 	}
 
-	private void awaitInFlight(long timeoutNanos) {
-		long deadline = System.nanoTime() + timeoutNanos;
+	/**
+	 * Wait for the deliveries in progress, then have every outcome written.
+	 */
+	private void drain() {
 		synchronized (this.inFlightMonitor) {
 			try {
-				while (this.inFlight > 0 && deadline - System.nanoTime() > 0) {
-					this.inFlightMonitor.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+				while (this.inFlight > 0) {
+					this.inFlightMonitor.wait();
 				}
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
 			}
+		}
+		this.outcomes.stop(Duration.ofSeconds(30));
+		// what was not begun, or not recorded, is the other instances' now
+		this.keeper.stopBeating();
+		try {
+			this.instance.retire();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Cannot retire this instance; the relays take over its undispatched rows once it is seen "
+					+ "no more (events.relay.lease)", ex);
 		}
 	}
 

@@ -15,10 +15,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * The driver switches a statement it sees repeatedly to a server-side prepared statement,
  * whose generic plan PostgreSQL may keep. Made while the audit table is nearly empty
  * (just installed or truncated) that plan is a sequential scan, and it stays one as the
- * table grows, until the next analyze: measured, a table of 20,000 rows read 87 million
- * tuples in 10 seconds when the after-commit lookup was planned this way. Custom plans
- * follow the table's size, for the price of planning these statements each time. The
- * lookup, which runs once per transaction, keeps its plan in a function instead
+ * table grows, until the next analyze: every lookup then reads the whole table. Custom
+ * plans follow the table's size, for the price of planning these statements each time.
+ * The lookup, which runs once per transaction, keeps its plan in a function instead
  * (pending-function.sql).
  */
 final class AuditJdbc extends JdbcTemplate {

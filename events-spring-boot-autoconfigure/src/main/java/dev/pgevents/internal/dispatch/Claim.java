@@ -11,11 +11,9 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Audit rows locked ({@code FOR UPDATE}) by a transaction of their own, until it commits
- * the rows' outcomes or rolls back: whoever holds a row's lock is the only one who may
- * deliver it. Every path claims its rows this way (the after-commit dispatch, its
- * hand-over and the relay), so that no two of them deliver a row at once, however long
- * the transaction that wrote it stayed open or a subscriber takes.
+ * Audit rows the relay locked ({@code FOR UPDATE SKIP LOCKED}) in a transaction on a
+ * connection of its own, until it commits the rows' outcomes or rolls back: whoever holds
+ * a row's lock is the only one who may deliver it.
  * <p>
  * The transaction may sit idle for at most the lease: a process that stalls (a long
  * pause, a frozen host) loses its claim, and the rows go to other instances. While a
@@ -26,10 +24,6 @@ import org.jspecify.annotations.Nullable;
 final class Claim implements ClaimKeeper.Kept, AutoCloseable {
 
 	private final Connection connection;
-
-	private final boolean ownConnection;
-
-	private final boolean autoCommit;
 
 	private final ClaimKeeper keeper;
 
@@ -43,32 +37,25 @@ final class Claim implements ClaimKeeper.Kept, AutoCloseable {
 
 	private volatile boolean closed;
 
-	private Claim(Connection connection, boolean ownConnection, boolean autoCommit, ClaimKeeper keeper) {
+	private Claim(Connection connection, ClaimKeeper keeper) {
 		this.connection = connection;
-		this.ownConnection = ownConnection;
-		this.autoCommit = autoCommit;
 		this.keeper = keeper;
 	}
 
 	/**
 	 * Begin a transaction on {@code connection} and lock rows in it.
-	 * @param connection the connection
-	 * @param ownConnection whether closing the claim closes the connection (otherwise it
-	 * is left in the auto-commit mode it was found in)
+	 * @param connection the connection, closed with the claim
 	 * @param keeper keeps the claim alive while subscribers run
 	 * @param lease how long the transaction may sit idle before the database ends it
 	 * @param lockRows locks and reads the rows, in id order
 	 * @return the claim, which holds the rows until it is closed
 	 * @throws SQLException when the database fails
 	 */
-	static Claim open(Connection connection, boolean ownConnection, ClaimKeeper keeper, Duration lease,
-			RowQuery lockRows) throws SQLException {
-		boolean autoCommit = connection.getAutoCommit();
-		Claim claim = new Claim(connection, ownConnection, autoCommit, keeper);
+	static Claim open(Connection connection, ClaimKeeper keeper, Duration lease, RowQuery lockRows)
+			throws SQLException {
+		Claim claim = new Claim(connection, keeper);
 		try {
-			if (autoCommit) {
-				connection.setAutoCommit(false);
-			}
+			connection.setAutoCommit(false);
 			DeliveryLedger.bookkeeping(connection, lease);
 			claim.rows = lockRows.rows(connection);
 			claim.lastStatement = System.nanoTime();
@@ -171,20 +158,15 @@ final class Claim implements ClaimKeeper.Kept, AutoCloseable {
 			this.closed = true;
 			try {
 				this.connection.rollback();
-				if (this.autoCommit && !this.ownConnection) {
-					this.connection.setAutoCommit(true);
-				}
 			}
 			catch (SQLException ex) {
-				// the connection is gone, and so is the transaction: its pool discards it
+				// the connection is gone, and so is the transaction
 			}
-			if (this.ownConnection) {
-				try {
-					this.connection.close();
-				}
-				catch (SQLException ex) {
-					// closing a broken connection: the pool discards it
-				}
+			try {
+				this.connection.close();
+			}
+			catch (SQLException ex) {
+				// closing a broken connection: the pool discards it
 			}
 		}
 		finally {

@@ -12,11 +12,15 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import dev.pgevents.internal.capture.ThrottledLog;
+
 /**
- * Keeps claims alive while subscribers run: every third of the lease it renews each claim
- * that has not been renewed for that long (a subscriber call in progress), so that no
- * other instance takes its rows or ledger entries over while the call runs. A stalled
- * process stalls its keeper too, and loses its claims as it should.
+ * Keeps this instance's claims alive: every third of the lease it shows that the instance
+ * runs ({@link Instance}, which holds the rows of the transactions it dispatches after
+ * commit), and renews each relay claim that has not been renewed for that long (a
+ * subscriber call in progress), so that no other instance takes those rows or ledger
+ * entries over while the instance runs and its calls are in progress. A stalled process
+ * stalls its keeper too, and loses its claims as it should.
  * <p>
  * A call that runs longer than the lease is logged, once per lease: it holds its claim
  * until it returns.
@@ -29,21 +33,45 @@ final class ClaimKeeper implements AutoCloseable {
 
 	private final Duration lease;
 
+	private final Instance instance;
+
+	private volatile boolean beating;
+
+	private final ThrottledLog beatFailures = new ThrottledLog(logger, Duration.ofMinutes(1));
+
 	private @Nullable ScheduledExecutorService scheduler;
 
 	private boolean closed;
 
 	/**
-	 * Create a keeper; its thread starts with the first claim.
+	 * Create a keeper.
 	 * @param lease how long a claim may sit idle before the database ends it
+	 * @param instance this instance
 	 */
-	ClaimKeeper(Duration lease) {
+	ClaimKeeper(Duration lease, Instance instance) {
 		this.lease = lease;
+		this.instance = instance;
 	}
 
 	void keep(Kept claim) {
 		this.claims.add(claim);
 		start();
+	}
+
+	/**
+	 * Show that the instance runs, now and from then on every third of the lease.
+	 */
+	void startBeating() {
+		this.beating = true;
+		beat();
+		start();
+	}
+
+	/**
+	 * Stop showing that the instance runs: it leaves its rows to the relays.
+	 */
+	void stopBeating() {
+		this.beating = false;
 	}
 
 	void release(Kept claim) {
@@ -64,7 +92,20 @@ final class ClaimKeeper implements AutoCloseable {
 		this.scheduler = scheduler;
 	}
 
+	private void beat() {
+		if (this.beating) {
+			try {
+				this.instance.beat();
+			}
+			catch (RuntimeException ex) {
+				this.beatFailures.warn("Cannot show that this instance runs: seen no more for events.relay.lease, it "
+						+ "leaves the rows of its transactions to the relays", ex);
+			}
+		}
+	}
+
 	private void keepAlive() {
+		beat();
 		Duration idle = this.lease.dividedBy(3);
 		for (Kept claim : this.claims) {
 			try {

@@ -38,7 +38,8 @@ public final class DeliveryEngine implements AutoCloseable {
 	 */
 	public DeliveryEngine(DataSource dataSource, AuditSchema schema, List<AuditedTable> tables,
 			SubscriberRegistry subscribers, EventHandler handler, Settings settings) {
-		this.keeper = new ClaimKeeper(settings.lease());
+		Instance instance = new Instance(dataSource, schema, settings.relayEnabled());
+		this.keeper = new ClaimKeeper(settings.lease(), instance);
 		DeliveryLedger ledger = new DeliveryLedger(dataSource, schema, subscribers.names(),
 				settings.subscriberExpiry());
 		FanOut fanOut = new FanOut(subscribers, handler, new EventFactory(tables), settings.backoff(), ledger);
@@ -47,11 +48,13 @@ public final class DeliveryEngine implements AutoCloseable {
 		ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.dispatchThreads(), settings.dispatchThreads(), 0,
 				TimeUnit.SECONDS, new ArrayBlockingQueue<>(settings.dispatchQueueCapacity()),
 				new CustomizableThreadFactory("events-dispatch-"));
-		this.afterCommit = new AfterCommitDispatch(dataSource, schema, fanOut, this.keeper, settings.lease(), executor,
+		this.afterCommit = new AfterCommitDispatch(dataSource, schema, fanOut,
+				new OutcomeWriter(dataSource, ledger, instance), instance, this.keeper, executor,
 				settings.committingThreads());
 		this.relay = new Relay(settings.relayEnabled(), settings.pollInterval(), settings.batchSize(),
-				new SubscriberHeartbeat(dataSource, schema, subscribers),
-				new UndispatchedRows(dataSource, schema, fanOut, this.keeper, settings.batchSize(), settings.lease()),
+				new SubscriberHeartbeat(dataSource, schema, subscribers), new CaptureCheck(dataSource, schema, tables),
+				new UndispatchedRows(dataSource, schema, fanOut, this.keeper, instance, settings.batchSize(),
+						settings.lease()),
 				new DueDeliveries(dataSource, schema, subscribers, fanOut, this.keeper, settings.batchSize(),
 						settings.lease()),
 				new Retention(dataSource, schema, settings.retention()),

@@ -120,8 +120,8 @@ final class DeliveryLedger {
 	 * and merge joins and bitmap scans, the marks look each row up by id; otherwise the
 	 * planner, which takes the undispatched rows for few (they usually are, and a table
 	 * never analyzed is assumed to have few), reads all of them through the pending index
-	 * to hash them: measured, 50 ms instead of 2 ms to mark 500 rows with 100,000
-	 * undispatched, and a backlog that drains in quadratic time.
+	 * to hash them, so marking a batch costs in proportion to the backlog and a backlog
+	 * drains in quadratic time (docs/performance.md).
 	 * @param connection a connection in a transaction
 	 * @param idleLimit how long the transaction may sit idle before the database ends it,
 	 * or zero for the server's setting

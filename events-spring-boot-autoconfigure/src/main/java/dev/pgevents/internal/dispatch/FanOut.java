@@ -70,7 +70,12 @@ final class FanOut {
 		return outcomes.size();
 	}
 
-	private DeliveryLedger.Outcome deliver(AuditRow row) {
+	/**
+	 * Deliver a row's event to each of its local subscribers.
+	 * @param row the row
+	 * @return what each call did
+	 */
+	DeliveryLedger.Outcome deliver(AuditRow row) {
 		List<Subscriber> targets = this.subscribers.subscribersOf(row.eventName());
 		if (targets.isEmpty()) {
 			return new DeliveryLedger.Outcome(row.id(), List.of());

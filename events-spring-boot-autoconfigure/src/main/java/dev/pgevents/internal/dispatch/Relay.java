@@ -14,12 +14,12 @@ import org.springframework.context.SmartLifecycle;
 /**
  * The relay, one per instance: a thread that delivers what no after-commit dispatch did,
  * and its lifecycle. Each round it keeps this instance's subscribers registered
- * ({@link SubscriberHeartbeat}), claims undispatched audit rows
- * ({@link UndispatchedRows}) and due ledger entries ({@link DueDeliveries}), and deletes
- * what is past its retention ({@link Retention}); then, unless a full batch suggests more
- * work, it waits for a notification or the poll interval ({@link NotificationListener}).
- * Instances share the work through row locks. A failed round is retried with backoff,
- * logged once until the relay recovers.
+ * ({@link SubscriberHeartbeat}), watches the capture triggers ({@link CaptureCheck}),
+ * claims undispatched audit rows ({@link UndispatchedRows}) and due ledger entries
+ * ({@link DueDeliveries}), and deletes what is past its retention ({@link Retention});
+ * then, unless a full batch suggests more work, it waits for a notification or the poll
+ * interval ({@link NotificationListener}). Instances share the work through row locks. A
+ * failed round is retried with backoff, logged once until the relay recovers.
  */
 public final class Relay implements SmartLifecycle {
 
@@ -43,6 +43,8 @@ public final class Relay implements SmartLifecycle {
 
 	private final SubscriberHeartbeat heartbeat;
 
+	private final CaptureCheck captureCheck;
+
 	private final UndispatchedRows rows;
 
 	private final DueDeliveries deliveries;
@@ -57,8 +59,10 @@ public final class Relay implements SmartLifecycle {
 
 	private int failures;
 
-	Relay(boolean enabled, Duration pollInterval, int batchSize, SubscriberHeartbeat heartbeat, UndispatchedRows rows,
-			DueDeliveries deliveries, Retention retention, NotificationListener listener) {
+	Relay(boolean enabled, Duration pollInterval, int batchSize, SubscriberHeartbeat heartbeat,
+			CaptureCheck captureCheck, UndispatchedRows rows, DueDeliveries deliveries, Retention retention,
+			NotificationListener listener) {
+		this.captureCheck = captureCheck;
 		this.enabled = enabled;
 		this.pollInterval = pollInterval;
 		this.batchSize = batchSize;
@@ -147,6 +151,7 @@ public final class Relay implements SmartLifecycle {
 			while (running()) {
 				try {
 					this.heartbeat.beatIfDue();
+					this.captureCheck.checkIfDue();
 					int work = 0;
 					if (this.enabled) {
 						work = this.rows.relay(this::running) + this.deliveries.relay(this::running);

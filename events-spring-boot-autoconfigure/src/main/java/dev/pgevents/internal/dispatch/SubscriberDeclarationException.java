@@ -9,7 +9,7 @@ import dev.pgevents.internal.capture.StartupFailure;
 /**
  * An {@code @EventSubscriber} method that cannot work as declared; stops startup.
  */
-public final class SubscriberDeclarationException extends StartupFailure {
+final class SubscriberDeclarationException extends StartupFailure {
 
 	SubscriberDeclarationException(Method method, String problem) {
 		super("@EventSubscriber method " + describe(method) + ": " + problem,

@@ -40,6 +40,8 @@ final class UndispatchedRows {
 
 	private final ClaimKeeper keeper;
 
+	private final Instance instance;
+
 	private final int batchSize;
 
 	private final Duration lease;
@@ -53,8 +55,9 @@ final class UndispatchedRows {
 
 	private volatile @Nullable CompletableFuture<Claim> nextClaim;
 
-	UndispatchedRows(DataSource dataSource, AuditSchema schema, FanOut fanOut, ClaimKeeper keeper, int batchSize,
-			Duration lease) {
+	UndispatchedRows(DataSource dataSource, AuditSchema schema, FanOut fanOut, ClaimKeeper keeper, Instance instance,
+			int batchSize, Duration lease) {
+		this.instance = instance;
 		this.dataSource = dataSource;
 		this.fanOut = fanOut;
 		this.keeper = keeper;
@@ -62,7 +65,9 @@ final class UndispatchedRows {
 		this.lease = lease;
 		// two kinds of claimable rows, each found in id order through the pending index:
 		// those no local dispatcher handles (no scope), and those a dispatcher left
-		// behind for longer than the lease (few: the index holds only undispatched rows)
+		// behind (few: the index holds only undispatched rows): older than the lease,
+		// and given up by this instance, or written by one that is gone (no fresh row:
+		// also the scopes of versions before instances were recorded)
 		this.claimRows = """
 				WITH outside AS (
 					SELECT %2$s FROM %1$s
@@ -70,14 +75,19 @@ final class UndispatchedRows {
 					ORDER BY scope_id, id LIMIT ?
 					FOR UPDATE SKIP LOCKED
 				), abandoned AS (
-					SELECT %2$s FROM %1$s
-					WHERE event_processed_at IS NULL AND scope_id IS NOT NULL
-						AND created_at < clock_timestamp() - ? * interval '1 millisecond'
-					ORDER BY id LIMIT ?
+					SELECT %2$s FROM %1$s a
+					WHERE a.event_processed_at IS NULL AND a.scope_id IS NOT NULL
+						AND a.created_at < clock_timestamp() - ? * interval '1 millisecond'
+						AND (a.scope_id = ANY (?::uuid[])
+							OR (? AND substring(uuid_send(a.scope_id) FROM 1 FOR 8) = ?)
+							OR NOT EXISTS (SELECT FROM %3$s i
+								WHERE i.id = substring(uuid_send(a.scope_id) FROM 1 FOR 8)
+									AND i.last_seen_at > clock_timestamp() - ? * interval '1 millisecond'))
+					ORDER BY a.id LIMIT ?
 					FOR UPDATE SKIP LOCKED
 				)
 				SELECT * FROM outside UNION ALL SELECT * FROM abandoned
-				""".formatted(schema.auditTable(), AuditRow.COLUMNS);
+				""".formatted(schema.auditTable(), AuditRow.COLUMNS, schema.instanceTable());
 	}
 
 	void start() {
@@ -129,6 +139,9 @@ final class UndispatchedRows {
 			if (rows > 0) {
 				this.fanOut.deliver(claimed, running);
 			}
+			if (rows > 0 || !this.instance.givenUp().isEmpty()) {
+				this.instance.prune();
+			}
 			return rows;
 		}
 		catch (SQLException | RuntimeException ex) {
@@ -145,7 +158,7 @@ final class UndispatchedRows {
 	 * its own (not bound to this thread: subscribers run in transactions of their own).
 	 */
 	private Claim claim() throws SQLException {
-		Claim claim = Claim.open(this.dataSource.getConnection(), true, this.keeper, this.lease, this::lockRows);
+		Claim claim = Claim.open(this.dataSource.getConnection(), this.keeper, this.lease, this::lockRows);
 		List<AuditRow> rows = claim.rows();
 		// While a backlog drains, the next claim starts past this one: the rows just
 		// marked leave dead entries in the pending index until vacuum, and scanning over
@@ -163,7 +176,11 @@ final class UndispatchedRows {
 			claim.setLong(1, this.claimedUpTo);
 			claim.setInt(2, this.batchSize);
 			claim.setLong(3, this.lease.toMillis());
-			claim.setInt(4, this.batchSize);
+			claim.setArray(4, connection.createArrayOf("uuid", this.instance.givenUp().toArray()));
+			claim.setBoolean(5, this.instance.gaveUpAll());
+			claim.setBytes(6, this.instance.key());
+			claim.setLong(7, Instance.expiry(this.lease).toMillis());
+			claim.setInt(8, this.batchSize);
 			try (ResultSet rs = claim.executeQuery()) {
 				while (rs.next()) {
 					rows.add(AuditRow.read(rs));

@@ -1,0 +1,188 @@
+package dev.pgevents.internal.dispatch;
+
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+import javax.sql.DataSource;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import dev.pgevents.internal.capture.AuditSchema;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * This instance's hold on the transactions it dispatches after commit. Their scopes carry
+ * its id as their first 8 bytes, and it keeps a row of the instance table fresh while it
+ * runs: no relay takes over the rows of such a scope, however old, unless the instance is
+ * gone (its row is stale or deleted) or gave the scope up (its dispatch failed, and it
+ * leaves the rows to the relays). So an after-commit dispatch is never raced by a relay,
+ * whatever the length of the transaction or of its subscriber calls.
+ * <p>
+ * An instance without a relay holds nothing: its scopes are random, and the relays of the
+ * other instances take its rows over once they are older than the lease, as they do the
+ * rows of scopes given up.
+ * <p>
+ * The scopes given up are kept until their rows are processed. Should that set grow past
+ * its bound (a long outage fails every dispatch), the instance gives up, until it
+ * restarts, all its scopes whose rows are older than the lease instead.
+ */
+final class Instance {
+
+	private static final Log logger = LogFactory.getLog(Instance.class);
+
+	private static final int MAX_GIVEN_UP = 10_000;
+
+	private final long id = ThreadLocalRandom.current().nextLong();
+
+	private final boolean holds;
+
+	private final JdbcTemplate jdbc;
+
+	private final String beat;
+
+	private final String retire;
+
+	private final String stillPending;
+
+	private final Set<UUID> givenUp = ConcurrentHashMap.newKeySet();
+
+	private volatile boolean gaveUpAll;
+
+	/**
+	 * Create the instance's hold.
+	 * @param dataSource the audited database
+	 * @param schema the audit schema
+	 * @param holds whether the instance holds its scopes: only if its relay runs, and so
+	 * delivers the scopes it gives up
+	 */
+	Instance(DataSource dataSource, AuditSchema schema, boolean holds) {
+		this.holds = holds;
+		this.jdbc = new AuditJdbc(dataSource);
+		// instances gone for a day are forgotten
+		this.beat = """
+				WITH forgotten AS (
+					DELETE FROM %1$s WHERE last_seen_at < clock_timestamp() - interval '1 day'
+				)
+				INSERT INTO %1$s (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET last_seen_at = clock_timestamp()
+				""".formatted(schema.instanceTable());
+		this.retire = "DELETE FROM " + schema.instanceTable() + " WHERE id = ?";
+		this.stillPending = "SELECT DISTINCT scope_id FROM " + schema.auditTable()
+				+ " WHERE scope_id = ANY (?::uuid[]) AND event_processed_at IS NULL";
+	}
+
+	/**
+	 * A new scope for a transaction this instance will dispatch.
+	 * @return a random scope, which starts with this instance's id if it holds its scopes
+	 */
+	UUID newScope() {
+		ThreadLocalRandom random = ThreadLocalRandom.current();
+		return new UUID(this.holds ? this.id : random.nextLong(), random.nextLong());
+	}
+
+	/**
+	 * This instance's id, as the first 8 bytes of its scopes.
+	 * @return the id's bytes
+	 */
+	byte[] key() {
+		return ByteBuffer.allocate(Long.BYTES).putLong(this.id).array();
+	}
+
+	/**
+	 * Show that this instance runs (from the keeper's thread, every third of the lease).
+	 */
+	void beat() {
+		if (this.holds) {
+			this.jdbc.update(this.beat, (Object) key());
+		}
+	}
+
+	/**
+	 * Leave the rows of this instance's scopes to the relays (it stops).
+	 */
+	void retire() {
+		if (this.holds) {
+			this.jdbc.update(this.retire, (Object) key());
+		}
+	}
+
+	/**
+	 * Leave the rows of a scope to the relays: its dispatch failed.
+	 * @param scope the scope
+	 */
+	void giveUp(UUID scope) {
+		if (!this.holds) {
+			return;
+		}
+		if (this.givenUp.size() >= MAX_GIVEN_UP) {
+			if (!this.gaveUpAll) {
+				this.gaveUpAll = true;
+				logger.warn("More than " + MAX_GIVEN_UP + " transactions could not be dispatched after commit: the "
+						+ "relays take over every undispatched row of this instance older than the lease");
+			}
+			return;
+		}
+		this.givenUp.add(scope);
+	}
+
+	/**
+	 * The scopes given up whose rows may not all be processed yet.
+	 * @return the scopes
+	 */
+	List<UUID> givenUp() {
+		return new ArrayList<>(this.givenUp);
+	}
+
+	/**
+	 * Whether every scope of this instance is given up.
+	 * @return whether the set of scopes given up overflowed
+	 */
+	boolean gaveUpAll() {
+		return this.gaveUpAll;
+	}
+
+	/**
+	 * Forget the scopes given up whose rows are all processed.
+	 */
+	void prune() {
+		if (this.givenUp.isEmpty()) {
+			return;
+		}
+		List<UUID> scopes = givenUp();
+		List<UUID> found = this.jdbc.execute((Connection connection) -> {
+			try (PreparedStatement select = connection.prepareStatement(this.stillPending)) {
+				select.setArray(1, connection.createArrayOf("uuid", scopes.toArray()));
+				List<UUID> scopesFound = new ArrayList<>();
+				try (ResultSet rs = select.executeQuery()) {
+					while (rs.next()) {
+						scopesFound.add(rs.getObject(1, UUID.class));
+					}
+				}
+				return scopesFound;
+			}
+		});
+		Set<UUID> pending = (found != null) ? new HashSet<>(found) : Set.of();
+		scopes.stream().filter((scope) -> !pending.contains(scope)).forEach(this.givenUp::remove);
+	}
+
+	/**
+	 * How long an instance's row stays fresh after its last beat.
+	 * @param lease the lease
+	 * @return the lease: an instance beats three times in it
+	 */
+	static Duration expiry(Duration lease) {
+		return lease;
+	}
+
+}

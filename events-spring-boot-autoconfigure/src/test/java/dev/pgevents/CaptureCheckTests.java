@@ -1,0 +1,58 @@
+package dev.pgevents;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A capture trigger dropped while the application runs (a {@code DROP TRIGGER}, a
+ * migration that recreated the table) is reported as an error, naming the table and the
+ * operation.
+ */
+@WithTestDatabase
+@ExtendWith(OutputCaptureExtension.class)
+@SpringBootTest(classes = CaptureCheckTests.App.class,
+		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql" })
+class CaptureCheckTests {
+
+	@Autowired
+	JdbcTemplate jdbc;
+
+	@Test
+	void aDroppedTriggerIsLoggedAsAnError(CapturedOutput output) {
+		String trigger = this.jdbc.queryForObject("SELECT tgname FROM pg_trigger WHERE tgrelid = 'member'::regclass "
+				+ "AND NOT tgisinternal AND tgtype & 16 <> 0", String.class); // the
+																				// UPDATE
+																				// trigger
+		this.jdbc.execute("DROP TRIGGER " + trigger + " ON member");
+
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> output.getOut()
+				.contains("Table 'member' has lost its UPDATE capture trigger(s): those changes of it are not "
+						+ "captured"));
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class App {
+
+		@Bean
+		MemberDeliveries members() {
+			return new MemberDeliveries();
+		}
+
+	}
+
+}

@@ -1,0 +1,57 @@
+package dev.pgevents.internal.dispatch;
+
+import java.nio.ByteBuffer;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+
+import dev.pgevents.internal.capture.AuditSchema;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class InstanceTests {
+
+	private final DriverManagerDataSource unused = new DriverManagerDataSource("jdbc:postgresql://unused/unused");
+
+	private final AuditSchema schema = AuditSchema.resolve(new JdbcTemplate(this.unused), "public.keel_audit");
+
+	@Test
+	void theScopesOfAnInstanceThatHoldsThemStartWithItsId() {
+		Instance instance = new Instance(this.unused, this.schema, true);
+		UUID first = instance.newScope();
+		UUID second = instance.newScope();
+		assertThat(first).isNotEqualTo(second);
+		assertThat(first.getMostSignificantBits()).isEqualTo(id(instance));
+		assertThat(second.getMostSignificantBits()).isEqualTo(id(instance));
+		assertThat(new Instance(this.unused, this.schema, true).newScope().getMostSignificantBits())
+			.isNotEqualTo(id(instance));
+	}
+
+	@Test
+	void anInstanceThatHoldsNothingGivesRandomScopesAndNeedsToGiveNothingUp() {
+		Instance instance = new Instance(this.unused, this.schema, false);
+		assertThat(instance.newScope().getMostSignificantBits()).isNotEqualTo(id(instance));
+		instance.giveUp(UUID.randomUUID());
+		assertThat(instance.givenUp()).isEmpty();
+	}
+
+	@Test
+	void givenUpScopesAreKeptUpToABoundThenEveryScopeIsGivenUp() {
+		Instance instance = new Instance(this.unused, this.schema, true);
+		for (int i = 0; i < 10_000; i++) {
+			instance.giveUp(instance.newScope());
+		}
+		assertThat(instance.gaveUpAll()).isFalse();
+		instance.giveUp(instance.newScope());
+		assertThat(instance.givenUp()).hasSize(10_000);
+		assertThat(instance.gaveUpAll()).isTrue();
+	}
+
+	private static long id(Instance instance) {
+		return ByteBuffer.wrap(instance.key()).getLong();
+	}
+
+}

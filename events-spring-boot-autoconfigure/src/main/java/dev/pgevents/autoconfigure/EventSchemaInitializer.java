@@ -1,6 +1,5 @@
 package dev.pgevents.autoconfigure;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;

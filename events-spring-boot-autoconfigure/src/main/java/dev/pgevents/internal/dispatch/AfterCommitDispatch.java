@@ -1,11 +1,8 @@
 package dev.pgevents.internal.dispatch;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -25,7 +22,6 @@ import dev.pgevents.internal.capture.CommittedScopes;
 import dev.pgevents.internal.capture.ThrottledLog;
 
 import org.springframework.context.SmartLifecycle;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -51,7 +47,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	private static final int PAGE = 1000;
 
-	private final JdbcTemplate jdbc;
+	private final ScopeRows rows;
 
 	private final FanOut fanOut;
 
@@ -67,8 +63,6 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	private final Semaphore inCommittingThreads;
 
-	private final String selectScope;
-
 	private final ThrottledLog failures = new ThrottledLog(logger, Duration.ofSeconds(10));
 
 	/**
@@ -76,11 +70,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	 */
 	private final Map<PlatformTransactionManager, TransactionTemplate> outside = new ConcurrentHashMap<>();
 
-	private final Object inFlightMonitor = new Object();
-
-	private int inFlight;
-
-	private volatile boolean running;
+	private final InFlight inFlight = new InFlight();
 
 	/**
 	 * Create the dispatcher.
@@ -99,15 +89,12 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 			Instance instance, ClaimKeeper keeper, ThreadPoolExecutor executor, int committingThreads) {
 		this.instance = instance;
 		this.keeper = keeper;
-		// for the dispatch executor's threads, which hold no connection of their own; the
-		// lookup's plan is kept in the function (see pending-function.sql)
-		this.jdbc = new JdbcTemplate(dataSource);
+		this.rows = new ScopeRows(dataSource, schema, PAGE);
 		this.fanOut = fanOut;
 		this.outcomes = outcomes;
 		this.executor = executor;
 		this.async = committingThreads < 0;
 		this.inCommittingThreads = new Semaphore(Math.max(0, committingThreads));
-		this.selectScope = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.pendingFunction() + "(?, ?, " + PAGE + ")";
 	}
 
 	@Override
@@ -130,7 +117,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	 */
 	@Override
 	public void committed(UUID scope, PlatformTransactionManager transactionManager, Connection connection) {
-		if (!begin()) {
+		if (!this.inFlight.begin()) {
 			return; // stopped: the relays of the instances still running deliver it
 		}
 		try {
@@ -140,7 +127,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 			}
 			List<AuditRow> first;
 			try {
-				first = readPage(connection, scope, 0);
+				first = this.rows.read(connection, scope, 0);
 			}
 			catch (SQLException ex) {
 				this.instance.giveUp(scope);
@@ -163,28 +150,27 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 					outside.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
 					return outside;
 				})
-					.executeWithoutResult(
-							(status) -> dispatchScope(scope, first, (after) -> readPage(connection, scope, after)));
+					.executeWithoutResult((status) -> dispatchScope(scope, first,
+							(after) -> this.rows.read(connection, scope, after)));
 			}
 			finally {
 				this.inCommittingThreads.release();
 			}
 		}
 		finally {
-			end();
+			this.inFlight.end();
 		}
 	}
 
 	private void handOver(UUID scope, @Nullable List<AuditRow> first) {
 		try {
 			this.executor.execute(() -> {
-				if (begin()) {
+				if (this.inFlight.begin()) {
 					try {
-						dispatchScope(scope, first, (after) -> this.jdbc.query(this.selectScope,
-								(rs, row) -> AuditRow.read(rs), scope, after));
+						dispatchScope(scope, first, (after) -> this.rows.read(scope, after));
 					}
 					finally {
-						end();
+						this.inFlight.end();
 					}
 				}
 			});
@@ -193,35 +179,6 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 			this.instance.giveUp(scope);
 			this.failures.warn("Dispatch queue full (events.dispatch.queue-capacity): transactions are left to the "
 					+ "relay, which delivers them once their lease expires", ex);
-		}
-	}
-
-	/**
-	 * Read a page of a committed transaction's rows on the connection it committed on.
-	 * The connection may still be in manual-commit mode until the transaction manager
-	 * resets it: read in autocommit, and leave the mode as it was (switching sends
-	 * nothing to the server while no transaction is open).
-	 */
-	private List<AuditRow> readPage(Connection connection, UUID scope, long after) throws SQLException {
-		boolean autoCommit = connection.getAutoCommit();
-		if (!autoCommit) {
-			connection.setAutoCommit(true);
-		}
-		try (PreparedStatement select = connection.prepareStatement(this.selectScope)) {
-			select.setObject(1, scope);
-			select.setLong(2, after);
-			List<AuditRow> rows = new ArrayList<>();
-			try (ResultSet rs = select.executeQuery()) {
-				while (rs.next()) {
-					rows.add(AuditRow.read(rs));
-				}
-			}
-			return rows;
-		}
-		finally {
-			if (!autoCommit) {
-				connection.setAutoCommit(false);
-			}
 		}
 	}
 
@@ -246,7 +203,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	private boolean deliver(UUID scope, List<AuditRow> rows) {
 		for (AuditRow row : rows) {
-			if (!this.running) {
+			if (!this.inFlight.isOpen()) {
 				return false;
 			}
 			this.outcomes.record(scope, this.fanOut.deliver(row));
@@ -261,29 +218,11 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	}
 
-	private boolean begin() {
-		synchronized (this.inFlightMonitor) {
-			if (!this.running) {
-				return false;
-			}
-			this.inFlight++;
-			return true;
-		}
-	}
-
-	private void end() {
-		synchronized (this.inFlightMonitor) {
-			if (--this.inFlight == 0) {
-				this.inFlightMonitor.notifyAll();
-			}
-		}
-	}
-
 	@Override
 	public void start() {
 		this.keeper.startBeating();
 		this.outcomes.start();
-		this.running = true;
+		this.inFlight.open();
 	}
 
 	@Override
@@ -308,9 +247,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	}
 
 	private void stopTakingWork() {
-		synchronized (this.inFlightMonitor) {
-			this.running = false;
-		}
+		this.inFlight.close();
 		// not begun: left to the relays, like the transactions that commit from now on
 		this.executor.getQueue().clear();
 	}
@@ -319,16 +256,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	 * Wait for the deliveries in progress, then have every outcome written.
 	 */
 	private void drain() {
-		synchronized (this.inFlightMonitor) {
-			try {
-				while (this.inFlight > 0) {
-					this.inFlightMonitor.wait();
-				}
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		this.inFlight.awaitNone();
 		this.outcomes.stop(Duration.ofSeconds(30));
 		// what was not begun, or not recorded, is the other instances' now
 		this.keeper.stopBeating();
@@ -343,7 +271,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	@Override
 	public boolean isRunning() {
-		return this.running;
+		return this.inFlight.isOpen();
 	}
 
 	@Override

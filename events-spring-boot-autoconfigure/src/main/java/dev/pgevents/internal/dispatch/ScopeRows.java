@@ -1,0 +1,77 @@
+package dev.pgevents.internal.dispatch;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import dev.pgevents.internal.capture.AuditSchema;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Reads a committed transaction's undispatched rows, a page at a time, through the
+ * pending function, which keeps its plan per connection (see pending-function.sql).
+ */
+final class ScopeRows {
+
+	private final JdbcTemplate jdbc;
+
+	private final String select;
+
+	ScopeRows(DataSource dataSource, AuditSchema schema, int page) {
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.select = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.pendingFunction() + "(?, ?, " + page + ")";
+	}
+
+	/**
+	 * Read a page on the connection the transaction committed on. The connection may
+	 * still be in manual-commit mode until the transaction manager resets it: read in
+	 * autocommit, and leave the mode as it was (switching sends nothing to the server
+	 * while no transaction is open).
+	 * @param connection the committing thread's connection
+	 * @param scope the transaction's scope
+	 * @param after the id of the last row read, or 0
+	 * @return the page's rows, in id order
+	 * @throws SQLException when the database fails
+	 */
+	List<AuditRow> read(Connection connection, UUID scope, long after) throws SQLException {
+		boolean autoCommit = connection.getAutoCommit();
+		if (!autoCommit) {
+			connection.setAutoCommit(true);
+		}
+		try (PreparedStatement select = connection.prepareStatement(this.select)) {
+			select.setObject(1, scope);
+			select.setLong(2, after);
+			List<AuditRow> rows = new ArrayList<>();
+			try (ResultSet rs = select.executeQuery()) {
+				while (rs.next()) {
+					rows.add(AuditRow.read(rs));
+				}
+			}
+			return rows;
+		}
+		finally {
+			if (!autoCommit) {
+				connection.setAutoCommit(false);
+			}
+		}
+	}
+
+	/**
+	 * Read a page on a connection of the pool: for the dispatch executor's threads, which
+	 * hold none of their own.
+	 * @param scope the transaction's scope
+	 * @param after the id of the last row read, or 0
+	 * @return the page's rows, in id order
+	 */
+	List<AuditRow> read(UUID scope, long after) {
+		return this.jdbc.query(this.select, (rs, row) -> AuditRow.read(rs), scope, after);
+	}
+
+}

@@ -17,6 +17,7 @@ import dev.pgevents.EventHandler;
 import dev.pgevents.EventSubscriber;
 import dev.pgevents.SubscriberMethods;
 
+import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.core.MethodIntrospector;
@@ -78,7 +79,7 @@ public final class SubscriberRegistry {
 			if (bean == null) {
 				continue;
 			}
-			Class<?> type = org.springframework.aop.support.AopUtils.getTargetClass(bean);
+			Class<?> type = AopUtils.getTargetClass(bean);
 			if (!AnnotationUtils.isCandidateClass(type, EventSubscriber.class)) {
 				continue;
 			}

@@ -1,0 +1,50 @@
+package dev.pgevents.internal.capture;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class AuditSchemaTests {
+
+	private final AuditSchema schema = AuditSchema
+		.resolve(new JdbcTemplate(new DriverManagerDataSource("jdbc:postgresql://unused/unused")), "audit.events_log");
+
+	@Test
+	void companionObjectsAreNamedAfterTheAuditTableInItsSchema() {
+		assertThat(this.schema.auditTable()).isEqualTo("\"audit\".\"events_log\"");
+		assertThat(this.schema.deliveryTable()).isEqualTo("\"audit\".\"events_log_delivery\"");
+		assertThat(this.schema.subscriberTable()).isEqualTo("\"audit\".\"events_log_subscriber\"");
+		assertThat(this.schema.instanceTable()).isEqualTo("\"audit\".\"events_log_instance\"");
+		assertThat(this.schema.pendingFunction()).isEqualTo("\"audit\".\"events_log_pending\"");
+		assertThat(this.schema.channel()).isEqualTo("events_log");
+	}
+
+	@Test
+	void everyScriptIsRenderedWithoutAPlaceholderLeft() {
+		for (String script : List.of("audit-table", "audit-pending-index", "delivery-table", "delivery-due-index",
+				"subscriber-table", "instance-table", "capture-function", "capture-function-grant",
+				"pending-function")) {
+			assertThat(this.schema.render(script, Map.of())).as(script)
+				.doesNotContain("${")
+				.contains("\"audit\".\"events_log");
+		}
+	}
+
+	@Test
+	void aScriptsOwnPlaceholdersAreFilledToo() {
+		String trigger = this.schema.render("capture-trigger",
+				Map.of("trigger_name", "\"events_log_insert\"", "operation", "INSERT", "table", "\"public\".\"member\"",
+						"transition_tables", "NEW TABLE AS new_rows", "key_columns", "'id'"));
+		assertThat(trigger).doesNotContain("${")
+			.contains("CREATE OR REPLACE TRIGGER \"events_log_insert\"")
+			.contains("AFTER INSERT ON \"public\".\"member\"")
+			.contains("EXECUTE FUNCTION \"audit\".\"events_log_capture\"('id')");
+	}
+
+}

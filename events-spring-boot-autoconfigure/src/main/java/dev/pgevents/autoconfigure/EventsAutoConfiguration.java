@@ -4,6 +4,7 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.tracing.Tracer;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -17,6 +18,7 @@ import dev.pgevents.internal.capture.StartupFailure;
 import dev.pgevents.internal.dispatch.AfterCommitDispatch;
 import dev.pgevents.internal.dispatch.Backoff;
 import dev.pgevents.internal.dispatch.DeliveryEngine;
+import dev.pgevents.internal.dispatch.DeliveryObserver;
 import dev.pgevents.internal.dispatch.JdbcEventDeliveries;
 import dev.pgevents.internal.dispatch.Relay;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
@@ -36,6 +38,7 @@ import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.util.ClassUtils;
 
 /**
  * Auto-configuration of change events: every committed row change of the tables named by
@@ -50,6 +53,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 @ConditionalOnBooleanProperty(name = "events.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(EventsProperties.class)
 public final class EventsAutoConfiguration {
+
+	private static final String HEALTH_INDICATOR = "org.springframework.boot.health.contributor.HealthIndicator";
 
 	@Bean
 	static SubscriberRegistry eventSubscriberRegistry(ConfigurableListableBeanFactory beanFactory,
@@ -82,18 +87,21 @@ public final class EventsAutoConfiguration {
 	@Bean
 	DeliveryEngine eventDeliveryEngine(DataSource dataSource, AuditSchema schema, EventSchemaInitializer initializer,
 			SubscriberRegistry subscribers, SubscriberMethods subscriberMethods, ObjectProvider<EventHandler> handlers,
-			ObjectProvider<DataSourcePoolMetadataProvider> pools, EventsProperties properties) {
+			ObjectProvider<DeliveryObserver> observers, ObjectProvider<DataSourcePoolMetadataProvider> pools,
+			EventsProperties properties) {
 		EventsProperties.Dispatch dispatch = properties.getDispatch();
 		EventsProperties.Relay relay = properties.getRelay();
 		EventsProperties.Retry retry = properties.getRetry();
 		int committingThreads = (dispatch.getMode() == EventsProperties.Mode.ASYNC) ? -1
 				: SyncDispatchLimit.of(dataSource, pools, relay.isEnabled());
 		return new DeliveryEngine(dataSource, schema, initializer.auditedTables(), subscribers,
-				eventHandler(handlers, subscriberMethods),
+				eventHandler(handlers, subscriberMethods), observers.getIfUnique(() -> DeliveryObserver.NONE),
 				new DeliveryEngine.Settings(committingThreads, dispatch.getThreads(), dispatch.getQueueCapacity(),
 						relay.isEnabled(), relay.getPollInterval(), relay.getBatchSize(), relay.getLease(),
-						properties.getRetention(), relay.getSubscriberExpiry(), new Backoff(retry.getMaxAttempts(),
-								retry.getInitialDelay(), retry.getMultiplier(), retry.getMaxDelay())));
+						properties.getRetention(), relay.getSubscriberExpiry(),
+						new Backoff(retry.getMaxAttempts(), retry.getInitialDelay(), retry.getMultiplier(),
+								retry.getMaxDelay()),
+						ClassUtils.isPresent(HEALTH_INDICATOR, EventsAutoConfiguration.class.getClassLoader())));
 	}
 
 	@Bean
@@ -162,6 +170,30 @@ public final class EventsAutoConfiguration {
 		@ConditionalOnMissingBean
 		IdentityResolver eventIdentityResolver() {
 			return new SecurityIdentityResolver();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = HEALTH_INDICATOR)
+	static class HealthConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean(name = "eventsHealthIndicator")
+		EventsHealthIndicator eventsHealthIndicator(DeliveryEngine engine, EventsProperties properties) {
+			return new EventsHealthIndicator(engine, properties.getHealth().getMaxLag());
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(MeterRegistry.class)
+	static class MicrometerMetricsConfiguration {
+
+		@Bean
+		DeliveryObserver eventDeliveryMetrics(ObjectProvider<MeterRegistry> registry) {
+			MeterRegistry available = registry.getIfUnique();
+			return (available != null) ? new MicrometerDeliveryObserver(available) : DeliveryObserver.NONE;
 		}
 
 	}

@@ -1,6 +1,8 @@
 package dev.pgevents.autoconfigure;
 
 import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,6 +32,8 @@ public class EventsProperties implements Validator {
 	private final Relay relay = new Relay();
 
 	private final Retry retry = new Retry();
+
+	private final Health health = new Health();
 
 	/**
 	 * How long processed audit rows and delivered ledger entries are kept before the
@@ -118,6 +122,10 @@ public class EventsProperties implements Validator {
 
 	public Relay getRelay() {
 		return this.relay;
+	}
+
+	public Health getHealth() {
+		return this.health;
 	}
 
 	public Retry getRetry() {
@@ -213,6 +221,25 @@ public class EventsProperties implements Validator {
 	/**
 	 * Retries of a subscriber that failed.
 	 */
+	public static class Health {
+
+		/**
+		 * A lag (the age of the oldest undispatched row or overdue retry) beyond which
+		 * the events health check reports DOWN. Unset: lag never makes it DOWN (the audit
+		 * table is shared, and restarting an instance does not help).
+		 */
+		private @Nullable Duration maxLag;
+
+		public @Nullable Duration getMaxLag() {
+			return this.maxLag;
+		}
+
+		public void setMaxLag(@Nullable Duration maxLag) {
+			this.maxLag = maxLag;
+		}
+
+	}
+
 	public static class Retry {
 
 		/**

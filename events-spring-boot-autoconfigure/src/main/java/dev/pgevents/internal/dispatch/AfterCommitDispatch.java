@@ -206,7 +206,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 			if (!this.inFlight.isOpen()) {
 				return false;
 			}
-			this.outcomes.record(scope, this.fanOut.deliver(row));
+			this.outcomes.record(scope, this.fanOut.deliver(row, DeliveryObserver.Path.DISPATCH));
 		}
 		return true;
 	}

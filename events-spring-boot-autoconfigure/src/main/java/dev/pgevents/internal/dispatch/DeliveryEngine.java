@@ -2,11 +2,14 @@ package dev.pgevents.internal.dispatch;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
+
+import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.EventHandler;
 import dev.pgevents.internal.capture.AuditSchema;
@@ -27,6 +30,10 @@ public final class DeliveryEngine implements AutoCloseable {
 
 	private final Relay relay;
 
+	private final CaptureCheck captureCheck;
+
+	private final Backlog backlog;
+
 	/**
 	 * Build the engine.
 	 * @param dataSource the audited database
@@ -34,15 +41,17 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * @param tables the audited tables
 	 * @param subscribers this instance's subscribers
 	 * @param handler delivers one event to one subscriber
+	 * @param observer told what the engine does, for metrics
 	 * @param settings how it runs
 	 */
 	public DeliveryEngine(DataSource dataSource, AuditSchema schema, List<AuditedTable> tables,
-			SubscriberRegistry subscribers, EventHandler handler, Settings settings) {
+			SubscriberRegistry subscribers, EventHandler handler, DeliveryObserver observer, Settings settings) {
 		Instance instance = new Instance(dataSource, schema, settings.relayEnabled());
 		this.keeper = new ClaimKeeper(settings.lease(), instance);
 		DeliveryLedger ledger = new DeliveryLedger(dataSource, schema, subscribers.names(),
 				settings.subscriberExpiry());
-		FanOut fanOut = new FanOut(subscribers, handler, new EventFactory(tables), settings.backoff(), ledger);
+		FanOut fanOut = new FanOut(subscribers, handler, new EventFactory(tables), settings.backoff(), ledger,
+				observer);
 		// threads are started as work comes: in sync mode only when committing threads
 		// hand over
 		ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.dispatchThreads(), settings.dispatchThreads(), 0,
@@ -51,8 +60,10 @@ public final class DeliveryEngine implements AutoCloseable {
 		this.afterCommit = new AfterCommitDispatch(dataSource, schema, fanOut,
 				new OutcomeWriter(dataSource, ledger, instance), instance, this.keeper, executor,
 				settings.committingThreads());
+		this.captureCheck = new CaptureCheck(dataSource, schema, tables);
+		this.backlog = new Backlog(dataSource, schema, observer, settings.measureBacklog());
 		this.relay = new Relay(settings.relayEnabled(), settings.pollInterval(), settings.batchSize(),
-				new SubscriberHeartbeat(dataSource, schema, subscribers), new CaptureCheck(dataSource, schema, tables),
+				new SubscriberHeartbeat(dataSource, schema, subscribers), this.captureCheck, this.backlog,
 				new UndispatchedRows(dataSource, schema, fanOut, this.keeper, instance, settings.batchSize(),
 						settings.lease()),
 				new DueDeliveries(dataSource, schema, subscribers, fanOut, this.keeper, settings.batchSize(),
@@ -75,6 +86,15 @@ public final class DeliveryEngine implements AutoCloseable {
 	 */
 	public Relay relay() {
 		return this.relay;
+	}
+
+	/**
+	 * What the engine sees of itself and the database, as of the relay's last checks.
+	 * @return the status
+	 */
+	public Status status() {
+		return new Status(this.relay.state(), this.relay.listenerState(), this.captureCheck.missing(),
+				this.backlog.last());
 	}
 
 	/**
@@ -104,10 +124,36 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * @param subscriberExpiry how long a subscriber that no instance runs any more is
 	 * still handed events
 	 * @param backoff when failed deliveries are tried again
+	 * @param measureBacklog whether the relay measures the backlog every few seconds (for
+	 * a health check; metrics ask for it themselves)
 	 */
 	public record Settings(int committingThreads, int dispatchThreads, int dispatchQueueCapacity, boolean relayEnabled,
 			Duration pollInterval, int batchSize, Duration lease, Duration retention, Duration subscriberExpiry,
-			Backoff backoff) {
+			Backoff backoff, boolean measureBacklog) {
+	}
+
+	/**
+	 * What the engine sees of itself and the database.
+	 *
+	 * @param relay {@code running}, {@code stopped}, {@code disabled} or {@code dead}
+	 * @param listener {@code listening}, {@code reconnecting} or {@code disabled}
+	 * @param missingTriggers the audited tables that lack capture triggers, with the
+	 * operations whose trigger is missing
+	 * @param backlog the backlog, or {@code null} when not measured (yet)
+	 */
+	public record Status(String relay, String listener, Map<String, List<String>> missingTriggers,
+			@Nullable Measure backlog) {
+	}
+
+	/**
+	 * The backlog at one moment.
+	 *
+	 * @param pending undispatched audit rows plus deliveries waiting for a retry
+	 * @param dead dead-lettered deliveries
+	 * @param lag the age of the oldest undispatched row or overdue retry, zero when there
+	 * is none
+	 */
+	public record Measure(long pending, long dead, Duration lag) {
 	}
 
 }

@@ -2,6 +2,7 @@ package dev.pgevents.internal.dispatch;
 
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -36,8 +37,11 @@ final class FanOut {
 
 	private final DeliveryLedger ledger;
 
+	private final DeliveryObserver observer;
+
 	FanOut(SubscriberRegistry subscribers, EventHandler handler, EventFactory events, Backoff backoff,
-			DeliveryLedger ledger) {
+			DeliveryLedger ledger, DeliveryObserver observer) {
+		this.observer = observer;
 		this.subscribers = subscribers;
 		this.handler = handler;
 		this.events = events;
@@ -63,7 +67,7 @@ final class FanOut {
 				break;
 			}
 			outcomes.add(claim.calling("The delivery of audit row " + row.id() + " (" + row.eventName() + ")",
-					() -> deliver(row)));
+					() -> deliver(row, DeliveryObserver.Path.RELAY)));
 		}
 		claim.run((connection) -> this.ledger.record(connection, outcomes));
 		claim.commit();
@@ -73,9 +77,10 @@ final class FanOut {
 	/**
 	 * Deliver a row's event to each of its local subscribers.
 	 * @param row the row
+	 * @param path the path it takes
 	 * @return what each call did
 	 */
-	DeliveryLedger.Outcome deliver(AuditRow row) {
+	DeliveryLedger.Outcome deliver(AuditRow row, DeliveryObserver.Path path) {
 		List<Subscriber> targets = this.subscribers.subscribersOf(row.eventName());
 		if (targets.isEmpty()) {
 			return new DeliveryLedger.Outcome(row.id(), List.of());
@@ -86,12 +91,12 @@ final class FanOut {
 		}
 		catch (RuntimeException | StackOverflowError ex) {
 			return new DeliveryLedger.Outcome(row.id(),
-					targets.stream().map((subscriber) -> unreadable(subscriber.name(), row, ex)).toList());
+					targets.stream().map((subscriber) -> unreadable(subscriber.name(), row, ex, path)).toList());
 		}
 		List<DeliveryLedger.Failure> failures = new ArrayList<>(0);
 		String traceparent = row.traceparent();
 		for (Subscriber subscriber : targets) {
-			DeliveryLedger.Failure failure = call(subscriber.name(), event, traceparent, 1);
+			DeliveryLedger.Failure failure = call(subscriber.name(), event, traceparent, 1, path);
 			if (failure != null) {
 				failures.add(failure);
 			}
@@ -117,25 +122,34 @@ final class FanOut {
 			event = this.events.toEvent(row);
 		}
 		catch (RuntimeException | StackOverflowError ex) {
-			return this.ledger.finished(entry, unreadable(entry.subscriber(), row, ex));
+			return this.ledger.finished(entry, unreadable(entry.subscriber(), row, ex, DeliveryObserver.Path.RETRY));
 		}
-		return this.ledger.finished(entry, call(entry.subscriber(), event, row.traceparent(), entry.attempts() + 1));
+		return this.ledger.finished(entry,
+				call(entry.subscriber(), event, row.traceparent(), entry.attempts() + 1, DeliveryObserver.Path.RETRY));
 	}
 
-	private DeliveryLedger.Failure unreadable(String subscriber, AuditRow row, Throwable ex) {
+	private DeliveryLedger.Failure unreadable(String subscriber, AuditRow row, Throwable ex,
+			DeliveryObserver.Path path) {
+		this.observer.called(subscriber, row.eventName(), path, Duration.between(row.createdAt(), Instant.now()),
+				DeliveryObserver.Outcome.DEAD);
 		logger.error("Audit row " + row.id() + " (" + row.eventName() + ") cannot be turned into an event; "
 				+ "dead-lettered for subscriber '" + subscriber + "'", ex);
 		return new DeliveryLedger.Failure(subscriber,
 				DeliveryLedger.Failure.describe("The audit row cannot be read as an event: ", ex), true, Duration.ZERO);
 	}
 
-	private DeliveryLedger.@Nullable Failure call(String subscriber, Event event, String traceparent, int attempt) {
+	private DeliveryLedger.@Nullable Failure call(String subscriber, Event event, String traceparent, int attempt,
+			DeliveryObserver.Path path) {
+		Duration latency = Duration.between(event.occurredAt(), Instant.now());
 		try {
 			this.handler.handle(subscriber, event, traceparent);
+			this.observer.called(subscriber, event.eventName(), path, latency, DeliveryObserver.Outcome.DELIVERED);
 			return null;
 		}
 		catch (Exception | LinkageError | AssertionError | StackOverflowError ex) {
 			DeliveryLedger.Failure failure = DeliveryLedger.Failure.of(subscriber, ex, attempt, this.backoff);
+			this.observer.called(subscriber, event.eventName(), path, latency,
+					failure.dead() ? DeliveryObserver.Outcome.DEAD : DeliveryObserver.Outcome.FAILED);
 			logger.warn(
 					"Subscriber '" + subscriber + "' failed on event " + event.id() + " (" + event.eventName()
 							+ "), attempt " + attempt + "; "

@@ -36,7 +36,7 @@ final class NotificationListener implements AutoCloseable {
 
 	private final Duration pollInterval;
 
-	private @Nullable Connection connection;
+	private volatile @Nullable Connection connection;
 
 	private long nextAttempt;
 
@@ -104,6 +104,14 @@ final class NotificationListener implements AutoCloseable {
 					+ " until the connection is back (logged once)", ex);
 		}
 		this.nextAttempt = System.nanoTime() + RECONNECT.delayAfter(this.failures).toNanos();
+	}
+
+	/**
+	 * Whether the listener connection is open (otherwise it reconnects, with backoff).
+	 * @return whether the relay is woken by notifications
+	 */
+	boolean listening() {
+		return this.connection != null;
 	}
 
 	@Override

@@ -15,11 +15,12 @@ import org.springframework.context.SmartLifecycle;
  * The relay, one per instance: a thread that delivers what no after-commit dispatch did,
  * and its lifecycle. Each round it keeps this instance's subscribers registered
  * ({@link SubscriberHeartbeat}), watches the capture triggers ({@link CaptureCheck}),
- * claims undispatched audit rows ({@link UndispatchedRows}) and due ledger entries
- * ({@link DueDeliveries}), and deletes what is past its retention ({@link Retention});
- * then, unless a full batch suggests more work, it waits for a notification or the poll
- * interval ({@link NotificationListener}). Instances share the work through row locks. A
- * failed round is retried with backoff, logged once until the relay recovers.
+ * measures the backlog ({@link Backlog}), claims undispatched audit rows
+ * ({@link UndispatchedRows}) and due ledger entries ({@link DueDeliveries}), and deletes
+ * what is past its retention ({@link Retention}); then, unless a full batch suggests more
+ * work, it waits for a notification or the poll interval ({@link NotificationListener}).
+ * Instances share the work through row locks. A failed round is retried with backoff,
+ * logged once until the relay recovers.
  */
 public final class Relay implements SmartLifecycle {
 
@@ -45,6 +46,8 @@ public final class Relay implements SmartLifecycle {
 
 	private final CaptureCheck captureCheck;
 
+	private final Backlog backlog;
+
 	private final UndispatchedRows rows;
 
 	private final DueDeliveries deliveries;
@@ -60,9 +63,10 @@ public final class Relay implements SmartLifecycle {
 	private int failures;
 
 	Relay(boolean enabled, Duration pollInterval, int batchSize, SubscriberHeartbeat heartbeat,
-			CaptureCheck captureCheck, UndispatchedRows rows, DueDeliveries deliveries, Retention retention,
-			NotificationListener listener) {
+			CaptureCheck captureCheck, Backlog backlog, UndispatchedRows rows, DueDeliveries deliveries,
+			Retention retention, NotificationListener listener) {
 		this.captureCheck = captureCheck;
+		this.backlog = backlog;
 		this.enabled = enabled;
 		this.pollInterval = pollInterval;
 		this.batchSize = batchSize;
@@ -132,6 +136,34 @@ public final class Relay implements SmartLifecycle {
 		stopping.start();
 	}
 
+	/**
+	 * What the relay is doing, for the health check.
+	 * @return {@code running}, {@code stopped}, {@code disabled} (it only keeps the
+	 * registration up), or {@code dead} (its thread ended while it should run)
+	 */
+	String state() {
+		Thread relay = this.thread;
+		if (relay == null) {
+			return "stopped";
+		}
+		if (!relay.isAlive()) {
+			return "dead";
+		}
+		return this.enabled ? "running" : "disabled";
+	}
+
+	/**
+	 * The state of the listener connection, for the health check.
+	 * @return {@code listening}, {@code reconnecting}, or {@code disabled} without a
+	 * relay
+	 */
+	String listenerState() {
+		if (!this.enabled) {
+			return "disabled";
+		}
+		return this.listener.listening() ? "listening" : "reconnecting";
+	}
+
 	@Override
 	public boolean isRunning() {
 		return this.thread != null;
@@ -152,6 +184,7 @@ public final class Relay implements SmartLifecycle {
 				try {
 					this.heartbeat.beatIfDue();
 					this.captureCheck.checkIfDue();
+					this.backlog.measureIfDue();
 					int work = 0;
 					if (this.enabled) {
 						work = this.rows.relay(this::running) + this.deliveries.relay(this::running);

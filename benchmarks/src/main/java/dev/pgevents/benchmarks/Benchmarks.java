@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import dev.pgevents.Event;
@@ -145,7 +146,7 @@ public final class Benchmarks {
 		this.rows.add(String.format("%-14s %7s %9s %14s %7s %7s %15s", "scenario", "threads", "tx_per_s",
 				"ratio_vs_plain", "p50_ms", "p99_ms", "bytes_per_event"));
 		List<Scenario> scenarios = Arrays.stream(Scenario.values())
-			.filter((scenario) -> only.isEmpty() || only.contains(scenario.name().toLowerCase(Locale.ROOT)))
+			.filter((scenario) -> only.isEmpty() || only.contains(scenario.label()))
 			.toList();
 		for (int threads : THREADS) {
 			// repetitions outermost: a slow spell of this shared machine hits every
@@ -174,6 +175,7 @@ public final class Benchmarks {
 
 		PLAIN("events.enabled=false"), UNAUDITED("bench.subscriber=true"),
 		CAPTURE("events.audit.tables=member", "events.relay.enabled=false"), SYNC("bench.subscriber=true"),
+		SYNC_OBSERVED("bench.subscriber=true", "bench.meters=true"),
 		ASYNC("bench.subscriber=true", "events.dispatch.mode=async"),
 		MODULITH("events.enabled=false", "bench.modulith=true");
 
@@ -184,7 +186,11 @@ public final class Benchmarks {
 		}
 
 		boolean measuresLatency() {
-			return this == SYNC || this == ASYNC || this == MODULITH;
+			return this == SYNC || this == SYNC_OBSERVED || this == ASYNC || this == MODULITH;
+		}
+
+		String label() {
+			return name().toLowerCase(Locale.ROOT).replace('_', '-');
 		}
 
 	}
@@ -245,11 +251,11 @@ public final class Benchmarks {
 			}
 			ratio = String.format(Locale.ROOT, "%.2f", median(ratios, 0));
 		}
-		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s",
-				scenario.name().toLowerCase(Locale.ROOT), threads, txPerSecond, ratio,
-				scenario.measuresLatency() ? String.format(Locale.ROOT, "%.2f", median(results, 1)) : "-",
-				scenario.measuresLatency() ? String.format(Locale.ROOT, "%.2f", median(results, 2)) : "-",
-				(scenario == Scenario.PLAIN) ? "-" : String.format(Locale.ROOT, "%.0f", median(results, 3))));
+		this.rows
+			.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s", scenario.label(), threads, txPerSecond,
+					ratio, scenario.measuresLatency() ? String.format(Locale.ROOT, "%.2f", median(results, 1)) : "-",
+					scenario.measuresLatency() ? String.format(Locale.ROOT, "%.2f", median(results, 2)) : "-",
+					(scenario == Scenario.PLAIN) ? "-" : String.format(Locale.ROOT, "%.0f", median(results, 3))));
 	}
 
 	private static void produce(Scenario scenario, int threads, int transactions, TransactionTemplate template,
@@ -289,7 +295,7 @@ public final class Benchmarks {
 
 	private void awaitDone(Scenario scenario, int transactions) {
 		switch (scenario) {
-			case SYNC, ASYNC -> await(() -> delivered.get() >= transactions);
+			case SYNC, SYNC_OBSERVED, ASYNC -> await(() -> delivered.get() >= transactions);
 			case MODULITH -> {
 				await(() -> delivered.get() >= transactions);
 				await(() -> count("SELECT count(*) FROM event_publication WHERE completion_date IS NULL") == 0);
@@ -604,6 +610,13 @@ public final class Benchmarks {
 				havingValue = "updates")
 		UpdateSubscriber updateSubscriber() {
 			return new UpdateSubscriber();
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.meters",
+				havingValue = "true")
+		SimpleMeterRegistry meterRegistry() {
+			return new SimpleMeterRegistry();
 		}
 
 		@Bean

@@ -27,6 +27,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -182,6 +183,20 @@ public final class EventsAutoConfiguration {
 		@ConditionalOnMissingBean(name = "eventsHealthIndicator")
 		EventsHealthIndicator eventsHealthIndicator(DeliveryEngine engine, EventsProperties properties) {
 			return new EventsHealthIndicator(engine, properties.getHealth().getMaxLag());
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
+	static class EndpointConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		@ConditionalOnAvailableEndpoint
+		EventsEndpoint eventsEndpoint(SubscriberRegistry subscribers, EventDeliveries deliveries, DeliveryEngine engine,
+				DataSource dataSource, AuditSchema schema) {
+			return new EventsEndpoint(subscribers, deliveries, engine, new JdbcTemplate(dataSource), schema);
 		}
 
 	}

@@ -183,6 +183,16 @@ public final class SubscriberRegistry {
 		return events;
 	}
 
+	/**
+	 * Each subscriber's method.
+	 * @return subscriber name to its bean class and method
+	 */
+	public Map<String, String> describe() {
+		Map<String, String> methods = new LinkedHashMap<>();
+		this.byName.forEach((name, subscriber) -> methods.put(name, subscriber.describe()));
+		return methods;
+	}
+
 	List<Subscriber> subscribersOf(String eventName) {
 		return this.byEvent.getOrDefault(eventName, List.of());
 	}

@@ -1,0 +1,155 @@
+package dev.pgevents.autoconfigure;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.pgevents.Delivery;
+import dev.pgevents.DeliveryQuery;
+import dev.pgevents.EventDeliveries;
+import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.dispatch.DeliveryEngine;
+import dev.pgevents.internal.dispatch.SubscriberRegistry;
+
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * The {@code events} actuator endpoint, after Boot's {@code loggers}: GET the subscribers
+ * and the backlog, GET the deliveries of a status, POST to replay the dead ones. Exposed
+ * over the web only where the application includes it in
+ * {@code management.endpoints.web.exposure.include}.
+ */
+@Endpoint(id = "events")
+public final class EventsEndpoint {
+
+	private final SubscriberRegistry subscribers;
+
+	private final EventDeliveries deliveries;
+
+	private final DeliveryEngine engine;
+
+	private final JdbcTemplate jdbc;
+
+	private final String registered;
+
+	EventsEndpoint(SubscriberRegistry subscribers, EventDeliveries deliveries, DeliveryEngine engine, JdbcTemplate jdbc,
+			AuditSchema schema) {
+		this.subscribers = subscribers;
+		this.deliveries = deliveries;
+		this.engine = engine;
+		this.jdbc = jdbc;
+		this.registered = "SELECT name, events, last_seen_at FROM " + schema.subscriberTable() + " ORDER BY name";
+	}
+
+	/**
+	 * This application's subscribers, those every instance registered, and the backlog as
+	 * the relay last measured it.
+	 * @return the description
+	 */
+	@ReadOperation
+	public EventsDescriptor events() {
+		List<SubscriberDescriptor> local = this.subscribers.describe()
+			.entrySet()
+			.stream()
+			.map((subscriber) -> new SubscriberDescriptor(subscriber.getKey(),
+					this.subscribers.eventNamesBySubscriber().get(subscriber.getKey()), subscriber.getValue()))
+			.toList();
+		List<RegisteredSubscriber> registered = this.jdbc.query(this.registered,
+				(rs, row) -> new RegisteredSubscriber(rs.getString(1), List.of((String[]) rs.getArray(2).getArray()),
+						rs.getObject(3, java.time.OffsetDateTime.class).toInstant().toString()));
+		DeliveryEngine.Measure backlog = this.engine.status().backlog();
+		return new EventsDescriptor(local, registered, (backlog != null) ? backlog.pending() : null,
+				(backlog != null) ? backlog.dead() : null,
+				(backlog != null) ? backlog.lag().toMillis() / 1000.0 : null);
+	}
+
+	/**
+	 * The deliveries of a status, newest first.
+	 * @param status {@code pending}, {@code dead} or {@code delivered}
+	 * @param subscriber only this subscriber's
+	 * @param eventName only those of this event
+	 * @param limit at most this many (100 by default)
+	 * @return the deliveries
+	 */
+	@ReadOperation
+	public List<Delivery> deliveries(@Selector String status, @Nullable String subscriber, @Nullable String eventName,
+			@Nullable Integer limit) {
+		return this.deliveries
+			.find(query(status, subscriber, eventName).limit((limit != null) ? limit : DeliveryQuery.DEFAULT_LIMIT));
+	}
+
+	/**
+	 * Replay the dead deliveries that match.
+	 * @param status {@code dead}
+	 * @param subscriber only this subscriber's
+	 * @param eventName only those of this event
+	 * @return how many were replayed
+	 */
+	@WriteOperation
+	public Map<String, Integer> replay(@Selector String status, @Nullable String subscriber,
+			@Nullable String eventName) {
+		if (!"dead".equals(status)) {
+			throw new InvalidEndpointRequestException("Only dead deliveries are replayed: POST to events/dead",
+					"Only dead deliveries are replayed");
+		}
+		return Map.of("replayed", this.deliveries.replayAll(query(status, subscriber, eventName)));
+	}
+
+	private static DeliveryQuery query(String status, @Nullable String subscriber, @Nullable String eventName) {
+		Delivery.Status parsed;
+		try {
+			parsed = Delivery.Status.valueOf(status.toUpperCase(Locale.ROOT));
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidEndpointRequestException("Unknown status '" + status + "': use pending, dead or delivered",
+					"Unknown status");
+		}
+		DeliveryQuery query = new DeliveryQuery(parsed, null, null, null, null, DeliveryQuery.DEFAULT_LIMIT);
+		if (subscriber != null) {
+			query = query.subscriber(subscriber);
+		}
+		return (eventName != null) ? query.eventName(eventName) : query;
+	}
+
+	/**
+	 * What the endpoint shows.
+	 *
+	 * @param subscribers this application's subscribers
+	 * @param registered the subscribers every instance registered
+	 * @param pending undispatched rows plus deliveries waiting for a retry, if measured
+	 * @param dead dead-lettered deliveries, if measured
+	 * @param lag seconds: the age of the oldest undispatched row or overdue retry, if
+	 * measured
+	 */
+	public record EventsDescriptor(List<SubscriberDescriptor> subscribers, List<RegisteredSubscriber> registered,
+			@Nullable Long pending, @Nullable Long dead, @Nullable Double lag) {
+	}
+
+	/**
+	 * A subscriber of this application.
+	 *
+	 * @param name its name
+	 * @param events the events it takes
+	 * @param method the bean method
+	 */
+	public record SubscriberDescriptor(String name, @Nullable List<String> events, String method) {
+	}
+
+	/**
+	 * A subscriber in the registry that every instance shares.
+	 *
+	 * @param name its name
+	 * @param events the events it takes
+	 * @param lastSeenAt when an instance that has it last registered it
+	 */
+	public record RegisteredSubscriber(String name, List<String> events, String lastSeenAt) {
+	}
+
+}

@@ -1,0 +1,121 @@
+package dev.pgevents;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The {@code events} actuator endpoint over real HTTP: the subscribers and the backlog,
+ * the dead deliveries, and their replay.
+ */
+@WithTestDatabase
+@SpringBootTest(classes = EventsEndpointTests.App.class, webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
+				"events.relay.poll-interval=100ms", "events.retry.max-attempts=1",
+				"management.endpoints.web.exposure.include=health,events",
+				"management.endpoint.health.show-details=always", "spring.main.web-application-type=servlet" })
+class EventsEndpointTests {
+
+	@LocalServerPort
+	int port;
+
+	@Autowired
+	JdbcTemplate jdbc;
+
+	@Autowired
+	TransactionTemplate transactions;
+
+	@Autowired
+	Subscribers subscribers;
+
+	final HttpClient http = HttpClient.newHttpClient();
+
+	@Test
+	void aDeadDeliveryIsListedAndReplayedOverHttp() throws Exception {
+		this.transactions.executeWithoutResult(
+				(status) -> this.jdbc.update("INSERT INTO member (name, email) VALUES ('m', 'm@example.com')"));
+
+		String events = get("/actuator/events");
+		assertThat(events).contains("\"name\":\"failing\"").contains("\"member.created\"").contains("failing(Event)");
+		await().atMost(Duration.ofSeconds(30)).until(() -> get("/actuator/events/dead").contains("\"failing\""));
+		assertThat(get("/actuator/events/dead")).contains("\"eventName\":\"member.created\"")
+			.contains("IllegalStateException: broken");
+		assertThat(get("/actuator/health")).contains("\"events\"").contains("\"relay\":\"running\"");
+
+		this.subscribers.fixed.set(true);
+		HttpResponse<String> replayed = this.http.send(HttpRequest.newBuilder(uri("/actuator/events/dead"))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString("{\"subscriber\": \"failing\"}"))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(replayed.statusCode()).isEqualTo(200);
+		assertThat(replayed.body()).isEqualTo("{\"replayed\":1}");
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.subscribers.delivered.get());
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> get("/actuator/events/delivered?subscriber=failing").contains("\"replays\":1"));
+		assertThat(get("/actuator/events/dead")).isEqualTo("[]");
+	}
+
+	@Test
+	void anUnknownStatusIsABadRequest() throws Exception {
+		HttpResponse<String> response = this.http.send(HttpRequest.newBuilder(uri("/actuator/events/lost")).build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).isEqualTo(400);
+	}
+
+	private String get(String path) throws Exception {
+		HttpResponse<String> response = this.http.send(HttpRequest.newBuilder(uri(path)).build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).as(path).isEqualTo(200);
+		return response.body();
+	}
+
+	private URI uri(String path) {
+		return URI.create("http://localhost:" + this.port + path);
+	}
+
+	static class Subscribers {
+
+		final AtomicBoolean fixed = new AtomicBoolean();
+
+		final AtomicBoolean delivered = new AtomicBoolean();
+
+		@EventSubscriber("member.created")
+		void failing(Event event) {
+			if (!this.fixed.get()) {
+				throw new IllegalStateException("broken");
+			}
+			this.delivered.set(true);
+		}
+
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class App {
+
+		@Bean
+		Subscribers subscribers() {
+			return new Subscribers();
+		}
+
+	}
+
+}

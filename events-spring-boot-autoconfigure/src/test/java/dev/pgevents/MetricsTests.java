@@ -10,7 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -58,6 +60,33 @@ class MetricsTests {
 			assertThat(this.registry.get("events.pending").gauge().value()).isZero();
 			assertThat(this.registry.get("events.lag").gauge().value()).isZero();
 		});
+	}
+
+	@Test
+	void theLagRisesWhileOutsideWritesWaitForARelayAndFallsOnceTheyAreDelivered() {
+		String url = TestDatabase.create();
+		String[] properties = { "spring.datasource.url=" + url, "spring.sql.init.mode=always",
+				"spring.sql.init.schema-locations=classpath:member-schema.sql", "spring.main.banner-mode=off",
+				"events.relay.poll-interval=100ms", "events.retry.initial-delay=10ms", "events.retry.max-delay=50ms",
+				"events.retry.max-attempts=3" };
+		try (ConfigurableApplicationContext held = new SpringApplicationBuilder(App.class).properties(properties)
+			.properties("events.relay.enabled=false")
+			.run()) {
+			MeterRegistry registry = held.getBean(MeterRegistry.class);
+			held.getBean(JdbcTemplate.class).update("INSERT INTO member (name, email) VALUES ('o', 'o@example.com')");
+
+			await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+				assertThat(registry.get("events.lag").gauge().value()).isPositive();
+				assertThat(registry.get("events.pending").gauge().value()).isEqualTo(1);
+			});
+			try (ConfigurableApplicationContext relay = new SpringApplicationBuilder(App.class).properties(properties)
+				.run()) {
+				await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+					assertThat(registry.get("events.lag").gauge().value()).isZero();
+					assertThat(registry.get("events.pending").gauge().value()).isZero();
+				});
+			}
+		}
 	}
 
 	private double deliveries(String subscriber, String outcome) {

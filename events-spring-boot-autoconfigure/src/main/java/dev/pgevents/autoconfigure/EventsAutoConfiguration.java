@@ -5,6 +5,7 @@ import java.util.List;
 import javax.sql.DataSource;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Tracer;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -206,9 +207,12 @@ public final class EventsAutoConfiguration {
 	static class MicrometerMetricsConfiguration {
 
 		@Bean
-		DeliveryObserver eventDeliveryMetrics(ObjectProvider<MeterRegistry> registry) {
-			MeterRegistry available = registry.getIfUnique();
-			return (available != null) ? new MicrometerDeliveryObserver(available) : DeliveryObserver.NONE;
+		DeliveryObserver eventDeliveryMetrics(ObjectProvider<MeterRegistry> registry,
+				ObjectProvider<ObservationRegistry> observations) {
+			MeterRegistry meters = registry.getIfUnique();
+			ObservationRegistry observed = observations.getIfUnique();
+			return (meters != null || observed != null) ? new MicrometerDeliveryObserver(meters, observed)
+					: DeliveryObserver.NONE;
 		}
 
 	}

@@ -2,6 +2,7 @@ package dev.pgevents.autoconfigure;
 
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -11,21 +12,30 @@ import io.micrometer.core.instrument.Meter.MeterProvider;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.observation.transport.ReceiverContext;
+import org.jspecify.annotations.Nullable;
 
+import dev.pgevents.Event;
 import dev.pgevents.internal.dispatch.DeliveryObserver;
 
 /**
- * The delivery engine's metrics: {@code events.deliveries} (a counter by subscriber,
- * event and outcome), {@code events.latency} (from the row's write to the start of the
- * subscriber call, by subscriber and path), and the gauges {@code events.pending},
- * {@code events.dead} and {@code events.lag} (seconds), which read the backlog the relay
- * measures every few seconds.
+ * The delivery engine's metrics and observations: {@code events.deliveries} (a counter by
+ * subscriber, event and outcome), {@code events.latency} (from the row's write to the
+ * start of the subscriber call, by subscriber and path), the gauges
+ * {@code events.pending}, {@code events.dead} and {@code events.lag} (seconds), which
+ * read the backlog the relay measures every few seconds; and the {@code events.delivery}
+ * observation around each subscriber call (a timer, and with Micrometer Tracing a span
+ * that continues the trace of the transaction that wrote the row, on every path).
  */
 final class MicrometerDeliveryObserver implements DeliveryObserver {
 
-	private final MeterProvider<Counter> deliveries;
+	private final @Nullable MeterProvider<Counter> deliveries;
 
-	private final MeterProvider<Timer> latency;
+	private final @Nullable MeterProvider<Timer> latency;
+
+	private final ObservationRegistry observations;
 
 	private final AtomicLong pending = new AtomicLong();
 
@@ -33,7 +43,13 @@ final class MicrometerDeliveryObserver implements DeliveryObserver {
 
 	private final AtomicLong lagMillis = new AtomicLong();
 
-	MicrometerDeliveryObserver(MeterRegistry registry) {
+	MicrometerDeliveryObserver(@Nullable MeterRegistry registry, @Nullable ObservationRegistry observations) {
+		this.observations = (observations != null) ? observations : ObservationRegistry.NOOP;
+		if (registry == null) {
+			this.deliveries = null;
+			this.latency = null;
+			return;
+		}
 		this.deliveries = Counter.builder("events.deliveries")
 			.description("Subscriber calls, by outcome: delivered, failed (will be retried), dead (dead-lettered)")
 			.withRegistry(registry);
@@ -53,10 +69,41 @@ final class MicrometerDeliveryObserver implements DeliveryObserver {
 	}
 
 	@Override
+	public void observe(String subscriber, Event event, String traceparent, Path path, Call call) throws Exception {
+		if (this.observations.isNoop()) {
+			call.run();
+			return;
+		}
+		DeliveryContext context = new DeliveryContext(traceparent);
+		Observation observation = Observation.createNotStarted("events.delivery", () -> context, this.observations)
+			.contextualName(event.eventName() + " " + subscriber)
+			.lowCardinalityKeyValue("subscriber", subscriber)
+			.lowCardinalityKeyValue("event", event.eventName())
+			.lowCardinalityKeyValue("path", name(path))
+			.highCardinalityKeyValue("event.id", event.id())
+			.start();
+		try (Observation.Scope scope = observation.openScope()) {
+			call.run();
+		}
+		catch (Exception | Error ex) {
+			observation.error(ex);
+			throw ex;
+		}
+		finally {
+			observation.stop();
+		}
+	}
+
+	@Override
 	public void called(String subscriber, String eventName, Path path, Duration latency, Outcome outcome) {
-		this.deliveries.withTags(Tags.of("subscriber", subscriber, "event", eventName, "outcome", name(outcome)))
+		MeterProvider<Counter> deliveries = this.deliveries;
+		MeterProvider<Timer> timer = this.latency;
+		if (deliveries == null || timer == null) {
+			return;
+		}
+		deliveries.withTags(Tags.of("subscriber", subscriber, "event", eventName, "outcome", name(outcome)))
 			.increment();
-		this.latency.withTags(Tags.of("subscriber", subscriber, "path", name(path)))
+		timer.withTags(Tags.of("subscriber", subscriber, "path", name(path)))
 			.record(Math.max(0, latency.toNanos()), TimeUnit.NANOSECONDS);
 	}
 
@@ -69,11 +116,24 @@ final class MicrometerDeliveryObserver implements DeliveryObserver {
 
 	@Override
 	public boolean wantsBacklog() {
-		return true;
+		return this.deliveries != null;
 	}
 
 	private static String name(Enum<?> value) {
 		return value.name().toLowerCase(Locale.ROOT);
+	}
+
+	/**
+	 * A subscriber call receives the trace of the transaction that wrote its row, as a
+	 * consumer receives a message's: tracing continues it from the stored traceparent.
+	 */
+	static final class DeliveryContext extends ReceiverContext<Map<String, String>> {
+
+		DeliveryContext(String traceparent) {
+			super((carrier, key) -> carrier.get(key));
+			setCarrier(Map.of("traceparent", traceparent));
+		}
+
 	}
 
 }

@@ -2,6 +2,8 @@ package dev.pgevents.internal.dispatch;
 
 import java.time.Duration;
 
+import dev.pgevents.Event;
+
 /**
  * Told what the delivery engine does, for metrics: every subscriber call on every path,
  * and the backlog the relay measures. Called on the delivering threads: implementations
@@ -25,6 +27,20 @@ public interface DeliveryObserver {
 	}
 
 	/**
+	 * Make a subscriber call, observed (in a span that continues the trace of the
+	 * transaction that wrote the row, for example).
+	 * @param subscriber the subscriber
+	 * @param event the event
+	 * @param traceparent the W3C trace context of the transaction that wrote the row
+	 * @param path the path the call takes
+	 * @param call the call
+	 * @throws Exception what the call threw
+	 */
+	default void observe(String subscriber, Event event, String traceparent, Path path, Call call) throws Exception {
+		call.run();
+	}
+
+	/**
 	 * The backlog, as the relay last measured it.
 	 * @param pending undispatched audit rows plus deliveries waiting for a retry
 	 * @param dead dead-lettered deliveries
@@ -40,6 +56,16 @@ public interface DeliveryObserver {
 	 */
 	default boolean wantsBacklog() {
 		return false;
+	}
+
+	/**
+	 * A subscriber call.
+	 */
+	@FunctionalInterface
+	interface Call {
+
+		void run() throws Exception;
+
 	}
 
 	/**

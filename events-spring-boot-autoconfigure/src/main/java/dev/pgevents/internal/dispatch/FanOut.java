@@ -142,7 +142,8 @@ final class FanOut {
 			DeliveryObserver.Path path) {
 		Duration latency = Duration.between(event.occurredAt(), Instant.now());
 		try {
-			this.handler.handle(subscriber, event, traceparent);
+			this.observer.observe(subscriber, event, traceparent, path,
+					() -> this.handler.handle(subscriber, event, traceparent));
 			this.observer.called(subscriber, event.eventName(), path, latency, DeliveryObserver.Outcome.DELIVERED);
 			return null;
 		}

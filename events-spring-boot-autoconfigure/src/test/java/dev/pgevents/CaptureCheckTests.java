@@ -9,14 +9,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -26,7 +29,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * A capture trigger dropped while the application runs (a {@code DROP TRIGGER}, a
  * migration that recreated the table) is reported as an error and turns the
- * {@code events} health check DOWN, naming the table and the operation.
+ * {@code events} health check DOWN, naming the table and the operation, until a restart
+ * reinstalls it.
  */
 @WithTestDatabase
 @ExtendWith(OutputCaptureExtension.class)
@@ -40,6 +44,9 @@ class CaptureCheckTests {
 	@Autowired
 	@Qualifier("eventsHealthIndicator")
 	HealthIndicator health;
+
+	@Value("${spring.datasource.url}")
+	String url;
 
 	@Test
 	void aDroppedTriggerIsLoggedAsAnErrorAndTurnsTheHealthCheckDown(CapturedOutput output) {
@@ -67,6 +74,15 @@ class CaptureCheckTests {
 			assertThat(health.getStatus()).isEqualTo(Status.DOWN);
 			assertThat(health.getDetails()).containsEntry("missingTriggers", Map.of("member", List.of("UPDATE")));
 		});
+
+		// a restart (here another instance) reinstalls the trigger: UP again
+		try (ConfigurableApplicationContext restarted = new SpringApplicationBuilder(App.class)
+			.properties("spring.datasource.url=" + this.url, "spring.main.banner-mode=off")
+			.run()) {
+			await().atMost(Duration.ofSeconds(30))
+				.untilAsserted(() -> assertThat(this.health.health(true).getStatus()).isEqualTo(Status.UP));
+			assertThat(output.getOut()).contains("Table 'member' has all its capture triggers again");
+		}
 	}
 
 	@SpringBootConfiguration

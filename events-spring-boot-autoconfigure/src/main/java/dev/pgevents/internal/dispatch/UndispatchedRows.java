@@ -130,8 +130,9 @@ final class UndispatchedRows {
 		if (claim == null) {
 			claim = claim();
 		}
+		int rows;
 		try (Claim claimed = claim) {
-			int rows = claimed.rows().size();
+			rows = claimed.rows().size();
 			Executor claimer = this.claimer;
 			if (rows == this.batchSize && claimer != null && running.getAsBoolean()) {
 				this.nextClaim = CompletableFuture.supplyAsync(this::claimUnchecked, claimer);
@@ -139,10 +140,6 @@ final class UndispatchedRows {
 			if (rows > 0) {
 				this.fanOut.deliver(claimed, running);
 			}
-			if (rows > 0 || !this.instance.givenUp().isEmpty()) {
-				this.instance.prune();
-			}
-			return rows;
 		}
 		catch (SQLException | RuntimeException ex) {
 			if (System.nanoTime() - claim.lastStatement() > this.lease.toNanos()) {
@@ -151,6 +148,10 @@ final class UndispatchedRows {
 			}
 			throw ex;
 		}
+		// once the claim's connection is back: never wait for a second one while holding
+		// it
+		this.instance.prune();
+		return rows;
 	}
 
 	/**

@@ -28,7 +28,7 @@ import org.springframework.test.context.TestContextAnnotationUtils;
 @Documented
 @Inherited
 @ContextCustomizerFactories(WithTestDatabase.Factory.class)
-@interface WithTestDatabase {
+public @interface WithTestDatabase {
 
 	/**
 	 * Creates the database when the context is, once per test class (the class is part of

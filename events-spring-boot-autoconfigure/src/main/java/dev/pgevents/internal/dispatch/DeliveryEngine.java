@@ -34,6 +34,8 @@ public final class DeliveryEngine implements AutoCloseable {
 
 	private final Backlog backlog;
 
+	private final AuditLog auditLog;
+
 	/**
 	 * Build the engine.
 	 * @param dataSource the audited database
@@ -50,8 +52,9 @@ public final class DeliveryEngine implements AutoCloseable {
 		this.keeper = new ClaimKeeper(settings.lease(), instance);
 		DeliveryLedger ledger = new DeliveryLedger(dataSource, schema, subscribers.names(),
 				settings.subscriberExpiry());
-		FanOut fanOut = new FanOut(subscribers, handler, new EventFactory(tables), settings.backoff(), ledger,
-				observer);
+		EventFactory events = new EventFactory(tables);
+		FanOut fanOut = new FanOut(subscribers, handler, events, settings.backoff(), ledger, observer);
+		this.auditLog = new AuditLog(dataSource, schema, tables, subscribers, events);
 		// threads are started as work comes: in sync mode only when committing threads
 		// hand over
 		ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.dispatchThreads(), settings.dispatchThreads(), 0,
@@ -86,6 +89,14 @@ public final class DeliveryEngine implements AutoCloseable {
 	 */
 	public Relay relay() {
 		return this.relay;
+	}
+
+	/**
+	 * The audit log, for tools that look at what was captured and delivered.
+	 * @return the log
+	 */
+	public AuditLog auditLog() {
+		return this.auditLog;
 	}
 
 	/**

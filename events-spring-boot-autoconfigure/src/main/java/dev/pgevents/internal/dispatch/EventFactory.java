@@ -1,5 +1,6 @@
 package dev.pgevents.internal.dispatch;
 
+import java.time.Instant;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -25,9 +26,10 @@ import dev.pgevents.internal.capture.StartupFailure;
  *
 <table>
  * .<op>} event names, UpperCamelCase target types, lowerCamelCase data keys, the primary
- * key as the target id.
+ * key as the target id. Public for {@link #event}, the same making for tools that have no
+ * audit row (the test kit's event builders).
  */
-final class EventFactory {
+public final class EventFactory {
 
 	private static final TypeReference<Map<String, Object>> ROW = new TypeReference<>() {
 	};
@@ -80,32 +82,58 @@ final class EventFactory {
 	}
 
 	Event toEvent(AuditRow row) {
-		Map<String, Object> columns = ROW_READER.readValue(row.data(), ROW);
-		Map<String, Object> data = camelCaseKeys(columns);
-		Map<String, Object> previousData = switch (row.op()) {
-			case Event.DELETED -> data;
-			case Event.UPDATED ->
-				(row.previousData() != null) ? camelCaseKeys(ROW_READER.readValue(row.previousData(), ROW)) : null;
-			default -> null;
-		};
-		String type = this.upperCamel.computeIfAbsent(row.tableName(), EventFactory::toUpperCamel);
-		EventTarget target = new EventTarget(targetId(row.tableName(), columns), type, data, previousData);
-		return new Event(Long.toString(row.id()), row.tableName() + "." + row.op(), row.createdAt(), row.identityId(),
-				target);
+		return make(row.id(), row.tableName(), row.op(), row.data(), row.previousData(),
+				this.keyColumns.getOrDefault(row.tableName(), List.of("id")), row.identityId(), row.createdAt(),
+				this.lowerCamel, this.upperCamel);
 	}
 
-	private String targetId(String table, Map<String, Object> columns) {
-		List<String> keys = this.keyColumns.getOrDefault(table, List.of("id"));
+	/**
+	 * Make the event the library delivers for a row change.
+	 * @param id the audit row id
+	 * @param table the table name
+	 * @param op {@link Event#CREATED}, {@link Event#UPDATED} or {@link Event#DELETED}
+	 * @param data the row after the change (the deleted row for a delete), as JSON with
+	 * the column names as keys
+	 * @param previousData the row before an update, as JSON, or {@code null}
+	 * @param keyColumns the primary-key columns, in key order
+	 * @param identityId who made the change
+	 * @param occurredAt when the row was written
+	 * @return the event
+	 */
+	public static Event event(long id, String table, String op, String data, @Nullable String previousData,
+			List<String> keyColumns, @Nullable String identityId, Instant occurredAt) {
+		return make(id, table, op, data, previousData, keyColumns, identityId, occurredAt, new HashMap<>(),
+				new HashMap<>());
+	}
+
+	private static Event make(long id, String table, String op, String json, @Nullable String previousJson,
+			List<String> keyColumns, @Nullable String identityId, Instant occurredAt, Map<String, String> lowerCamel,
+			Map<String, String> upperCamel) {
+		Map<String, Object> columns = ROW_READER.readValue(json, ROW);
+		Map<String, Object> data = camelCaseKeys(columns, lowerCamel);
+		Map<String, Object> previousData = switch (op) {
+			case Event.DELETED -> data;
+			case Event.UPDATED ->
+				(previousJson != null) ? camelCaseKeys(ROW_READER.readValue(previousJson, ROW), lowerCamel) : null;
+			default -> null;
+		};
+		String type = upperCamel.computeIfAbsent(table, EventFactory::toUpperCamel);
+		EventTarget target = new EventTarget(targetId(keyColumns, columns), type, data, previousData);
+		return new Event(Long.toString(id), table + "." + op, occurredAt, identityId, target);
+	}
+
+	private static String targetId(List<String> keys, Map<String, Object> columns) {
 		if (keys.size() == 1) {
 			return String.valueOf(columns.get(keys.get(0)));
 		}
 		return keys.stream().map((key) -> String.valueOf(columns.get(key))).collect(Collectors.joining(","));
 	}
 
-	private Map<String, Object> camelCaseKeys(Map<String, @Nullable Object> columns) {
+	private static Map<String, Object> camelCaseKeys(Map<String, @Nullable Object> columns,
+			Map<String, String> lowerCamel) {
 		Map<String, Object> data = new LinkedHashMap<>(columns.size() * 2);
-		columns.forEach((column, value) -> data.put(this.lowerCamel.computeIfAbsent(column, EventFactory::toLowerCamel),
-				value));
+		columns.forEach(
+				(column, value) -> data.put(lowerCamel.computeIfAbsent(column, EventFactory::toLowerCamel), value));
 		return Collections.unmodifiableMap(data);
 	}
 

@@ -1,5 +1,7 @@
 package dev.pgevents.internal.dispatch;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,16 +61,26 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 	@Override
 	public List<Delivery> find(DeliveryQuery query) {
 		List<Object> args = new ArrayList<>();
-		String sql = "SELECT d.audit_id, d.subscriber, a.table_name || '.' || a.op, d.status, d.attempts,"
-				+ " d.next_attempt_at, d.last_error, d.replays, d.created_at, d.updated_at FROM "
-				+ this.schema.deliveryTable() + " d JOIN " + this.schema.auditTable() + " a ON a.id = d.audit_id"
-				+ where(query, args) + " ORDER BY d.created_at DESC, d.audit_id DESC LIMIT ?";
+		String sql = select(this.schema) + where(query, args) + " ORDER BY d.created_at DESC, d.audit_id DESC LIMIT ?";
 		args.add(query.limit());
-		return this.jdbc.query(sql,
-				(rs, row) -> new Delivery(Long.toString(rs.getLong(1)), rs.getString(2), rs.getString(3),
-						LedgerStatus.parse(rs.getString(4)), rs.getInt(5), rs.getTimestamp(6).toInstant(),
-						rs.getString(7), rs.getInt(8), rs.getTimestamp(9).toInstant(), rs.getTimestamp(10).toInstant()),
-				args.toArray());
+		return this.jdbc.query(sql, JdbcEventDeliveries::read, args.toArray());
+	}
+
+	/**
+	 * The query of ledger entries that {@link #read} maps, without its conditions.
+	 * @param schema the audit schema
+	 * @return the statement's start: entries {@code d} joined to their rows {@code a}
+	 */
+	static String select(AuditSchema schema) {
+		return "SELECT d.audit_id, d.subscriber, a.table_name || '.' || a.op, d.status, d.attempts,"
+				+ " d.next_attempt_at, d.last_error, d.replays, d.created_at, d.updated_at FROM "
+				+ schema.deliveryTable() + " d JOIN " + schema.auditTable() + " a ON a.id = d.audit_id";
+	}
+
+	static Delivery read(ResultSet rs, int row) throws SQLException {
+		return new Delivery(Long.toString(rs.getLong(1)), rs.getString(2), rs.getString(3),
+				LedgerStatus.parse(rs.getString(4)), rs.getInt(5), rs.getTimestamp(6).toInstant(), rs.getString(7),
+				rs.getInt(8), rs.getTimestamp(9).toInstant(), rs.getTimestamp(10).toInstant());
 	}
 
 	@Override

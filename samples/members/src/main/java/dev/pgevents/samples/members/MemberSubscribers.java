@@ -45,17 +45,7 @@ class MemberSubscribers {
 
 	@EventSubscriber(value = { "member.updated", "member.deleted" }, name = "memberHistory")
 	void history(Event event) {
-		// for an update: what changed; for a delete: the row as it was
-		Map<String, Object> changes = new TreeMap<>();
-		Map<String, Object> before = event.target().previousData();
-		event.target().data().forEach((key, value) -> {
-			if (event.eventName().equals("member.deleted")) {
-				changes.put(key, value);
-			}
-			else if (before != null && !Objects.equals(before.get(key), value)) {
-				changes.put(key, Map.of("from", String.valueOf(before.get(key)), "to", String.valueOf(value)));
-			}
-		});
+		Map<String, Object> changes = changes(event);
 		logger.info("memberHistory: {} {} by {} changed {}", event.eventName(), event.target().id(), event.identityId(),
 				changes);
 		this.jdbc
@@ -66,6 +56,26 @@ class MemberSubscribers {
 			.param("changes", this.json.writeValueAsString(changes))
 			.param("at", java.sql.Timestamp.from(event.occurredAt()))
 			.update();
+	}
+
+	/**
+	 * What a change did: for an update, each changed field's old and new value; for a
+	 * delete, the row as it was.
+	 * @param event a {@code member.updated} or {@code member.deleted} event
+	 * @return field to change
+	 */
+	static Map<String, Object> changes(Event event) {
+		Map<String, Object> changes = new TreeMap<>();
+		Map<String, Object> before = event.target().previousData();
+		event.target().data().forEach((key, value) -> {
+			if (event.eventName().equals("member.deleted")) {
+				changes.put(key, value);
+			}
+			else if (before != null && !Objects.equals(before.get(key), value)) {
+				changes.put(key, Map.of("from", String.valueOf(before.get(key)), "to", String.valueOf(value)));
+			}
+		});
+		return changes;
 	}
 
 }

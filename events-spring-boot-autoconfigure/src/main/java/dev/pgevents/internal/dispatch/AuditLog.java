@@ -1,0 +1,188 @@
+package dev.pgevents.internal.dispatch;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import javax.sql.DataSource;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.pgevents.Delivery;
+import dev.pgevents.Event;
+import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.AuditedTable;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The audit log as seen from outside the delivery path: the committed changes of the
+ * application's audited tables after a position, and how far their delivery to this
+ * instance's subscribers has come. It is what the test kit records and waits on.
+ * <p>
+ * Every read runs in a transaction of its own, so a caller inside a transaction (a
+ * {@code @Transactional} test method) sees what has committed, never its own uncommitted
+ * writes.
+ */
+public final class AuditLog {
+
+	private final JdbcTemplate jdbc;
+
+	private final TransactionTemplate reads;
+
+	private final AuditSchema schema;
+
+	private final String[] tables;
+
+	private final SubscriberRegistry subscribers;
+
+	private final EventFactory events;
+
+	AuditLog(DataSource dataSource, AuditSchema schema, List<AuditedTable> tables, SubscriberRegistry subscribers,
+			EventFactory events) {
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.reads = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+		this.reads.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+		this.reads.setReadOnly(true);
+		this.schema = schema;
+		this.tables = tables.stream().map(AuditedTable::name).toArray(String[]::new);
+		this.subscribers = subscribers;
+		this.events = events;
+	}
+
+	/**
+	 * The position of the newest change written so far.
+	 * @return its audit row id, or 0 when there is none
+	 */
+	public long end() {
+		Long end = read(() -> this.jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM " + this.schema.auditTable(),
+				Long.class));
+		return (end != null) ? end : 0;
+	}
+
+	/**
+	 * The committed changes after a position, in the order they were written.
+	 * @param after the position
+	 * @return their events
+	 */
+	public List<Event> events(long after) {
+		return read(() -> this.jdbc.query(
+				"SELECT " + AuditRow.COLUMNS + " FROM " + this.schema.auditTable()
+						+ " WHERE id > ? AND table_name = ANY(?) ORDER BY id",
+				(rs, row) -> this.events.toEvent(AuditRow.read(rs)), after, this.tables));
+	}
+
+	/**
+	 * The changes after a position that a subscriber of this instance has taken: handed
+	 * to it, or to nobody when the change was dispatched before the subscriber existed.
+	 * @param after the position
+	 * @param subscriber the subscriber
+	 * @return their events, in the order they were written
+	 */
+	public List<Event> takenBy(long after, String subscriber) {
+		List<String> eventNames = this.subscribers.eventNamesBySubscriber().getOrDefault(subscriber, List.of());
+		return read(() -> this.jdbc.query("SELECT " + prefixed("a.") + " FROM " + this.schema.auditTable()
+				+ " a WHERE a.id > ? AND a.event_processed_at IS NOT NULL AND a.table_name || '.' || a.op = ANY(?)"
+				+ " AND NOT EXISTS (SELECT 1 FROM " + this.schema.deliveryTable()
+				+ " d WHERE d.audit_id = a.id AND d.subscriber = ? AND d.status <> '" + LedgerStatus.DELIVERED
+				+ "') ORDER BY a.id", (rs, row) -> this.events.toEvent(AuditRow.read(rs)), after,
+				eventNames.toArray(String[]::new), subscriber));
+	}
+
+	/**
+	 * The ledger entries of this instance's subscribers for the changes after a position:
+	 * deliveries that failed at least once, were dead-lettered, or were handed over.
+	 * @param after the position
+	 * @return the entries, in the order of their changes
+	 */
+	public List<Delivery> deliveries(long after) {
+		return read(() -> this.jdbc.query(
+				JdbcEventDeliveries.select(this.schema)
+						+ " WHERE d.audit_id > ? AND d.subscriber = ANY(?) ORDER BY d.audit_id, d.subscriber",
+				JdbcEventDeliveries::read, after, this.subscribers.names().toArray(String[]::new)));
+	}
+
+	/**
+	 * The work not yet done for the changes after a position: changes not dispatched, and
+	 * deliveries to this instance's subscribers waiting for an attempt.
+	 * @param after the position
+	 * @param limit at most this many of each
+	 * @return the work, changes first
+	 */
+	public List<Outstanding> outstanding(long after, int limit) {
+		Map<String, List<String>> bySubscriber = this.subscribers.eventNamesBySubscriber();
+		return read(() -> {
+			List<Outstanding> outstanding = new ArrayList<>(this.jdbc
+				.query("SELECT id, table_name || '.' || op FROM " + this.schema.auditTable()
+						+ " WHERE id > ? AND event_processed_at IS NULL AND table_name = ANY(?) ORDER BY id LIMIT ?",
+						(rs, row) -> {
+							String eventName = rs.getString(2);
+							List<String> takers = bySubscriber.entrySet()
+								.stream()
+								.filter((subscriber) -> subscriber.getValue().contains(eventName))
+								.map(Map.Entry::getKey)
+								.toList();
+							return new Outstanding(Long.toString(rs.getLong(1)), eventName, takers, 0, null, null);
+						}, after, this.tables, limit));
+			outstanding.addAll(this.jdbc.query(JdbcEventDeliveries.select(this.schema)
+					+ " WHERE d.audit_id > ? AND d.status = '" + LedgerStatus.PENDING
+					+ "' AND d.subscriber = ANY(?) ORDER BY d.audit_id, d.subscriber LIMIT ?", (rs, row) -> {
+						Delivery delivery = JdbcEventDeliveries.read(rs, row);
+						return new Outstanding(delivery.eventId(), delivery.eventName(), List.of(delivery.subscriber()),
+								delivery.attempts(), delivery.lastError(), delivery.nextAttemptAt());
+					}, after, this.subscribers.names().toArray(String[]::new), limit));
+			return outstanding;
+		});
+	}
+
+	/**
+	 * This instance's subscribers.
+	 * @return subscriber name to the event names it takes
+	 */
+	public Map<String, List<String>> subscribers() {
+		return this.subscribers.eventNamesBySubscriber();
+	}
+
+	private static String prefixed(String alias) {
+		return alias + AuditRow.COLUMNS.replace(", ", ", " + alias);
+	}
+
+	private <T> T read(Supplier<T> query) {
+		T result = this.reads.execute((status) -> query.get());
+		if (result == null) {
+			throw new IllegalStateException("A read of the audit log returned nothing");
+		}
+		return result;
+	}
+
+	/**
+	 * Work not yet done for one change.
+	 *
+	 * @param eventId the change's event id
+	 * @param eventName its event name
+	 * @param subscribers the subscribers waiting for it: those of this instance that take
+	 * the event when it is not dispatched yet, else the one whose retry is due
+	 * @param attempts the attempts made so far (0 when not dispatched yet)
+	 * @param lastError the last attempt's error, or {@code null}
+	 * @param nextAttemptAt when the next attempt is due, or {@code null} when not
+	 * dispatched yet
+	 */
+	public record Outstanding(String eventId, String eventName, List<String> subscribers, int attempts,
+			@Nullable String lastError, @Nullable Instant nextAttemptAt) {
+
+		/**
+		 * Whether the change has not been dispatched yet.
+		 * @return {@code true} before its dispatch, {@code false} for a retry
+		 */
+		public boolean undispatched() {
+			return this.nextAttemptAt == null;
+		}
+
+	}
+
+}

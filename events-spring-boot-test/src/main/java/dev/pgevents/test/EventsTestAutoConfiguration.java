@@ -1,0 +1,34 @@
+package dev.pgevents.test;
+
+import java.time.Duration;
+
+import dev.pgevents.autoconfigure.EventsAutoConfiguration;
+import dev.pgevents.internal.dispatch.DeliveryEngine;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * The test kit's beans, in every application context of a test classpath that has the kit
+ * and an active starter. {@link RecordedEventsTestExecutionListener} starts the recording
+ * again before each test method.
+ */
+@AutoConfiguration(after = EventsAutoConfiguration.class)
+@ConditionalOnBean(DeliveryEngine.class)
+public final class EventsTestAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	RecordedEvents recordedEvents(DeliveryEngine engine) {
+		return new RecordedEvents(engine.auditLog());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	EventScenario eventScenario(DeliveryEngine engine) {
+		return new EventScenario(engine.auditLog(), Duration.ofSeconds(EventScenario.DEFAULT_TIMEOUT_SECONDS));
+	}
+
+}

@@ -32,3 +32,11 @@ CREATE TABLE IF NOT EXISTS document (
 	big numeric,
 	body jsonb
 );
+CREATE TABLE IF NOT EXISTS account (
+	id bigint PRIMARY KEY,
+	email text NOT NULL,
+	status text NOT NULL DEFAULT 'NEW',
+	password_hash text,
+	national_id text,
+	last_seen_at timestamptz
+);

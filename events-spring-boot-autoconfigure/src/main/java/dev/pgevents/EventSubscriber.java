@@ -26,7 +26,13 @@ public @interface EventSubscriber {
 	 * Event names, each {@code
 	 *
 	<table>
-	 * .<created|updated|deleted>}, for example {@code member.created}.
+	 * .<created|updated|deleted>}, for example {@code member.created}; or a pattern:
+	 * {@code
+	 *
+	<table>
+	 * .*} (every operation of one table) or {@code *.<created|updated|deleted>} (one
+	 * operation of every audited table: those named by subscribers and
+	 * {@code events.audit.tables}).
 	 * @return the event names
 	 */
 	String[] value();
@@ -37,5 +43,24 @@ public @interface EventSubscriber {
 	 * @return the subscriber name
 	 */
 	String name() default "";
+
+	/**
+	 * Fields (as in {@code target.data}, lowerCamelCase) of which an update must change
+	 * at least one for the subscriber to be called; the subscriber's created and deleted
+	 * events are not filtered. Empty: every update. A field that no updated table of the
+	 * subscriber has fails the startup.
+	 * @return the fields
+	 */
+	String[] changed() default {};
+
+	/**
+	 * A SpEL condition on the {@link Event} (the root object), for example
+	 * {@code target.data['status'] == 'SHIPPED'}: the subscriber is called only when it
+	 * is true. Parsed at startup (a syntax error fails it); an event it filters out
+	 * counts as handled (no ledger entry, no retry), and a condition that cannot be
+	 * evaluated fails the delivery like the subscriber would. Empty: every event.
+	 * @return the condition
+	 */
+	String condition() default "";
 
 }

@@ -47,7 +47,7 @@ class CustomEventHandlerTests {
 			.matches("\\{\"id\":\"\\d+\",\"eventName\":\"member.created\",\"occurredAt\":\"[^\"]+\","
 					+ "\"identityId\":null,\"target\":\\{\"id\":\"0b6f3d0c-2b6f-4a3e-9a43-3f2f0d3c9e11\",\"type\":\"Member\","
 					+ "\"data\":\\{\"id\":\"0b6f3d0c-2b6f-4a3e-9a43-3f2f0d3c9e11\",\"name\":\"Queue\",\"email\":\"q@example.com\","
-					+ "\"createdAt\":\"2026-01-02T03:04:05\\+00:00\"\\},\"previousData\":null\\}\\}");
+					+ "\"createdAt\":\"2026-01-02T03:04:05\\+00:00\"\\},\"previousData\":null,\"changedFields\":\\[\\]\\}\\}");
 	}
 
 	@SpringBootConfiguration

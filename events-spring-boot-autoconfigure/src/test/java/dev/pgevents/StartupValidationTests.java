@@ -255,6 +255,100 @@ class StartupValidationTests {
 	}
 
 	@Test
+	void anExcludedColumnThatDoesNotExistFailsNamingTheEntry() {
+		Map.of("account.nope",
+				"events.audit.exclude-columns[0] is 'account.nope', but table 'account' has no column "
+						+ "'nope' (its columns: id, email, status, password_hash, national_id, last_seen_at)",
+				"nosuch.email",
+				"events.audit.exclude-columns[0] is 'nosuch.email', but table 'nosuch' is not audited (audited: "
+						+ "account)",
+				"account.id", "events.audit.exclude-columns[0] excludes 'id', a primary-key column of table 'account'")
+			.forEach((entry, message) -> this.runner.withUserConfiguration(Subscriber.config(new Object() {
+				@EventSubscriber("account.created")
+				void onCreated(Event event) {
+				}
+			}))
+				.withPropertyValues("events.audit.exclude-columns=" + entry)
+				.run((context) -> assertThat(startupFailure(context.getStartupFailure()).getMessage())
+					.startsWith(message)));
+	}
+
+	@Test
+	void aChangedExclusionListTakesEffectAtTheNextStart() {
+		Object subscriber = new Object() {
+			@EventSubscriber("account.created")
+			void onCreated(Event event) {
+			}
+		};
+		JdbcTemplate jdbc = new JdbcTemplate(new DriverManagerDataSource(url));
+		this.runner.withUserConfiguration(Subscriber.config(subscriber))
+			.run((context) -> assertThat(context).hasNotFailed());
+		jdbc.update("INSERT INTO account (id, email, password_hash) VALUES (101, 'a@example.com', 'before')");
+		this.runner.withUserConfiguration(Subscriber.config(subscriber))
+			.withPropertyValues("events.audit.exclude-columns=password_hash")
+			.run((context) -> assertThat(context).hasNotFailed());
+		jdbc.update("INSERT INTO account (id, email, password_hash) VALUES (102, 'b@example.com', 'after')");
+
+		assertThat(jdbc.queryForList("SELECT data->>'password_hash' FROM keel_audit WHERE table_name = 'account' "
+				+ "AND data->>'id' IN ('101', '102') ORDER BY id", String.class))
+			.containsExactly("before", null);
+	}
+
+	@Test
+	void filtersThatCannotWorkFailNamingTheMethod() {
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber(value = "account.updated", changed = "emial")
+			void onUpdated(Event event) {
+			}
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("onUpdated(Event)")
+				.hasMessageContaining("filters on the changed field 'emial', which none of its updated tables has "
+						+ "(their fields: id, email, status, passwordHash, nationalId, lastSeenAt)"));
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber(value = "account.created", changed = "email")
+			void onCreated(Event event) {
+			}
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("onCreated(Event)")
+				.hasMessageContaining("takes no update event"));
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber(value = "account.updated", condition = "target.data['status'] ==")
+			void onUpdated(Event event) {
+			}
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("onUpdated(Event)")
+				.hasMessageContaining("condition 'target.data['status'] ==' is not a valid SpEL expression"));
+	}
+
+	@Test
+	void patternsThatMatchNothingOrAreMalformedFailNamingTheMethod() {
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("*.deleted")
+			void onDeleted(Event event) {
+			}
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("onDeleted(Event)")
+				.hasMessageContaining("event pattern '*.deleted' matches no table"));
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("member.*d")
+			void onAny(Event event) {
+			}
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("onAny(Event)")
+				.hasMessageContaining("nor a pattern '<table>.*' or '*.<created|updated|deleted>'"));
+	}
+
+	@Test
 	void propertyValuesThatCannotWorkFailNamingTheKey() {
 		Map.of("events.retry.multiplier=0.5", "events.retry.multiplier", "events.relay.batch-size=0",
 				"events.relay.batch-size", "events.retry.max-attempts=0", "events.retry.max-attempts",

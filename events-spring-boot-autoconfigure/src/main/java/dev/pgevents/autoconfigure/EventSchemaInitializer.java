@@ -1,5 +1,6 @@
 package dev.pgevents.autoconfigure;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -60,6 +61,8 @@ final class EventSchemaInitializer implements InitializingBean {
 				this.tables.put(table, find(table, "listed in " + property));
 			}
 		}
+		excludeColumns(this.properties.getAudit().getExcludeColumns());
+		this.subscribers.resolve(this.tables.values());
 		if (installs(this.properties.getSchema().getInitialize())) {
 			this.schema.install(this.dataSource, auditedTables());
 		}
@@ -97,6 +100,59 @@ final class EventSchemaInitializer implements InitializingBean {
 				}
 			}
 		}
+	}
+
+	/**
+	 * Apply {@code events.audit.exclude-columns}: a {@code column} entry to every audited
+	 * table that has the column, a {@code table.column} entry to that table, which must
+	 * be audited and have the column.
+	 */
+	private void excludeColumns(List<String> entries) {
+		Map<String, List<String>> byTable = new LinkedHashMap<>();
+		for (int i = 0; i < entries.size(); i++) {
+			String property = "events.audit.exclude-columns[" + i + "]";
+			String entry = entries.get(i).trim();
+			int dot = entry.lastIndexOf('.');
+			String column = entry.substring(dot + 1);
+			if (column.isEmpty()) {
+				throw new StartupFailure(property + " is '" + entry + "', which names no column",
+						"Use 'column' for a column of every audited table, or 'table.column'");
+			}
+			if (dot < 0) {
+				this.tables.values()
+					.stream()
+					.filter((table) -> table.columns().contains(column))
+					.forEach((table) -> exclude(byTable, table, column, property));
+				continue;
+			}
+			String tableName = entry.substring(0, dot);
+			AuditedTable table = this.tables.get(tableName);
+			if (table == null) {
+				throw new StartupFailure(
+						property + " is '" + entry + "', but table '" + tableName + "' is not audited (audited: "
+								+ String.join(", ", this.tables.keySet()) + ")",
+						"Fix the table name, or audit the table (events.audit.tables)");
+			}
+			if (!table.columns().contains(column)) {
+				throw new StartupFailure(
+						property + " is '" + entry + "', but table '" + tableName + "' has no column '" + column
+								+ "' (its columns: " + String.join(", ", table.columns()) + ")",
+						"Fix the column name (as the table spells it), or remove the entry");
+			}
+			exclude(byTable, table, column, property);
+		}
+		byTable
+			.forEach((name, excluded) -> this.tables.computeIfPresent(name, (key, table) -> table.excluding(excluded)));
+	}
+
+	private static void exclude(Map<String, List<String>> byTable, AuditedTable table, String column, String property) {
+		if (table.keyColumns().contains(column)) {
+			throw new StartupFailure(
+					property + " excludes '" + column + "', a primary-key column of table '" + table.name()
+							+ "': events identify their row by its key",
+					"Remove the entry, or name the table of the column you meant ('table.column')");
+		}
+		byTable.computeIfAbsent(table.name(), (name) -> new ArrayList<>()).add(column);
 	}
 
 	private String mode() {

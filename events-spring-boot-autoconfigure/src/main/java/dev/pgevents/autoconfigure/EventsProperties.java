@@ -337,6 +337,14 @@ public class EventsProperties implements Validator {
 		 */
 		private List<String> tables = new ArrayList<>();
 
+		/**
+		 * Columns never copied into the audit table nor into events: 'column' for that
+		 * column of every audited table, 'table.column' for one table's. They are removed
+		 * inside the capture trigger; an update that changes only excluded columns is not
+		 * an event. Primary-key columns cannot be excluded.
+		 */
+		private List<String> excludeColumns = new ArrayList<>();
+
 		public String getTableName() {
 			return this.tableName;
 		}
@@ -351,6 +359,14 @@ public class EventsProperties implements Validator {
 
 		public void setTables(List<String> tables) {
 			this.tables = tables;
+		}
+
+		public List<String> getExcludeColumns() {
+			return this.excludeColumns;
+		}
+
+		public void setExcludeColumns(List<String> excludeColumns) {
+			this.excludeColumns = excludeColumns;
 		}
 
 	}

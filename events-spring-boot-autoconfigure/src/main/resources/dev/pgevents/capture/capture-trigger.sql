@@ -3,4 +3,4 @@
 CREATE OR REPLACE TRIGGER ${trigger_name}
 	AFTER ${operation} ON ${table}
 	REFERENCING ${transition_tables}
-	FOR EACH STATEMENT EXECUTE FUNCTION ${capture_function}(${key_columns})
+	FOR EACH STATEMENT EXECUTE FUNCTION ${capture_function}(${arguments})

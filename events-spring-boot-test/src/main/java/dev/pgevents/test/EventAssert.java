@@ -1,8 +1,11 @@
 package dev.pgevents.test;
 
 import java.math.BigDecimal;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 import org.assertj.core.api.AbstractObjectAssert;
 import org.jspecify.annotations.Nullable;
@@ -111,6 +114,23 @@ public final class EventAssert extends AbstractObjectAssert<EventAssert, Event> 
 			return this;
 		}
 		return field("previousData", previous, field, value);
+	}
+
+	/**
+	 * Verify the fields an update changed ({@code target().changedFields()}), in any
+	 * order.
+	 * @param fields the changed fields, in lowerCamelCase; none for a created or deleted
+	 * row
+	 * @return this
+	 */
+	public EventAssert hasChangedFields(String... fields) {
+		isNotNull();
+		Set<String> expected = Set.of(fields);
+		if (!new HashSet<>(this.actual.target().changedFields()).equals(expected)) {
+			failWithMessage("%s", "Expected " + EventDescriptions.event(this.actual) + " to have changed the fields "
+					+ Arrays.toString(fields) + ", but it changed " + this.actual.target().changedFields());
+		}
+		return this;
 	}
 
 	private EventAssert field(String part, Map<String, Object> row, String field, @Nullable Object value) {

@@ -65,6 +65,7 @@ class RecordedEventsTests {
 			.hasType("Member")
 			.hasData("email", "ada@lovelace.dev")
 			.hasPreviousData("email", "ada@example.com")
+			.hasChangedFields("email")
 			.hasIdentity(null);
 		assertThat(this.recordedEvents).contains("note.created")
 			.singleElement()

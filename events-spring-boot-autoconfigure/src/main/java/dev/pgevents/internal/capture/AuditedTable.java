@@ -1,5 +1,6 @@
 package dev.pgevents.internal.capture;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -9,8 +10,49 @@ import java.util.List;
  * @param relation the table as PostgreSQL prints it, quoted and qualified as needed, safe
  * to place in SQL
  * @param keyColumns the primary-key columns, in key order
- * @param columns all its columns, in table order
+ * @param columns the columns its audit rows and events carry, in table order
+ * @param excludedColumns the columns left out of its audit rows, in table order
  */
-public record AuditedTable(String name, String relation, List<String> keyColumns, List<String> columns) {
+public record AuditedTable(String name, String relation, List<String> keyColumns, List<String> columns,
+		List<String> excludedColumns) {
+
+	/**
+	 * A table whose every column is captured.
+	 * @param name the table name as it appears in event names
+	 * @param relation the table as PostgreSQL prints it
+	 * @param keyColumns the primary-key columns, in key order
+	 * @param columns all its columns, in table order
+	 */
+	public AuditedTable(String name, String relation, List<String> keyColumns, List<String> columns) {
+		this(name, relation, keyColumns, columns, List.of());
+	}
+
+	/**
+	 * This table with some of its columns left out of the audit rows.
+	 * @param excluded columns of the table that are not key columns
+	 * @return the table
+	 */
+	public AuditedTable excluding(List<String> excluded) {
+		List<String> all = new ArrayList<>(this.columns);
+		all.addAll(this.excludedColumns);
+		List<String> kept = all.stream().filter((column) -> !excluded.contains(column)).toList();
+		List<String> left = all.stream().filter(excluded::contains).toList();
+		return new AuditedTable(this.name, this.relation, this.keyColumns, kept, left);
+	}
+
+	/**
+	 * The arguments of its capture triggers: the key columns, then, when columns are
+	 * excluded, an empty string (no column has an empty name) and the excluded columns.
+	 * @return the arguments, in order
+	 */
+	public List<String> triggerArguments() {
+		if (this.excludedColumns.isEmpty()) {
+			return this.keyColumns;
+		}
+		List<String> arguments = new ArrayList<>(this.keyColumns);
+		arguments.add("");
+		arguments.addAll(this.excludedColumns);
+		return arguments;
+	}
 
 }

@@ -208,7 +208,7 @@ final class SchemaInstaller {
 
 	private static boolean triggerMatches(JdbcOperations jdbc, AuditSchema schema, AuditedTable table,
 			CaptureTrigger trigger) {
-		byte[] arguments = table.keyColumns()
+		byte[] arguments = table.triggerArguments()
 			.stream()
 			.map((column) -> column + '\0')
 			.collect(Collectors.joining())
@@ -285,8 +285,8 @@ final class SchemaInstaller {
 					((this.oldTable != null) ? "OLD TABLE AS " + this.oldTable : "")
 							+ ((this.oldTable != null && this.newTable != null) ? " " : "")
 							+ ((this.newTable != null) ? "NEW TABLE AS " + this.newTable : ""));
-			placeholders.put("key_columns",
-					table.keyColumns()
+			placeholders.put("arguments",
+					table.triggerArguments()
 						.stream()
 						.map((column) -> "'" + column.replace("'", "''") + "'")
 						.collect(Collectors.joining(", ")));

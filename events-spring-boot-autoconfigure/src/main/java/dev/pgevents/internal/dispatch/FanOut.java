@@ -96,7 +96,7 @@ final class FanOut {
 		List<DeliveryLedger.Failure> failures = new ArrayList<>(0);
 		String traceparent = row.traceparent();
 		for (Subscriber subscriber : targets) {
-			DeliveryLedger.Failure failure = call(subscriber.name(), event, traceparent, 1, path);
+			DeliveryLedger.Failure failure = call(subscriber, subscriber.name(), event, traceparent, 1, path);
 			if (failure != null) {
 				failures.add(failure);
 			}
@@ -124,8 +124,8 @@ final class FanOut {
 		catch (RuntimeException | StackOverflowError ex) {
 			return this.ledger.finished(entry, unreadable(entry.subscriber(), row, ex, DeliveryObserver.Path.RETRY));
 		}
-		return this.ledger.finished(entry,
-				call(entry.subscriber(), event, row.traceparent(), entry.attempts() + 1, DeliveryObserver.Path.RETRY));
+		return this.ledger.finished(entry, call(this.subscribers.named(entry.subscriber()), entry.subscriber(), event,
+				row.traceparent(), entry.attempts() + 1, DeliveryObserver.Path.RETRY));
 	}
 
 	private DeliveryLedger.Failure unreadable(String subscriber, AuditRow row, Throwable ex,
@@ -138,10 +138,19 @@ final class FanOut {
 				DeliveryLedger.Failure.describe("The audit row cannot be read as an event: ", ex), true, Duration.ZERO);
 	}
 
-	private DeliveryLedger.@Nullable Failure call(String subscriber, Event event, String traceparent, int attempt,
-			DeliveryObserver.Path path) {
+	/**
+	 * Call a subscriber, unless its filters leave the event out (then it is handled).
+	 * @param filter the subscriber's declaration, whose filters apply, or {@code null}
+	 * @param subscriber the subscriber name
+	 * @return the failure, or {@code null} when the call succeeded or was filtered out
+	 */
+	private DeliveryLedger.@Nullable Failure call(@Nullable Subscriber filter, String subscriber, Event event,
+			String traceparent, int attempt, DeliveryObserver.Path path) {
 		Duration latency = Duration.between(event.occurredAt(), Instant.now());
 		try {
+			if (filter != null && !filter.accepts(event)) {
+				return null;
+			}
 			this.observer.observe(subscriber, event, traceparent, path,
 					() -> this.handler.handle(subscriber, event, traceparent));
 			this.observer.called(subscriber, event.eventName(), path, latency, DeliveryObserver.Outcome.DELIVERED);

@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -19,6 +20,9 @@ import dev.pgevents.Event;
 import dev.pgevents.EventTarget;
 
 import org.springframework.aop.support.AopUtils;
+import org.springframework.expression.EvaluationContext;
+import org.springframework.expression.Expression;
+import org.springframework.expression.spel.support.SimpleEvaluationContext;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
@@ -27,9 +31,18 @@ import org.springframework.util.ReflectionUtils;
  */
 final class Subscriber {
 
+	/** Conditions read the event's properties and maps, and call nothing. */
+	private static final EvaluationContext CONDITIONS = SimpleEvaluationContext.forReadOnlyDataBinding().build();
+
 	private final String name;
 
-	private final List<String> eventNames;
+	private final CopyOnWriteArrayList<String> eventNames;
+
+	private final List<String> anyTableOperations;
+
+	private final List<String> changed;
+
+	private final @Nullable Expression condition;
 
 	private final Method method;
 
@@ -39,9 +52,24 @@ final class Subscriber {
 
 	private volatile @Nullable Invocable target;
 
-	Subscriber(String name, List<String> eventNames, Method method, Supplier<Object> bean, JsonMapper jsonMapper) {
+	/**
+	 * @param name the subscriber name
+	 * @param eventNames the event names it takes, patterns of one table expanded
+	 * @param anyTableOperations the operations of its {@code *.<op>} patterns, which
+	 * {@link #takeEvent} expands once the audited tables are known
+	 * @param changed the fields of which an update must change one, or none
+	 * @param condition the condition on the event, or {@code null}
+	 * @param method the method
+	 * @param bean supplies the bean
+	 * @param jsonMapper binds data to typed parameters
+	 */
+	Subscriber(String name, List<String> eventNames, List<String> anyTableOperations, List<String> changed,
+			@Nullable Expression condition, Method method, Supplier<Object> bean, JsonMapper jsonMapper) {
 		this.name = name;
-		this.eventNames = eventNames;
+		this.eventNames = new CopyOnWriteArrayList<>(eventNames);
+		this.anyTableOperations = anyTableOperations;
+		this.changed = changed;
+		this.condition = condition;
 		this.method = method;
 		this.bean = bean;
 		this.arguments = argumentsOf(method, jsonMapper);
@@ -52,7 +80,47 @@ final class Subscriber {
 	}
 
 	List<String> eventNames() {
-		return this.eventNames;
+		return List.copyOf(this.eventNames);
+	}
+
+	List<String> anyTableOperations() {
+		return this.anyTableOperations;
+	}
+
+	List<String> changed() {
+		return this.changed;
+	}
+
+	/**
+	 * Take one more event, from a {@code *.<op>} pattern.
+	 * @param eventName the event name
+	 * @return whether it was new to the subscriber
+	 */
+	boolean takeEvent(String eventName) {
+		return this.eventNames.addIfAbsent(eventName);
+	}
+
+	/**
+	 * Whether the subscriber is to be called with an event: an update must change one of
+	 * the {@code changed} fields, and the condition must hold.
+	 * @param event the event
+	 * @return whether to call it
+	 * @throws RuntimeException when the condition cannot be evaluated
+	 */
+	boolean accepts(Event event) {
+		if (!this.changed.isEmpty() && event.eventName().endsWith("." + Event.UPDATED)
+				&& event.target().changedFields().stream().noneMatch(this.changed::contains)) {
+			return false;
+		}
+		if (this.condition == null) {
+			return true;
+		}
+		Boolean holds = this.condition.getValue(CONDITIONS, event, Boolean.class);
+		if (holds == null) {
+			throw new IllegalStateException("The condition '" + this.condition.getExpressionString()
+					+ "' of subscriber '" + this.name + "' is null for event " + event.id());
+		}
+		return holds;
 	}
 
 	Method method() {

@@ -3,12 +3,17 @@ package dev.pgevents.internal.dispatch;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import org.jspecify.annotations.Nullable;
 
 import tools.jackson.databind.json.JsonMapper;
 
@@ -16,6 +21,7 @@ import dev.pgevents.Event;
 import dev.pgevents.EventHandler;
 import dev.pgevents.EventSubscriber;
 import dev.pgevents.SubscriberMethods;
+import dev.pgevents.internal.capture.AuditedTable;
 
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -23,6 +29,9 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
+import org.springframework.expression.Expression;
+import org.springframework.expression.ParseException;
+import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -32,8 +41,15 @@ import org.springframework.util.ClassUtils;
  */
 public final class SubscriberRegistry {
 
-	private static final Pattern EVENT_NAME = Pattern
-		.compile("([a-z_][a-z0-9_]{0,62})\\.(" + Event.CREATED + "|" + Event.UPDATED + "|" + Event.DELETED + ")");
+	private static final String OPERATION = "(" + Event.CREATED + "|" + Event.UPDATED + "|" + Event.DELETED + ")";
+
+	private static final Pattern EVENT_NAME = Pattern.compile("([a-z_][a-z0-9_]{0,62})\\." + OPERATION);
+
+	private static final Pattern ANY_OPERATION = Pattern.compile("([a-z_][a-z0-9_]{0,62})\\.\\*");
+
+	private static final Pattern ANY_TABLE = Pattern.compile("\\*\\." + OPERATION);
+
+	private static final SpelExpressionParser CONDITIONS = new SpelExpressionParser();
 
 	private final Map<String, Subscriber> byName = new LinkedHashMap<>();
 
@@ -60,7 +76,8 @@ public final class SubscriberRegistry {
 					(MethodIntrospector.MetadataLookup<EventSubscriber>) (method) -> AnnotatedElementUtils
 						.findMergedAnnotation(method, EventSubscriber.class));
 			methods.forEach((method, annotation) -> add(new Subscriber(subscriberName(method, annotation),
-					eventNames(method, annotation), method, () -> beanFactory.getBean(beanName), jsonMapper)));
+					eventNames(method, annotation), anyTableOperations(annotation), List.of(annotation.changed()),
+					condition(method, annotation), method, () -> beanFactory.getBean(beanName), jsonMapper)));
 		}
 	}
 
@@ -122,20 +139,110 @@ public final class SubscriberRegistry {
 		return annotation.name().isBlank() ? method.getName() : annotation.name();
 	}
 
+	/**
+	 * The event names of a declaration, {@code
+	 *
+	<table>
+	 * .*} expanded to its three events; {@code *.<op>} patterns wait for
+	 * {@link #resolve}.
+	 */
 	private static List<String> eventNames(Method method, EventSubscriber annotation) {
 		if (annotation.value().length == 0) {
 			throw new SubscriberDeclarationException(method,
 					"names no event. Name at least one, e.g. @EventSubscriber(\"member.created\")");
 		}
+		List<String> names = new ArrayList<>();
 		for (String eventName : annotation.value()) {
-			if (!EVENT_NAME.matcher(eventName).matches()) {
-				throw new SubscriberDeclarationException(method,
-						"event name '" + eventName
-								+ "' is not '<table>.<created|updated|deleted>' with a lower-case table name, "
-								+ "e.g. @EventSubscriber(\"member.created\")");
+			Matcher anyOperation = ANY_OPERATION.matcher(eventName);
+			if (EVENT_NAME.matcher(eventName).matches()) {
+				names.add(eventName);
+			}
+			else if (anyOperation.matches()) {
+				for (String operation : List.of(Event.CREATED, Event.UPDATED, Event.DELETED)) {
+					names.add(anyOperation.group(1) + "." + operation);
+				}
+			}
+			else if (!ANY_TABLE.matcher(eventName).matches()) {
+				throw new SubscriberDeclarationException(method, "event name '" + eventName
+						+ "' is not '<table>.<created|updated|deleted>' with a lower-case table name, nor a pattern "
+						+ "'<table>.*' or '*.<created|updated|deleted>'; e.g. @EventSubscriber(\"member.created\")");
 			}
 		}
-		return Arrays.stream(annotation.value()).distinct().toList();
+		return names.stream().distinct().toList();
+	}
+
+	private static List<String> anyTableOperations(EventSubscriber annotation) {
+		return Arrays.stream(annotation.value())
+			.map(ANY_TABLE::matcher)
+			.filter(Matcher::matches)
+			.map((matcher) -> matcher.group(1))
+			.distinct()
+			.toList();
+	}
+
+	private static @Nullable Expression condition(Method method, EventSubscriber annotation) {
+		if (annotation.condition().isBlank()) {
+			return null;
+		}
+		try {
+			return CONDITIONS.parseExpression(annotation.condition());
+		}
+		catch (ParseException ex) {
+			throw new SubscriberDeclarationException(method,
+					"condition '" + annotation.condition() + "' is not a valid SpEL expression: " + ex.getMessage());
+		}
+	}
+
+	/**
+	 * Complete the subscribers once the audited tables are known: expand the
+	 * {@code *.<op>} patterns to every audited table, and check the {@code changed}
+	 * fields against the tables' columns.
+	 * @param audited every audited table, columns left out of the audit excluded
+	 * @throws SubscriberDeclarationException when a pattern matches no table, or a
+	 * subscriber filters on a field that none of its updated tables has
+	 */
+	public void resolve(Collection<AuditedTable> audited) {
+		for (Subscriber subscriber : this.byName.values()) {
+			for (String operation : subscriber.anyTableOperations()) {
+				if (audited.isEmpty()) {
+					throw new SubscriberDeclarationException(subscriber.method(), "event pattern '*." + operation
+							+ "' matches no table: no table is audited. Name the tables in events.audit.tables, "
+							+ "or name the events exactly");
+				}
+				for (AuditedTable table : audited) {
+					String eventName = table.name() + "." + operation;
+					if (subscriber.takeEvent(eventName)) {
+						this.byEvent.computeIfAbsent(eventName, (key) -> new ArrayList<>()).add(subscriber);
+					}
+				}
+			}
+			if (!subscriber.changed().isEmpty()) {
+				verifyChanged(subscriber, audited);
+			}
+		}
+	}
+
+	private static void verifyChanged(Subscriber subscriber, Collection<AuditedTable> audited) {
+		Set<String> fields = new LinkedHashSet<>();
+		boolean updates = false;
+		for (AuditedTable table : audited) {
+			if (subscriber.eventNames().contains(table.name() + "." + Event.UPDATED)) {
+				updates = true;
+				table.columns().forEach((column) -> fields.add(EventFactory.toLowerCamel(column)));
+			}
+		}
+		if (!updates) {
+			throw new SubscriberDeclarationException(subscriber.method(), "filters on changed fields "
+					+ subscriber.changed() + " but takes no update event: 'changed' applies to <table>.updated events");
+		}
+		for (String field : subscriber.changed()) {
+			if (!fields.contains(field)) {
+				throw new SubscriberDeclarationException(subscriber.method(),
+						"filters on the changed field '" + field + "', which none of its updated tables has (their "
+								+ "fields: " + String.join(", ", fields) + "). Name fields as in target.data, "
+								+ "in lowerCamelCase");
+			}
+		}
 	}
 
 	/**
@@ -195,6 +302,10 @@ public final class SubscriberRegistry {
 
 	List<Subscriber> subscribersOf(String eventName) {
 		return this.byEvent.getOrDefault(eventName, List.of());
+	}
+
+	@Nullable Subscriber named(String name) {
+		return this.byName.get(name);
 	}
 
 	/**

@@ -50,13 +50,19 @@ final class NotificationListener implements AutoCloseable {
 
 	/**
 	 * Wait for a notification, at most the poll interval, or until {@code stopped} counts
-	 * down; without a connection (it broke, and reconnecting backs off), just wait.
+	 * down; without a connection (it broke, and reconnecting backs off), just wait. Once
+	 * the connection is (re)opened it returns at once: rows written after the relay last
+	 * looked and before {@code LISTEN} took effect sent a notification no one received.
 	 * @param stopped counted down when the relay stops
 	 * @throws InterruptedException when interrupted while waiting
 	 */
 	void await(CountDownLatch stopped) throws InterruptedException {
 		long deadline = System.nanoTime() + this.pollInterval.toNanos();
+		boolean wasListening = this.connection != null;
 		Connection listening = connection();
+		if (listening != null && !wasListening) {
+			return;
+		}
 		try {
 			while (stopped.getCount() > 0 && System.nanoTime() - deadline < 0) {
 				long slice = Math.min(200, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));

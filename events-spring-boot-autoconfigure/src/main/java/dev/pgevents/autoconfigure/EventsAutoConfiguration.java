@@ -143,6 +143,11 @@ public final class EventsAutoConfiguration {
 	}
 
 	@Bean
+	static SchemaAfterJpaPostProcessor eventSchemaAfterJpaPostProcessor() {
+		return new SchemaAfterJpaPostProcessor();
+	}
+
+	@Bean
 	static TransactionContextPostProcessor eventTransactionContextPostProcessor(ObjectProvider<DataSource> dataSource,
 			ObjectProvider<EventSchemaInitializer> schema, ObjectProvider<SubscriberRegistry> subscribers,
 			ObjectProvider<IdentityResolver> identities, ObjectProvider<TraceSource> traces,

@@ -3,6 +3,7 @@ package dev.pgevents.internal.dispatch;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -34,7 +35,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <p>
  * Its transactions' rows are this instance's while it runs ({@link Instance}): no relay
  * takes them over, however long the transaction or its subscribers take; a transaction
- * whose dispatch fails is given up to the relays.
+ * whose dispatch fails is given up to the relays. Transactions that commit while the
+ * application starts, before the subscribers may run, are dispatched once it has started.
  * <p>
  * When it stops, it takes no new transaction, drops what waits in the executor's queue,
  * waits for the deliveries in progress to finish, has their outcomes written, and then
@@ -71,6 +73,15 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	private final Map<PlatformTransactionManager, TransactionTemplate> outside = new ConcurrentHashMap<>();
 
 	private final InFlight inFlight = new InFlight();
+
+	/**
+	 * Transactions that committed while the application context started (a bean writing
+	 * in its initialization), before the dispatch could run subscribers: dispatched when
+	 * it starts. Guarded by itself, with {@link #started}.
+	 */
+	private final List<UUID> beforeStart = new ArrayList<>();
+
+	private boolean started;
 
 	/**
 	 * Create the dispatcher.
@@ -117,8 +128,8 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	 */
 	@Override
 	public void committed(UUID scope, PlatformTransactionManager transactionManager, Connection connection) {
-		if (!this.inFlight.begin()) {
-			return; // stopped: the relays of the instances still running deliver it
+		if (!this.inFlight.begin() && (waitsForStart(scope) || !this.inFlight.begin())) {
+			return; // or stopped: the relays of the instances still running deliver it
 		}
 		try {
 			if (this.async) {
@@ -159,6 +170,15 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 		}
 		finally {
 			this.inFlight.end();
+		}
+	}
+
+	private boolean waitsForStart(UUID scope) {
+		synchronized (this.beforeStart) {
+			if (!this.started) {
+				this.beforeStart.add(scope);
+			}
+			return !this.started;
 		}
 	}
 
@@ -223,6 +243,13 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 		this.keeper.startBeating();
 		this.outcomes.start();
 		this.inFlight.open();
+		List<UUID> waiting;
+		synchronized (this.beforeStart) {
+			this.started = true;
+			waiting = List.copyOf(this.beforeStart);
+			this.beforeStart.clear();
+		}
+		waiting.forEach((scope) -> handOver(scope, null));
 	}
 
 	@Override

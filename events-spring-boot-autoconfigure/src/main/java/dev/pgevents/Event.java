@@ -12,8 +12,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @param id stable identifier of this change (the audit row id): the same on every
  * delivery of the change, so subscribers can deduplicate with it
- * @param eventName {@code <table>.<created|updated|deleted>}, for example
- * {@code member.created}
+ * @param eventName <em>table</em>{@code .created}, {@code .updated}, {@code .deleted} or
+ * {@code .truncated}, for example {@code member.created}
  * @param occurredAt when the row was written (not when the event was dispatched)
  * @param identityId who made the change, as resolved by the {@link IdentityResolver} of
  * the writing transaction; {@code null} when unknown or written outside the application
@@ -29,5 +29,11 @@ public record Event(String id, String eventName, Instant occurredAt, @Nullable S
 
 	/** Suffix of the event name of a deleted row. */
 	public static final String DELETED = "deleted";
+
+	/**
+	 * Suffix of the event name of a table emptied with {@code TRUNCATE}: one event per
+	 * statement, about no row (its target has an empty id and data).
+	 */
+	public static final String TRUNCATED = "truncated";
 
 }

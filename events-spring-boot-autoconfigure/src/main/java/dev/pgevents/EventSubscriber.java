@@ -23,15 +23,10 @@ import java.lang.annotation.Target;
 public @interface EventSubscriber {
 
 	/**
-	 * Event names, each {@code
-	 *
-	<table>
-	 * .<created|updated|deleted>}, for example {@code member.created}; or a pattern:
-	 * {@code
-	 *
-	<table>
-	 * .*} (every operation of one table) or {@code *.<created|updated|deleted>} (one
-	 * operation of every audited table: those named by subscribers and
+	 * Event names, each <em>table</em>{@code .created}, <em>table</em>{@code .updated} or
+	 * <em>table</em>{@code .deleted} (for example {@code member.created}), or a pattern:
+	 * <em>table</em>{@code .*} for every operation of one table, {@code *.deleted} (and
+	 * so on) for one operation of every audited table (those named by subscribers and
 	 * {@code events.audit.tables}).
 	 * @return the event names
 	 */

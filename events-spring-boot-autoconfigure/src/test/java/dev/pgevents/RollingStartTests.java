@@ -48,7 +48,7 @@ class RollingStartTests {
 			assertThat(writers.failures).isEmpty();
 			assertThat(admin.queryForObject("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'note'::regclass "
 					+ "AND tgname LIKE 'keel_audit_%'", Integer.class))
-				.isEqualTo(3);
+				.isEqualTo(4);
 			writers.awaitDelivered(running.getBean(MemberDeliveries.class).deliveries, Duration.ofSeconds(30));
 		}
 	}

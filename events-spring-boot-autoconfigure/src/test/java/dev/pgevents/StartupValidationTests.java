@@ -89,7 +89,8 @@ class StartupValidationTests {
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
 				.hasMessageContaining("onCreated(Event)")
-				.hasMessageContaining("event name 'member.create' is not '<table>.<created|updated|deleted>'"));
+				.hasMessageContaining(
+						"event name 'member.create' is not '<table>.<created|updated|deleted|truncated>'"));
 	}
 
 	@Test
@@ -182,6 +183,21 @@ class StartupValidationTests {
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
 				.hasMessageContaining("Table 'nope' listed in events.audit.tables[0] does not exist"));
+	}
+
+	@Test
+	void anAuditedTableOutsideTheSearchPathIsRefusedSinceItsEventsWouldTakeAnotherTablesName() {
+		JdbcTemplate jdbc = new JdbcTemplate(new DriverManagerDataSource(url));
+		jdbc.execute("CREATE SCHEMA IF NOT EXISTS billing");
+		jdbc.execute("CREATE TABLE IF NOT EXISTS billing.invoice (id bigint PRIMARY KEY)");
+		jdbc.execute("CREATE TABLE IF NOT EXISTS public.invoice (id bigint PRIMARY KEY)");
+		this.runner.withPropertyValues("events.audit.tables=billing.invoice")
+			.run((context) -> assertThat(startupFailure(context.getStartupFailure()).getMessage())
+				.startsWith("events.audit.tables[0] is 'billing.invoice', which is not the table 'invoice' that the "
+						+ "search_path finds (invoice): its events would be named 'invoice.<op>'"));
+		// the same table, qualified: its events are note's
+		this.runner.withPropertyValues("events.audit.tables=public.note")
+			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
 	@Test
@@ -345,7 +361,7 @@ class StartupValidationTests {
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
 				.hasMessageContaining("onAny(Event)")
-				.hasMessageContaining("nor a pattern '<table>.*' or '*.<created|updated|deleted>'"));
+				.hasMessageContaining("nor a pattern '<table>.*' or '*.<created|updated|deleted|truncated>'"));
 	}
 
 	@Test

@@ -56,7 +56,7 @@ final class EventSchemaInitializer implements InitializingBean {
 		List<String> extra = this.properties.getAudit().getTables();
 		for (int i = 0; i < extra.size(); i++) {
 			String property = "events.audit.tables[" + i + "]";
-			String table = AuditSchema.validateTableName(property, extra.get(i));
+			String table = unqualified(property, AuditSchema.validateTableName(property, extra.get(i)));
 			if (!this.tables.containsKey(table)) {
 				this.tables.put(table, find(table, "listed in " + property));
 			}
@@ -162,6 +162,30 @@ final class EventSchemaInitializer implements InitializingBean {
 	private boolean installs(DatabaseInitializationMode mode) {
 		return mode == DatabaseInitializationMode.ALWAYS || (mode == DatabaseInitializationMode.EMBEDDED
 				&& EmbeddedDatabaseConnection.isEmbedded(this.dataSource));
+	}
+
+	/**
+	 * Event names carry the table name without its schema, so a schema-qualified entry
+	 * must name the table that its unqualified name finds: another one's events would be
+	 * taken for that table's.
+	 */
+	private String unqualified(String property, String table) {
+		int dot = table.indexOf('.');
+		if (dot < 0) {
+			return table;
+		}
+		String name = table.substring(dot + 1);
+		String qualified = find(table, "listed in " + property).relation();
+		String found = this.schema.findTable(this.jdbc, name).map(AuditedTable::relation).orElse(null);
+		if (!qualified.equals(found)) {
+			throw new StartupFailure(
+					property + " is '" + table + "', which is not the table '" + name + "' that the search_path finds ("
+							+ ((found != null) ? found : "none") + "): its events would be named '" + name
+							+ ".<op>' like that table's",
+					"Audit tables of the search_path's schemas only (tables of other schemas are not supported "
+							+ "yet), or put the table's schema on the search_path");
+		}
+		return name;
 	}
 
 	private AuditedTable find(String table, String namedBy) {

@@ -1,5 +1,6 @@
--- The capture trigger function, shared by the three statement-level triggers of every
--- audited table. Its arguments are the table's primary-key columns, used to pair each
+-- The capture trigger function, shared by the four statement-level triggers of every
+-- audited table. A TRUNCATE writes one row about the table, with empty data: it removes
+-- rows without firing row or DELETE triggers, and would otherwise go unnoticed. Its arguments are the table's primary-key columns, used to pair each
 -- NEW row of an UPDATE with its OLD row, then, when columns are excluded from the audit
 -- (events.audit.exclude-columns), an empty string (no column has an empty name) and the
 -- excluded columns: they are removed from the rows before anything is written, and an
@@ -72,7 +73,12 @@ BEGIN
 	IF v_split IS NOT NULL THEN
 		v_excluded := TG_ARGV[v_split OPERATOR(pg_catalog.+) 1:];
 	END IF;
-	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+	IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+		v_op := 'truncated';
+		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
+		VALUES (TG_TABLE_NAME, v_op, '{}', v_identity, v_trace, v_span, v_scope);
+		v_written := true;
+	ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		v_op := 'created';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
 		SELECT TG_TABLE_NAME, v_op, pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded, v_identity, v_trace, v_span, v_scope

@@ -89,6 +89,15 @@ public final class TestEvents {
 	}
 
 	/**
+	 * A {@code TRUNCATE} of a table.
+	 * @param table the table name
+	 * @return {@code <table>.truncated}
+	 */
+	public static Event truncated(String table) {
+		return table(table).truncated();
+	}
+
+	/**
 	 * The table's primary-key columns, in key order; a composite key's target id is the
 	 * values joined by {@code ","}.
 	 * @param columns the key columns
@@ -147,6 +156,14 @@ public final class TestEvents {
 		return event(Event.DELETED, row, null);
 	}
 
+	/**
+	 * A {@code TRUNCATE} of the table: an event about no row.
+	 * @return {@code <table>.truncated}
+	 */
+	public Event truncated() {
+		return make(Event.TRUNCATED, "{}", null);
+	}
+
 	private Event event(String op, Map<String, ?> row, @Nullable Map<String, ?> previousRow) {
 		for (String key : this.keyColumns) {
 			if (!row.containsKey(key)) {
@@ -155,9 +172,13 @@ public final class TestEvents {
 						+ "with TestEvents.table(\"" + this.table + "\").key(...)");
 			}
 		}
-		return EventFactory.event(ids.incrementAndGet(), this.table, op, json.writeValueAsString(row),
-				(previousRow != null) ? json.writeValueAsString(previousRow) : null, this.keyColumns, this.identityId,
-				(this.occurredAt != null) ? this.occurredAt : Instant.now());
+		return make(op, json.writeValueAsString(row),
+				(previousRow != null) ? json.writeValueAsString(previousRow) : null);
+	}
+
+	private Event make(String op, String row, @Nullable String previousRow) {
+		return EventFactory.event(ids.incrementAndGet(), this.table, op, row, previousRow, this.keyColumns,
+				this.identityId, (this.occurredAt != null) ? this.occurredAt : Instant.now());
 	}
 
 }

@@ -71,6 +71,18 @@ class TestEventsTests {
 	}
 
 	@Test
+	void aTruncateIsAnEventAboutNoRow() {
+		Event event = TestEvents.truncated("member");
+
+		assertThat(event.eventName()).isEqualTo("member.truncated");
+		assertThat(event.target().id()).isEmpty();
+		assertThat(event.target().type()).isEqualTo("Member");
+		assertThat(event.target().data()).isEmpty();
+		assertThat(event.target().previousData()).isNull();
+		assertThat(event.target().changedFields()).isEmpty();
+	}
+
+	@Test
 	void aRowWithoutItsKeyIsRefused() {
 		assertThatIllegalArgumentException().isThrownBy(() -> TestEvents.created("order_line", Map.of("qty", 1)))
 			.withMessage("The row of 'order_line' has no key column 'id' (its columns: [qty]); give the row its key, "

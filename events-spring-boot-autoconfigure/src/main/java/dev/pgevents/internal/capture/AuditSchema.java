@@ -243,7 +243,8 @@ public final class AuditSchema {
 	 * version's): its changes would not be captured as this version expects.
 	 * @param jdbc operations on the application's database
 	 * @param table an audited table
-	 * @return the operations (INSERT, UPDATE, DELETE) whose trigger is missing or differs
+	 * @return the operations (INSERT, UPDATE, DELETE, TRUNCATE) whose trigger is missing
+	 * or differs
 	 */
 	public List<String> missingTriggers(JdbcOperations jdbc, AuditedTable table) {
 		return SchemaInstaller.missingTriggers(jdbc, this, table);

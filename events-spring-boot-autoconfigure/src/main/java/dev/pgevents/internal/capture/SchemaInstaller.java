@@ -194,7 +194,8 @@ final class SchemaInstaller {
 	/**
 	 * The capture triggers a table lacks, or has in another definition than this
 	 * version's.
-	 * @return the operations (INSERT, UPDATE, DELETE) whose trigger is missing or differs
+	 * @return the operations (INSERT, UPDATE, DELETE, TRUNCATE) whose trigger is missing
+	 * or differs
 	 */
 	static List<String> missingTriggers(JdbcOperations jdbc, AuditSchema schema, AuditedTable table) {
 		List<String> missing = new ArrayList<>();
@@ -252,13 +253,13 @@ final class SchemaInstaller {
 	}
 
 	/**
-	 * The three statement-level triggers of an audited table: a trigger with transition
-	 * tables serves one event only.
+	 * The four statement-level triggers of an audited table: a trigger with transition
+	 * tables serves one event only, and TRUNCATE has none.
 	 */
 	private enum CaptureTrigger {
 
 		INSERT("insert", 4, null, "new_rows"), UPDATE("update", 16, "old_rows", "new_rows"),
-		DELETE("delete", 8, "old_rows", null);
+		DELETE("delete", 8, "old_rows", null), TRUNCATE("truncate", 32, null, null);
 
 		private final String operation;
 
@@ -281,10 +282,15 @@ final class SchemaInstaller {
 			placeholders.put("trigger_name", SqlIdentifier.quote(schema.triggerName(this.operation)));
 			placeholders.put("operation", name());
 			placeholders.put("table", table.relation());
-			placeholders.put("transition_tables",
-					((this.oldTable != null) ? "OLD TABLE AS " + this.oldTable : "")
-							+ ((this.oldTable != null && this.newTable != null) ? " " : "")
-							+ ((this.newTable != null) ? "NEW TABLE AS " + this.newTable : ""));
+			List<String> transitionTables = new ArrayList<>();
+			if (this.oldTable != null) {
+				transitionTables.add("OLD TABLE AS " + this.oldTable);
+			}
+			if (this.newTable != null) {
+				transitionTables.add("NEW TABLE AS " + this.newTable);
+			}
+			placeholders.put("referencing",
+					transitionTables.isEmpty() ? "" : "REFERENCING " + String.join(" ", transitionTables));
 			placeholders.put("arguments",
 					table.triggerArguments()
 						.stream()

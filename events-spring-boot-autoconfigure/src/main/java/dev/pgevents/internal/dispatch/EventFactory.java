@@ -22,12 +22,10 @@ import dev.pgevents.internal.capture.AuditedTable;
 import dev.pgevents.internal.capture.StartupFailure;
 
 /**
- * Turns audit rows into {@link Event}s with Keel's naming: {@code
- *
-<table>
- * .<op>} event names, UpperCamelCase target types, lowerCamelCase data keys, the primary
- * key as the target id. Public for {@link #event}, the same making for tools that have no
- * audit row (the test kit's event builders).
+ * Turns audit rows into {@link Event}s with Keel's naming: <em>table</em>{@code .}
+ * <em>op</em> event names, UpperCamelCase target types, lowerCamelCase data keys, the
+ * primary key as the target id. Public for {@link #event}, the same making for tools that
+ * have no audit row (the test kit's event builders).
  */
 public final class EventFactory {
 
@@ -91,7 +89,8 @@ public final class EventFactory {
 	 * Make the event the library delivers for a row change.
 	 * @param id the audit row id
 	 * @param table the table name
-	 * @param op {@link Event#CREATED}, {@link Event#UPDATED} or {@link Event#DELETED}
+	 * @param op {@link Event#CREATED}, {@link Event#UPDATED}, {@link Event#DELETED} or
+	 * {@link Event#TRUNCATED}
 	 * @param data the row after the change (the deleted row for a delete), as JSON with
 	 * the column names as keys
 	 * @param previousData the row before an update, as JSON, or {@code null}
@@ -118,7 +117,8 @@ public final class EventFactory {
 			default -> null;
 		};
 		String type = upperCamel.computeIfAbsent(table, EventFactory::toUpperCamel);
-		EventTarget target = new EventTarget(targetId(keyColumns, columns), type, data, previousData);
+		String targetId = op.equals(Event.TRUNCATED) ? "" : targetId(keyColumns, columns);
+		EventTarget target = new EventTarget(targetId, type, data, previousData);
 		return new Event(Long.toString(id), table + "." + op, occurredAt, identityId, target);
 	}
 

@@ -41,7 +41,8 @@ import org.springframework.util.ClassUtils;
  */
 public final class SubscriberRegistry {
 
-	private static final String OPERATION = "(" + Event.CREATED + "|" + Event.UPDATED + "|" + Event.DELETED + ")";
+	private static final String OPERATION = "(" + Event.CREATED + "|" + Event.UPDATED + "|" + Event.DELETED + "|"
+			+ Event.TRUNCATED + ")";
 
 	private static final Pattern EVENT_NAME = Pattern.compile("([a-z_][a-z0-9_]{0,62})\\." + OPERATION);
 
@@ -140,11 +141,8 @@ public final class SubscriberRegistry {
 	}
 
 	/**
-	 * The event names of a declaration, {@code
-	 *
-	<table>
-	 * .*} expanded to its three events; {@code *.<op>} patterns wait for
-	 * {@link #resolve}.
+	 * The event names of a declaration, <em>table</em>{@code .*} expanded to the table's
+	 * three row events; {@code *.}<em>op</em> patterns wait for {@link #resolve}.
 	 */
 	private static List<String> eventNames(Method method, EventSubscriber annotation) {
 		if (annotation.value().length == 0) {
@@ -164,8 +162,9 @@ public final class SubscriberRegistry {
 			}
 			else if (!ANY_TABLE.matcher(eventName).matches()) {
 				throw new SubscriberDeclarationException(method, "event name '" + eventName
-						+ "' is not '<table>.<created|updated|deleted>' with a lower-case table name, nor a pattern "
-						+ "'<table>.*' or '*.<created|updated|deleted>'; e.g. @EventSubscriber(\"member.created\")");
+						+ "' is not '<table>.<created|updated|deleted|truncated>' with a lower-case table name, nor a "
+						+ "pattern '<table>.*' or '*.<created|updated|deleted|truncated>'; e.g. "
+						+ "@EventSubscriber(\"member.created\")");
 			}
 		}
 		return names.stream().distinct().toList();

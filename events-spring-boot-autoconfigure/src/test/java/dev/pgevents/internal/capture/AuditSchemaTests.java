@@ -40,7 +40,7 @@ class AuditSchemaTests {
 	void aScriptsOwnPlaceholdersAreFilledToo() {
 		String trigger = this.schema.render("capture-trigger",
 				Map.of("trigger_name", "\"events_log_insert\"", "operation", "INSERT", "table", "\"public\".\"member\"",
-						"transition_tables", "NEW TABLE AS new_rows", "arguments", "'id'"));
+						"referencing", "REFERENCING NEW TABLE AS new_rows", "arguments", "'id'"));
 		assertThat(trigger).doesNotContain("${")
 			.contains("CREATE OR REPLACE TRIGGER \"events_log_insert\"")
 			.contains("AFTER INSERT ON \"public\".\"member\"")

@@ -1,11 +1,14 @@
 -- The capture trigger function, shared by the four statement-level triggers of every
 -- audited table. A TRUNCATE writes one row about the table, with empty data: it removes
--- rows without firing row or DELETE triggers, and would otherwise go unnoticed. Its arguments are the table's primary-key columns, used to pair each
--- NEW row of an UPDATE with its OLD row, then, when columns are excluded from the audit
+-- rows without firing row or DELETE triggers, and would otherwise go unnoticed. Its
+-- arguments are the table's primary-key columns, used to pair each NEW row of an UPDATE
+-- with its OLD row, then, when columns are excluded from the audit
 -- (events.audit.exclude-columns), an empty string (no column has an empty name) and the
 -- excluded columns: they are removed from the rows before anything is written, and an
--- UPDATE that changed only them writes nothing. Removing no columns costs nothing (jsonb
--- minus an empty array returns its operand). The transaction context (scope, identity, trace)
+-- UPDATE that changed only them writes nothing. The arguments are read only when there is
+-- more than one, and the rows go through the exclusion only when there is something to
+-- exclude: a table with a one-column key and nothing excluded pays for neither. The
+-- transaction context (scope, identity, trace)
 -- comes from transaction-local settings that the application sets when a transaction
 -- begins (a setting reads as NULL in a session that never set it, as '' after a
 -- transaction that did); a transaction without a trace gets one derived from its
@@ -49,8 +52,8 @@ DECLARE
 	v_span     pg_catalog.text := pg_catalog.current_setting('pgevents.span', true);
 	v_keys     pg_catalog.text[];
 	v_key      pg_catalog.text;
-	v_split    pg_catalog.int4 := pg_catalog.array_position(TG_ARGV, '');
-	v_excluded pg_catalog.text[] := '{}';
+	v_split    pg_catalog.int4;
+	v_excluded pg_catalog.text[];
 	v_planner  pg_catalog.text[];
 	v_op       pg_catalog.text;
 	v_written  pg_catalog.bool;
@@ -70,26 +73,29 @@ BEGIN
 			OPERATOR(pg_catalog.||) pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.hashtextextended(v_trace, 1)), 16, '0');
 		v_span := pg_catalog.substr(v_trace, 17);
 	END IF;
-	IF v_split IS NOT NULL THEN
-		v_excluded := TG_ARGV[v_split OPERATOR(pg_catalog.+) 1:];
+	IF TG_NARGS OPERATOR(pg_catalog.>) 1 THEN
+		v_split := pg_catalog.array_position(TG_ARGV, '');
+		IF v_split IS NOT NULL THEN
+			v_excluded := TG_ARGV[v_split OPERATOR(pg_catalog.+) 1:];
+		END IF;
 	END IF;
-	IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
-		v_op := 'truncated';
-		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		VALUES (TG_TABLE_NAME, v_op, '{}', v_identity, v_trace, v_span, v_scope);
-		v_written := true;
-	ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		v_op := 'created';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT TG_TABLE_NAME, v_op, pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded, v_identity, v_trace, v_span, v_scope
+		SELECT TG_TABLE_NAME, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
 		FROM new_rows n;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
 		v_op := 'deleted';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT TG_TABLE_NAME, v_op, pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded, v_identity, v_trace, v_span, v_scope
+		SELECT TG_TABLE_NAME, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
 		FROM old_rows o;
 		v_written := FOUND;
+	ELSIF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+		v_op := 'truncated';
+		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
+		VALUES (TG_TABLE_NAME, v_op, '{}', v_identity, v_trace, v_span, v_scope);
+		v_written := true;
 	ELSE
 		v_op := 'updated';
 		v_planner := ARRAY[pg_catalog.current_setting('enable_mergejoin'), pg_catalog.current_setting('jit')];
@@ -99,17 +105,17 @@ BEGIN
 			v_key := v_keys[pg_catalog.array_lower(v_keys, 1)];
 			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
 			SELECT TG_TABLE_NAME, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
-			FROM (SELECT pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded AS d FROM new_rows t OFFSET 0) n
-			LEFT JOIN (SELECT pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded AS d FROM old_rows t OFFSET 0) o
+			FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) n
+			LEFT JOIN (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM old_rows t OFFSET 0) o
 				ON (o.d OPERATOR(pg_catalog.->) v_key) OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.->) v_key)
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
 		ELSE
 			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
 			SELECT TG_TABLE_NAME, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
 			FROM (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
-				FROM (SELECT pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded AS d FROM new_rows t OFFSET 0) x) n
+				FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) x) n
 			LEFT JOIN (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
-				FROM (SELECT pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded AS d FROM old_rows t OFFSET 0) x) o
+				FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM old_rows t OFFSET 0) x) o
 				ON o.key OPERATOR(pg_catalog.=) n.key
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
 		END IF;

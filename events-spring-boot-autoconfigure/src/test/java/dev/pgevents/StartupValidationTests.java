@@ -186,6 +186,17 @@ class StartupValidationTests {
 	}
 
 	@Test
+	void aPartitionIsRefusedNamingItsPartitionedTable() {
+		JdbcTemplate jdbc = new JdbcTemplate(new DriverManagerDataSource(url));
+		jdbc.execute("CREATE TABLE IF NOT EXISTS shipment (id bigint, region text, PRIMARY KEY (id, region)) "
+				+ "PARTITION BY LIST (region)");
+		jdbc.execute("CREATE TABLE IF NOT EXISTS shipment_eu PARTITION OF shipment FOR VALUES IN ('eu')");
+		this.runner.withPropertyValues("events.audit.tables=shipment_eu")
+			.run((context) -> assertThat(startupFailure(context.getStartupFailure()).getMessage())
+				.startsWith("Table 'shipment_eu' is a partition of shipment"));
+	}
+
+	@Test
 	void anAuditedTableOutsideTheSearchPathIsRefusedSinceItsEventsWouldTakeAnotherTablesName() {
 		JdbcTemplate jdbc = new JdbcTemplate(new DriverManagerDataSource(url));
 		jdbc.execute("CREATE SCHEMA IF NOT EXISTS billing");

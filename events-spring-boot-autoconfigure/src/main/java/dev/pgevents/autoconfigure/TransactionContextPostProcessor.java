@@ -4,7 +4,6 @@ import javax.sql.DataSource;
 
 import dev.pgevents.IdentityResolver;
 import dev.pgevents.TraceSource;
-import dev.pgevents.internal.capture.AuditedTable;
 import dev.pgevents.internal.capture.TransactionContextListener;
 import dev.pgevents.internal.dispatch.AfterCommitDispatch;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
@@ -71,7 +70,7 @@ final class TransactionContextPostProcessor implements BeanPostProcessor {
 			transactionManager.addListener(new TransactionContextListener(dataSource, this.identities.getObject(),
 					this.traces.getObject(), transactionManager,
 					this.subscribers.getObject().isEmpty() ? null : this.afterCommit.getObject(),
-					this.schema.getObject().auditedTables().stream().map(AuditedTable::name).toList()));
+					this.schema.getObject().auditedTables()));
 		}
 	}
 

@@ -1,5 +1,11 @@
 -- The capture trigger function, shared by the four statement-level triggers of every
--- audited table. A TRUNCATE writes one row about the table, with empty data: it removes
+-- audited table. A partitioned table has row-level INSERT, UPDATE and DELETE triggers
+-- instead, which PostgreSQL clones onto every partition, those created or attached later
+-- included, so that writes made directly on a partition are captured too (a
+-- statement-level trigger of the parent fires only for statements on the parent). Their
+-- first argument is the parent's name, which their rows carry: they fire on the
+-- partition. An UPDATE that moves a row to another partition is, as PostgreSQL runs it, a
+-- DELETE and an INSERT. A TRUNCATE writes one row about the table, with empty data: it removes
 -- rows without firing row or DELETE triggers, and would otherwise go unnoticed. Its
 -- arguments are the table's primary-key columns, used to pair each NEW row of an UPDATE
 -- with its OLD row, then, when columns are excluded from the audit
@@ -57,6 +63,9 @@ DECLARE
 	v_planner  pg_catalog.text[];
 	v_op       pg_catalog.text;
 	v_written  pg_catalog.bool;
+	v_table    pg_catalog.text := TG_TABLE_NAME;
+	v_data     pg_catalog.jsonb;
+	v_previous pg_catalog.jsonb;
 BEGIN
 	IF v_setting OPERATOR(pg_catalog.<>) '' THEN
 		v_scope := v_setting::pg_catalog.uuid;
@@ -79,22 +88,45 @@ BEGIN
 			v_excluded := TG_ARGV[v_split OPERATOR(pg_catalog.+) 1:];
 		END IF;
 	END IF;
-	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+	IF TG_LEVEL OPERATOR(pg_catalog.=) 'ROW' THEN
+		-- a row of a partitioned table, written through the parent or on the partition
+		v_table := TG_ARGV[0];
+		IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+			v_op := 'created';
+			v_data := pg_catalog.to_jsonb(NEW);
+		ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+			v_op := 'updated';
+			v_data := pg_catalog.to_jsonb(NEW);
+			v_previous := pg_catalog.to_jsonb(OLD);
+		ELSE
+			v_op := 'deleted';
+			v_data := pg_catalog.to_jsonb(OLD);
+		END IF;
+		IF v_excluded IS NOT NULL THEN
+			v_data := v_data OPERATOR(pg_catalog.-) v_excluded;
+			v_previous := v_previous OPERATOR(pg_catalog.-) v_excluded;
+		END IF;
+		v_written := v_previous IS NULL OR NOT (v_previous OPERATOR(pg_catalog.=) v_data);
+		IF v_written THEN
+			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
+			VALUES (v_table, v_op, v_data, v_previous, v_identity, v_trace, v_span, v_scope);
+		END IF;
+	ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		v_op := 'created';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT TG_TABLE_NAME, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
+		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
 		FROM new_rows n;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
 		v_op := 'deleted';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT TG_TABLE_NAME, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
+		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
 		FROM old_rows o;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
 		v_op := 'truncated';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		VALUES (TG_TABLE_NAME, v_op, '{}', v_identity, v_trace, v_span, v_scope);
+		VALUES (v_table, v_op, '{}', v_identity, v_trace, v_span, v_scope);
 		v_written := true;
 	ELSE
 		v_op := 'updated';
@@ -104,14 +136,14 @@ BEGIN
 		IF pg_catalog.cardinality(v_keys) OPERATOR(pg_catalog.=) 1 THEN
 			v_key := v_keys[pg_catalog.array_lower(v_keys, 1)];
 			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
-			SELECT TG_TABLE_NAME, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
+			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
 			FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) n
 			LEFT JOIN (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM old_rows t OFFSET 0) o
 				ON (o.d OPERATOR(pg_catalog.->) v_key) OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.->) v_key)
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
 		ELSE
 			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
-			SELECT TG_TABLE_NAME, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
+			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
 			FROM (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
 				FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) x) n
 			LEFT JOIN (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
@@ -125,7 +157,7 @@ BEGIN
 	END IF;
 	-- only when some instance has a subscriber for it: NOTIFY serializes committers
 	IF v_scope IS NULL AND v_written AND EXISTS (SELECT FROM ${subscriber_table} s
-			WHERE (TG_TABLE_NAME OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) v_op) OPERATOR(pg_catalog.=) ANY (s.events)) THEN
+			WHERE (v_table OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) v_op) OPERATOR(pg_catalog.=) ANY (s.events)) THEN
 		PERFORM pg_catalog.pg_notify(${channel}, '');
 	END IF;
 	RETURN NULL;

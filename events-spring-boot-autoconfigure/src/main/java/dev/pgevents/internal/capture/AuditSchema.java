@@ -41,7 +41,10 @@ public final class AuditSchema {
 					ORDER BY k.ord) AS key_columns,
 				array(SELECT a.attname::text FROM pg_catalog.pg_attribute a
 					WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-					ORDER BY a.attnum) AS columns
+					ORDER BY a.attnum) AS columns,
+				c.relkind = 'p' AS partitioned,
+				(SELECT i.inhparent::regclass::text FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
+					AND c.relispartition) AS partition_of
 			FROM pg_catalog.pg_class c
 			WHERE c.oid = pg_catalog.to_regclass(?) AND c.relkind IN ('r', 'p')
 			""";
@@ -185,10 +188,19 @@ public final class AuditSchema {
 	 * @param name a validated, unqualified or qualified table name
 	 * @return the table, or empty when there is no such table; a table without a primary
 	 * key has no key columns
+	 * @throws StartupFailure when the table is a partition
 	 */
 	public Optional<AuditedTable> findTable(JdbcOperations jdbc, String name) {
-		List<AuditedTable> found = jdbc.query(FIND_TABLE, (rs, row) -> new AuditedTable(name, rs.getString("relation"),
-				names(rs.getArray("key_columns")), names(rs.getArray("columns"))), name);
+		List<AuditedTable> found = jdbc.query(FIND_TABLE, (rs, row) -> {
+			String parent = rs.getString("partition_of");
+			if (parent != null) {
+				throw new StartupFailure("Table '" + name + "' is a partition of " + parent
+						+ ": the capture triggers of a partitioned table capture the writes made on its partitions, "
+						+ "as events named after it", "Audit " + parent + " instead of its partition");
+			}
+			return new AuditedTable(name, rs.getString("relation"), names(rs.getArray("key_columns")),
+					names(rs.getArray("columns")), List.of(), rs.getBoolean("partitioned"));
+		}, name);
 		return found.stream().findFirst();
 	}
 

@@ -22,18 +22,24 @@ final class AuditedStatements {
 	}
 
 	/**
-	 * Statements that name any of {@code tables}.
-	 * @param tables the audited tables' names, as in event names
+	 * Statements that name any of {@code tables}, or, for a partitioned table, an
+	 * identifier that contains its name (its partitions' names, as usually made:
+	 * {@code orders_2026}).
+	 * @param tables the audited tables
 	 * @return the filter
 	 */
-	static AuditedStatements naming(Collection<String> tables) {
+	static AuditedStatements naming(Collection<AuditedTable> tables) {
 		String names = tables.stream()
-			.map((table) -> table.substring(table.lastIndexOf('.') + 1))
+			.map((table) -> unqualified(table.name())
+					+ (table.partitioned() ? "|[\\w$]*" + unqualified(table.name()) + "[\\w$]*" : ""))
 			.distinct()
-			.map(Pattern::quote)
 			.collect(Collectors.joining("|"));
 		return new AuditedStatements(Pattern.compile("(?<![\\w$])(?:" + names + ")(?![\\w$])",
 				Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE));
+	}
+
+	private static String unqualified(String table) {
+		return Pattern.quote(table.substring(table.lastIndexOf('.') + 1));
 	}
 
 	/**

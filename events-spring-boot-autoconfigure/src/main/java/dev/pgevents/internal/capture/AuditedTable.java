@@ -12,9 +12,11 @@ import java.util.List;
  * @param keyColumns the primary-key columns, in key order
  * @param columns the columns its audit rows and events carry, in table order
  * @param excludedColumns the columns left out of its audit rows, in table order
+ * @param partitioned whether it is a partitioned table, whose rows are captured by
+ * row-level triggers that PostgreSQL clones onto every partition
  */
 public record AuditedTable(String name, String relation, List<String> keyColumns, List<String> columns,
-		List<String> excludedColumns) {
+		List<String> excludedColumns, boolean partitioned) {
 
 	/**
 	 * A table whose every column is captured.
@@ -24,7 +26,7 @@ public record AuditedTable(String name, String relation, List<String> keyColumns
 	 * @param columns all its columns, in table order
 	 */
 	public AuditedTable(String name, String relation, List<String> keyColumns, List<String> columns) {
-		this(name, relation, keyColumns, columns, List.of());
+		this(name, relation, keyColumns, columns, List.of(), false);
 	}
 
 	/**
@@ -37,21 +39,23 @@ public record AuditedTable(String name, String relation, List<String> keyColumns
 		all.addAll(this.excludedColumns);
 		List<String> kept = all.stream().filter((column) -> !excluded.contains(column)).toList();
 		List<String> left = all.stream().filter(excluded::contains).toList();
-		return new AuditedTable(this.name, this.relation, this.keyColumns, kept, left);
+		return new AuditedTable(this.name, this.relation, this.keyColumns, kept, left, this.partitioned);
 	}
 
 	/**
-	 * The arguments of its capture triggers: the key columns, then, when columns are
-	 * excluded, an empty string (no column has an empty name) and the excluded columns.
+	 * The arguments of one of its capture triggers: those of a statement-level trigger
+	 * begin with the key columns, those of a row-level one with the table's name; then,
+	 * when columns are excluded, an empty string (no column has an empty name) and the
+	 * excluded columns.
+	 * @param rowLevel whether the trigger is row-level
 	 * @return the arguments, in order
 	 */
-	public List<String> triggerArguments() {
-		if (this.excludedColumns.isEmpty()) {
-			return this.keyColumns;
+	public List<String> triggerArguments(boolean rowLevel) {
+		List<String> arguments = new ArrayList<>(rowLevel ? List.of(this.name) : this.keyColumns);
+		if (!this.excludedColumns.isEmpty()) {
+			arguments.add("");
+			arguments.addAll(this.excludedColumns);
 		}
-		List<String> arguments = new ArrayList<>(this.keyColumns);
-		arguments.add("");
-		arguments.addAll(this.excludedColumns);
 		return arguments;
 	}
 

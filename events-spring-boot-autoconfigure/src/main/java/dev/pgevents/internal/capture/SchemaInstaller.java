@@ -209,14 +209,14 @@ final class SchemaInstaller {
 
 	private static boolean triggerMatches(JdbcOperations jdbc, AuditSchema schema, AuditedTable table,
 			CaptureTrigger trigger) {
-		byte[] arguments = table.triggerArguments()
+		byte[] arguments = table.triggerArguments(trigger.rowLevel(table))
 			.stream()
 			.map((column) -> column + '\0')
 			.collect(Collectors.joining())
 			.getBytes(StandardCharsets.UTF_8);
 		List<Boolean> matches = jdbc.query(FIND_TRIGGERS, (rs, row) -> rs.getBoolean(2),
-				schema.captureFunction() + "()", trigger.type, trigger.oldTable, trigger.newTable, arguments,
-				table.relation(), schema.triggerName(trigger.operation));
+				schema.captureFunction() + "()", trigger.type(table), trigger.oldTable(table), trigger.newTable(table),
+				arguments, table.relation(), schema.triggerName(trigger.operation));
 		return !matches.isEmpty() && matches.get(0);
 	}
 
@@ -253,8 +253,12 @@ final class SchemaInstaller {
 	}
 
 	/**
-	 * The four statement-level triggers of an audited table: a trigger with transition
-	 * tables serves one event only, and TRUNCATE has none.
+	 * The four triggers of an audited table: statement-level ones with transition tables
+	 * (a trigger with transition tables serves one event only) and TRUNCATE, which has
+	 * none. A partitioned table's INSERT, UPDATE and DELETE triggers are row-level
+	 * instead, without transition tables (PostgreSQL refuses them there): PostgreSQL
+	 * clones row-level triggers onto every partition, present and future, so writes made
+	 * directly on a partition are captured too.
 	 */
 	private enum CaptureTrigger {
 
@@ -265,6 +269,9 @@ final class SchemaInstaller {
 
 		/** pg_trigger.tgtype: an AFTER, FOR EACH STATEMENT trigger of this operation. */
 		private final int type;
+
+		/** pg_trigger.tgtype's bit of a FOR EACH ROW trigger. */
+		private static final int ROW = 1;
 
 		private final @Nullable String oldTable;
 
@@ -277,22 +284,41 @@ final class SchemaInstaller {
 			this.newTable = newTable;
 		}
 
+		boolean rowLevel(AuditedTable table) {
+			return table.partitioned() && this != TRUNCATE;
+		}
+
+		int type(AuditedTable table) {
+			return rowLevel(table) ? (this.type | ROW) : this.type;
+		}
+
+		@Nullable String oldTable(AuditedTable table) {
+			return rowLevel(table) ? null : this.oldTable;
+		}
+
+		@Nullable String newTable(AuditedTable table) {
+			return rowLevel(table) ? null : this.newTable;
+		}
+
 		Map<String, String> placeholders(AuditSchema schema, AuditedTable table) {
 			Map<String, String> placeholders = new HashMap<>();
 			placeholders.put("trigger_name", SqlIdentifier.quote(schema.triggerName(this.operation)));
 			placeholders.put("operation", name());
 			placeholders.put("table", table.relation());
 			List<String> transitionTables = new ArrayList<>();
-			if (this.oldTable != null) {
-				transitionTables.add("OLD TABLE AS " + this.oldTable);
+			String oldTable = oldTable(table);
+			String newTable = newTable(table);
+			if (oldTable != null) {
+				transitionTables.add("OLD TABLE AS " + oldTable);
 			}
-			if (this.newTable != null) {
-				transitionTables.add("NEW TABLE AS " + this.newTable);
+			if (newTable != null) {
+				transitionTables.add("NEW TABLE AS " + newTable);
 			}
+			placeholders.put("level", rowLevel(table) ? "ROW" : "STATEMENT");
 			placeholders.put("referencing",
 					transitionTables.isEmpty() ? "" : "REFERENCING " + String.join(" ", transitionTables));
 			placeholders.put("arguments",
-					table.triggerArguments()
+					table.triggerArguments(rowLevel(table))
 						.stream()
 						.map((column) -> "'" + column.replace("'", "''") + "'")
 						.collect(Collectors.joining(", ")));

@@ -57,13 +57,13 @@ public final class TransactionContextListener implements TransactionExecutionLis
 	 * @param transactionManager the manager the listener is attached to
 	 * @param committedScopes told after commit, or {@code null} when nothing is
 	 * dispatched
-	 * @param auditedTables the audited tables' names: a transaction's context waits for a
+	 * @param auditedTables the audited tables: a transaction's context waits for a
 	 * statement that names one (where the connection can wait, see
 	 * {@link ContextConnections})
 	 */
 	public TransactionContextListener(DataSource dataSource, IdentityResolver identities, TraceSource traces,
 			PlatformTransactionManager transactionManager, @Nullable CommittedScopes committedScopes,
-			Collection<String> auditedTables) {
+			Collection<AuditedTable> auditedTables) {
 		this.dataSource = dataSource;
 		this.identities = identities;
 		this.traces = traces;

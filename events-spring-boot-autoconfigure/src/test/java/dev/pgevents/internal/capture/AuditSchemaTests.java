@@ -40,11 +40,11 @@ class AuditSchemaTests {
 	void aScriptsOwnPlaceholdersAreFilledToo() {
 		String trigger = this.schema.render("capture-trigger",
 				Map.of("trigger_name", "\"events_log_insert\"", "operation", "INSERT", "table", "\"public\".\"member\"",
-						"referencing", "REFERENCING NEW TABLE AS new_rows", "arguments", "'id'"));
+						"referencing", "REFERENCING NEW TABLE AS new_rows", "level", "STATEMENT", "arguments", "'id'"));
 		assertThat(trigger).doesNotContain("${")
 			.contains("CREATE OR REPLACE TRIGGER \"events_log_insert\"")
 			.contains("AFTER INSERT ON \"public\".\"member\"")
-			.contains("EXECUTE FUNCTION \"audit\".\"events_log_capture\"('id')");
+			.contains("FOR EACH STATEMENT EXECUTE FUNCTION \"audit\".\"events_log_capture\"('id')");
 	}
 
 }

@@ -8,7 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class AuditedStatementsTests {
 
-	private final AuditedStatements statements = AuditedStatements.naming(List.of("member", "billing.invoice"));
+	private final AuditedStatements statements = AuditedStatements
+		.naming(List.of(table("member", false), table("billing.invoice", false), table("orders", true)));
 
 	@Test
 	void statementsThatNameAnAuditedTableAndMayWriteIt() {
@@ -32,6 +33,18 @@ class AuditedStatementsTests {
 		assertThat(this.statements.mayWrite("INSERT INTO old_member VALUES (1)")).isFalse();
 		assertThat(this.statements.mayWrite("UPDATE members$ SET x = 1")).isFalse();
 		assertThat(this.statements.mayWrite("INSERT INTO note VALUES (1)")).isFalse();
+		assertThat(this.statements.mayWrite("INSERT INTO order_eu VALUES (1)")).isFalse();
+	}
+
+	@Test
+	void statementsThatNameAPartitionOfAPartitionedTable() {
+		assertThat(this.statements.mayWrite("INSERT INTO orders VALUES (1)")).isTrue();
+		assertThat(this.statements.mayWrite("INSERT INTO orders_2026 VALUES (1)")).isTrue();
+		assertThat(this.statements.mayWrite("UPDATE eu_orders SET x = 1")).isTrue();
+	}
+
+	private static AuditedTable table(String name, boolean partitioned) {
+		return new AuditedTable(name, name, List.of("id"), List.of("id"), List.of(), partitioned);
 	}
 
 }

@@ -1,0 +1,123 @@
+package dev.pgevents;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A partitioned table's changes are events named after it, whether a statement names the
+ * table or one of its partitions, those created after startup included.
+ */
+@WithTestDatabase
+@SpringBootTest(classes = PartitionedTableTests.App.class, properties = { "spring.sql.init.mode=always",
+		"spring.sql.init.schema-locations=classpath:partitioned-schema.sql" })
+class PartitionedTableTests {
+
+	@Autowired
+	JdbcTemplate jdbc;
+
+	@Autowired
+	TransactionTemplate transactions;
+
+	@Autowired
+	Subscribers subscribers;
+
+	@BeforeEach
+	void clear() {
+		this.transactions.executeWithoutResult((status) -> this.jdbc.update("DELETE FROM orders"));
+		this.subscribers.clear();
+	}
+
+	@Test
+	void writesThroughTheTableAndOnAPartitionAreEventsOfTheTable() {
+		write("INSERT INTO orders VALUES (1, 'eu', 'new'), (2, 'us', 'new')");
+		write("INSERT INTO orders_eu VALUES (3, 'eu', 'new')");
+
+		assertThat(this.subscribers.of("orders")).extracting(PartitionedTableTests::describe)
+			.containsExactly("orders.created 1,eu new", "orders.created 2,us new", "orders.created 3,eu new");
+	}
+
+	@Test
+	void updatesAreUpdatedEventsAndAMoveToAnotherPartitionIsADeleteAndACreate() {
+		write("INSERT INTO orders VALUES (1, 'eu', 'new'), (2, 'eu', 'new')");
+		this.subscribers.clear();
+
+		write("UPDATE orders_eu SET status = 'paid' WHERE id = 1");
+		write("UPDATE orders SET status = status WHERE id = 1");
+		write("UPDATE orders SET region = 'us' WHERE id = 2");
+
+		assertThat(this.subscribers.of("orders")).extracting(PartitionedTableTests::describe)
+			.containsExactly("orders.updated 1,eu new->paid", "orders.deleted 2,eu new", "orders.created 2,us new");
+	}
+
+	@Test
+	void aPartitionCreatedAfterStartupIsCapturedToo() {
+		this.jdbc.execute("CREATE TABLE IF NOT EXISTS orders_asia PARTITION OF orders FOR VALUES IN ('asia')");
+
+		write("INSERT INTO orders_asia VALUES (4, 'asia', 'new')");
+		// written outside the application: the relay delivers it
+		this.jdbc.update("DELETE FROM orders_asia WHERE id = 4");
+
+		await().atMost(Duration.ofSeconds(30))
+			.untilAsserted(() -> assertThat(this.subscribers.of("orders")).extracting(PartitionedTableTests::describe)
+				.containsExactly("orders.created 4,asia new", "orders.deleted 4,asia new"));
+	}
+
+	@Test
+	void aTruncateOfTheTableIsOneTruncatedEvent() {
+		write("INSERT INTO orders VALUES (1, 'eu', 'new'), (2, 'us', 'new')");
+		this.subscribers.clear();
+
+		write("TRUNCATE orders");
+
+		assertThat(this.subscribers.of("truncated")).extracting(Event::eventName).containsExactly("orders.truncated");
+	}
+
+	private void write(String sql) {
+		this.transactions.executeWithoutResult((status) -> this.jdbc.update(sql));
+	}
+
+	private static String describe(Event event) {
+		Object status = event.target().data().get("status");
+		return event.eventName() + " " + event.target().id() + " " + ((event.eventName().endsWith(".updated"))
+				? event.target().previousData().get("status") + "->" + status : status);
+	}
+
+	static class Subscribers extends RecordingSubscriber {
+
+		@EventSubscriber("orders.*")
+		void orders(Event event) {
+			record("orders", event);
+		}
+
+		@EventSubscriber("orders.truncated")
+		void truncated(Event event) {
+			record("truncated", event);
+		}
+
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class App {
+
+		@Bean
+		Subscribers subscribers() {
+			return new Subscribers();
+		}
+
+	}
+
+}

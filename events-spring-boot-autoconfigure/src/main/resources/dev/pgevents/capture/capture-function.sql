@@ -63,7 +63,7 @@ DECLARE
 	v_planner  pg_catalog.text[];
 	v_op       pg_catalog.text;
 	v_written  pg_catalog.bool;
-	v_table    pg_catalog.text := TG_TABLE_NAME;
+	v_table    pg_catalog.text;
 	v_data     pg_catalog.jsonb;
 	v_previous pg_catalog.jsonb;
 BEGIN
@@ -114,19 +114,19 @@ BEGIN
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		v_op := 'created';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
+		SELECT TG_TABLE_NAME, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
 		FROM new_rows n;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
 		v_op := 'deleted';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
+		SELECT TG_TABLE_NAME, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
 		FROM old_rows o;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
 		v_op := 'truncated';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		VALUES (v_table, v_op, '{}', v_identity, v_trace, v_span, v_scope);
+		VALUES (TG_TABLE_NAME, v_op, '{}', v_identity, v_trace, v_span, v_scope);
 		v_written := true;
 	ELSE
 		v_op := 'updated';
@@ -136,14 +136,14 @@ BEGIN
 		IF pg_catalog.cardinality(v_keys) OPERATOR(pg_catalog.=) 1 THEN
 			v_key := v_keys[pg_catalog.array_lower(v_keys, 1)];
 			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
-			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
+			SELECT TG_TABLE_NAME, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
 			FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) n
 			LEFT JOIN (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM old_rows t OFFSET 0) o
 				ON (o.d OPERATOR(pg_catalog.->) v_key) OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.->) v_key)
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
 		ELSE
 			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
-			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
+			SELECT TG_TABLE_NAME, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
 			FROM (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
 				FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) x) n
 			LEFT JOIN (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
@@ -157,7 +157,7 @@ BEGIN
 	END IF;
 	-- only when some instance has a subscriber for it: NOTIFY serializes committers
 	IF v_scope IS NULL AND v_written AND EXISTS (SELECT FROM ${subscriber_table} s
-			WHERE (v_table OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) v_op) OPERATOR(pg_catalog.=) ANY (s.events)) THEN
+			WHERE (COALESCE(v_table, TG_TABLE_NAME) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) v_op) OPERATOR(pg_catalog.=) ANY (s.events)) THEN
 		PERFORM pg_catalog.pg_notify(${channel}, '');
 	END IF;
 	RETURN NULL;

@@ -68,7 +68,9 @@ class ConnectionLossTests {
 		assertThat(this.counting.deliveries.values()).allMatch((count) -> count.get() == 1);
 		// each loss is logged at most once, not once per poll
 		assertThat(occurrences(output.getAll(), "Relay lost its listener connection")).isBetween(1, 3);
-		assertThat(occurrences(output.getAll(), "Relay failed; retrying")).isLessThanOrEqualTo(3);
+		// once per run of failures: a termination kills every pooled connection, and each
+		// may fail once when the pool hands it out, after successes on others
+		assertThat(occurrences(output.getAll(), "Relay failed; retrying")).isLessThanOrEqualTo(6);
 	}
 
 	private static int undispatched(Statement statement) throws SQLException {

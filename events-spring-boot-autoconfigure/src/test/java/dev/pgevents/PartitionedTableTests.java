@@ -90,9 +90,7 @@ class PartitionedTableTests {
 	}
 
 	private static String describe(Event event) {
-		Object status = event.target().data().get("status");
-		return event.eventName() + " " + event.target().id() + " " + ((event.eventName().endsWith(".updated"))
-				? event.target().previousData().get("status") + "->" + status : status);
+		return RecordingSubscriber.describe(event, "status");
 	}
 
 	static class Subscribers extends RecordingSubscriber {

@@ -25,6 +25,16 @@ public class RecordingSubscriber {
 		return this.bySubscriber.getOrDefault(subscriber, List.of());
 	}
 
+	/**
+	 * An event in one line, {@code <name> <target id> <field>}, or for an update
+	 * {@code <name> <target id> <previous field>-><field>}: what tests compare.
+	 */
+	static String describe(Event event, String field) {
+		Object value = event.target().data().get(field);
+		return event.eventName() + " " + event.target().id() + " " + ((event.eventName().endsWith(".updated"))
+				? event.target().previousData().get(field) + "->" + value : value);
+	}
+
 	void clear() {
 		this.events.clear();
 		this.bySubscriber.clear();

@@ -165,9 +165,7 @@ class WriteKindsTests {
 	}
 
 	private static String describe(Event event) {
-		Object qty = event.target().data().get("qty");
-		return event.eventName() + " " + event.target().id() + " " + ((event.eventName().endsWith(".updated"))
-				? event.target().previousData().get("qty") + "->" + qty : qty);
+		return RecordingSubscriber.describe(event, "qty");
 	}
 
 	static class Subscribers extends RecordingSubscriber {

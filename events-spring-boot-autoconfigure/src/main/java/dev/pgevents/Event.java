@@ -13,7 +13,9 @@ import org.jspecify.annotations.Nullable;
  * @param id stable identifier of this change (the audit row id): the same on every
  * delivery of the change, so subscribers can deduplicate with it
  * @param eventName <em>table</em>{@code .created}, {@code .updated}, {@code .deleted} or
- * {@code .truncated}, for example {@code member.created}
+ * {@code .truncated}, for example {@code member.created}; the table is named with its
+ * schema when it is not in the application's (its connections' current schema), for
+ * example {@code billing.invoice.created}
  * @param occurredAt when the row was written (not when the event was dispatched)
  * @param identityId who made the change, as resolved by the {@link IdentityResolver} of
  * the writing transaction; {@code null} when unknown or written outside the application

@@ -12,8 +12,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @param id the primary-key value as a string (the values joined with {@code ","} for a
  * composite key); empty for a truncated table
- * @param type the table name in UpperCamelCase ({@code member_profile} becomes
- * {@code MemberProfile})
+ * @param type the table name in UpperCamelCase, without its schema
+ * ({@code member_profile} becomes {@code MemberProfile}, {@code billing.invoice}
+ * {@code Invoice})
  * @param data the row after the change (for a deleted row: the row as it was), keys in
  * lowerCamelCase ({@code created_at} becomes {@code createdAt}); empty for a truncated
  * table

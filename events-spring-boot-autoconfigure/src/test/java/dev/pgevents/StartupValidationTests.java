@@ -197,17 +197,32 @@ class StartupValidationTests {
 	}
 
 	@Test
-	void anAuditedTableOutsideTheSearchPathIsRefusedSinceItsEventsWouldTakeAnotherTablesName() {
+	void aTableIsNamedAsItsEventsNameItSoThatNoTwoNamesMeanOneTable() {
 		JdbcTemplate jdbc = new JdbcTemplate(new DriverManagerDataSource(url));
-		jdbc.execute("CREATE SCHEMA IF NOT EXISTS billing");
-		jdbc.execute("CREATE TABLE IF NOT EXISTS billing.invoice (id bigint PRIMARY KEY)");
-		jdbc.execute("CREATE TABLE IF NOT EXISTS public.invoice (id bigint PRIMARY KEY)");
-		this.runner.withPropertyValues("events.audit.tables=billing.invoice")
-			.run((context) -> assertThat(startupFailure(context.getStartupFailure()).getMessage())
-				.startsWith("events.audit.tables[0] is 'billing.invoice', which is not the table 'invoice' that the "
-						+ "search_path finds (invoice): its events would be named 'invoice.<op>'"));
-		// the same table, qualified: its events are note's
-		this.runner.withPropertyValues("events.audit.tables=public.note")
+		jdbc.execute("CREATE SCHEMA IF NOT EXISTS ledger");
+		jdbc.execute("CREATE TABLE IF NOT EXISTS public.entry (id bigint PRIMARY KEY)");
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("public.member.created")
+			void onCreated(Event event) {
+			}
+		}))
+			.run((context) -> assertThat(startupFailure(context.getStartupFailure()).description())
+				.startsWith("Table 'public.member' named by the events of @EventSubscriber method ")
+				.contains("onCreated(Event)")
+				.endsWith("has events named 'member.<op>'"));
+		// found through the search_path, but not in the application's schema (ledger)
+		this.runner.withPropertyValues("spring.datasource.url=" + url + "&currentSchema=ledger,public")
+			.withUserConfiguration(Subscriber.config(new Object() {
+				@EventSubscriber("entry.created")
+				void onCreated(Event event) {
+				}
+			}))
+			.run((context) -> assertThat(startupFailure(context.getStartupFailure()))
+				.satisfies(
+						(failure) -> assertThat(failure.description()).endsWith("has events named 'public.entry.<op>'"))
+				.satisfies((failure) -> assertThat(failure.action()).startsWith("Name them 'public.entry.<op>'")));
+		// events.audit.tables may spell it either way
+		this.runner.withPropertyValues("events.audit.tables=public.note,note")
 			.run((context) -> assertThat(context).hasNotFailed());
 	}
 

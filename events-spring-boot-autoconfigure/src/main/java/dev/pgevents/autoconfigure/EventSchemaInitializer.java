@@ -50,16 +50,24 @@ final class EventSchemaInitializer implements InitializingBean {
 	@Override
 	public void afterPropertiesSet() {
 		for (String table : this.subscribers.tables()) {
-			this.tables.put(table, find(table,
-					"named by the events of @EventSubscriber method " + this.subscribers.describeSubscribersOf(table)));
+			String namedBy = "named by the events of @EventSubscriber method "
+					+ this.subscribers.describeSubscribersOf(table);
+			AuditedTable found = find(table, namedBy);
+			if (!found.name().equals(table)) {
+				// one name per table, so that tables of one name in two schemas stay
+				// apart
+				throw new StartupFailure(
+						"Table '" + table + "' " + namedBy + " has events named '" + found.name() + ".<op>'",
+						"Name them '" + found.name() + ".<op>': events name the tables of the application's schema ("
+								+ this.schema.applicationSchema() + ") without their schema, and others with it");
+			}
+			this.tables.put(table, found);
 		}
 		List<String> extra = this.properties.getAudit().getTables();
 		for (int i = 0; i < extra.size(); i++) {
 			String property = "events.audit.tables[" + i + "]";
-			String table = unqualified(property, AuditSchema.validateTableName(property, extra.get(i)));
-			if (!this.tables.containsKey(table)) {
-				this.tables.put(table, find(table, "listed in " + property));
-			}
+			AuditedTable found = find(AuditSchema.validateTableName(property, extra.get(i)), "listed in " + property);
+			this.tables.putIfAbsent(found.name(), found);
 		}
 		excludeColumns(this.properties.getAudit().getExcludeColumns());
 		this.subscribers.resolve(this.tables.values());
@@ -131,7 +139,7 @@ final class EventSchemaInitializer implements InitializingBean {
 				throw new StartupFailure(
 						property + " is '" + entry + "', but table '" + tableName + "' is not audited (audited: "
 								+ String.join(", ", this.tables.keySet()) + ")",
-						"Fix the table name, or audit the table (events.audit.tables)");
+						"Name the table as its events do, or audit the table (events.audit.tables)");
 			}
 			if (!table.columns().contains(column)) {
 				throw new StartupFailure(
@@ -164,35 +172,11 @@ final class EventSchemaInitializer implements InitializingBean {
 				&& EmbeddedDatabaseConnection.isEmbedded(this.dataSource));
 	}
 
-	/**
-	 * Event names carry the table name without its schema, so a schema-qualified entry
-	 * must name the table that its unqualified name finds: another one's events would be
-	 * taken for that table's.
-	 */
-	private String unqualified(String property, String table) {
-		int dot = table.indexOf('.');
-		if (dot < 0) {
-			return table;
-		}
-		String name = table.substring(dot + 1);
-		String qualified = find(table, "listed in " + property).relation();
-		String found = this.schema.findTable(this.jdbc, name).map(AuditedTable::relation).orElse(null);
-		if (!qualified.equals(found)) {
-			throw new StartupFailure(
-					property + " is '" + table + "', which is not the table '" + name + "' that the search_path finds ("
-							+ ((found != null) ? found : "none") + "): its events would be named '" + name
-							+ ".<op>' like that table's",
-					"Audit tables of the search_path's schemas only (tables of other schemas are not supported "
-							+ "yet), or put the table's schema on the search_path");
-		}
-		return name;
-	}
-
 	private AuditedTable find(String table, String namedBy) {
 		AuditedTable found = this.schema.findTable(this.jdbc, table)
 			.orElseThrow(() -> new StartupFailure(
-					"Table '" + table + "' " + namedBy + " does not exist (or is not a table) on the database's "
-							+ "search_path",
+					"Table '" + table + "' " + namedBy + " does not exist (or is not a table)"
+							+ ((table.indexOf('.') < 0) ? " in the schemas of the database's search_path" : ""),
 					"Create it before the application starts (for example with a Flyway migration), or fix the name"));
 		if (found.keyColumns().isEmpty()) {
 			throw new StartupFailure(

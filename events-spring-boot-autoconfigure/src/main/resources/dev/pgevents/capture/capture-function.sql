@@ -1,9 +1,12 @@
 -- The capture trigger function, shared by the four statement-level triggers of every
--- audited table. A partitioned table has row-level INSERT, UPDATE and DELETE triggers
+-- audited table. Rows carry their table's name as events name it: bare for a table of the
+-- application's schema (the current schema of the connection that rendered this file),
+-- schema-qualified for any other, so that tables of one name in two schemas stay apart.
+-- A partitioned table has row-level INSERT, UPDATE and DELETE triggers
 -- instead, which PostgreSQL clones onto every partition, those created or attached later
 -- included, so that writes made directly on a partition are captured too (a
 -- statement-level trigger of the parent fires only for statements on the parent). Their
--- first argument is the parent's name, which their rows carry: they fire on the
+-- first argument is the parent's name as events name it, which their rows carry: they fire on the
 -- partition. An UPDATE that moves a row to another partition is, as PostgreSQL runs it, a
 -- DELETE and an INSERT. A TRUNCATE writes one row about the table, with empty data: it removes
 -- rows without firing row or DELETE triggers, and would otherwise go unnoticed. Its
@@ -63,7 +66,10 @@ DECLARE
 	v_planner  pg_catalog.text[];
 	v_op       pg_catalog.text;
 	v_written  pg_catalog.bool;
-	v_table    pg_catalog.text;
+	-- named as events name it: with its schema unless it is in the application's
+	v_table    pg_catalog.text := CASE WHEN TG_LEVEL OPERATOR(pg_catalog.=) 'ROW' THEN TG_ARGV[0]
+		WHEN TG_TABLE_SCHEMA OPERATOR(pg_catalog.=) ${application_schema} THEN TG_TABLE_NAME
+		ELSE TG_TABLE_SCHEMA OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) TG_TABLE_NAME END;
 	v_data     pg_catalog.jsonb;
 	v_previous pg_catalog.jsonb;
 BEGIN
@@ -90,7 +96,6 @@ BEGIN
 	END IF;
 	IF TG_LEVEL OPERATOR(pg_catalog.=) 'ROW' THEN
 		-- a row of a partitioned table, written through the parent or on the partition
-		v_table := TG_ARGV[0];
 		IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 			v_op := 'created';
 			v_data := pg_catalog.to_jsonb(NEW);
@@ -114,19 +119,19 @@ BEGIN
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		v_op := 'created';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT TG_TABLE_NAME, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
+		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
 		FROM new_rows n;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
 		v_op := 'deleted';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT TG_TABLE_NAME, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
+		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
 		FROM old_rows o;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
 		v_op := 'truncated';
 		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		VALUES (TG_TABLE_NAME, v_op, '{}', v_identity, v_trace, v_span, v_scope);
+		VALUES (v_table, v_op, '{}', v_identity, v_trace, v_span, v_scope);
 		v_written := true;
 	ELSE
 		v_op := 'updated';
@@ -136,14 +141,14 @@ BEGIN
 		IF pg_catalog.cardinality(v_keys) OPERATOR(pg_catalog.=) 1 THEN
 			v_key := v_keys[pg_catalog.array_lower(v_keys, 1)];
 			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
-			SELECT TG_TABLE_NAME, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
+			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
 			FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) n
 			LEFT JOIN (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM old_rows t OFFSET 0) o
 				ON (o.d OPERATOR(pg_catalog.->) v_key) OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.->) v_key)
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
 		ELSE
 			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
-			SELECT TG_TABLE_NAME, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
+			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
 			FROM (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
 				FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) x) n
 			LEFT JOIN (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
@@ -157,7 +162,7 @@ BEGIN
 	END IF;
 	-- only when some instance has a subscriber for it: NOTIFY serializes committers
 	IF v_scope IS NULL AND v_written AND EXISTS (SELECT FROM ${subscriber_table} s
-			WHERE (COALESCE(v_table, TG_TABLE_NAME) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) v_op) OPERATOR(pg_catalog.=) ANY (s.events)) THEN
+			WHERE (v_table OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) v_op) OPERATOR(pg_catalog.=) ANY (s.events)) THEN
 		PERFORM pg_catalog.pg_notify(${channel}, '');
 	END IF;
 	RETURN NULL;

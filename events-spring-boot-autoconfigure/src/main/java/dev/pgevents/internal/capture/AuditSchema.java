@@ -32,7 +32,7 @@ public final class AuditSchema {
 	private static final String SCRIPTS = "dev/pgevents/capture/";
 
 	private static final String FIND_TABLE = """
-			SELECT c.oid::regclass::text AS relation,
+			SELECT c.oid::regclass::text AS relation, n.nspname::text AS schema, c.relname::text AS name,
 				array(SELECT a.attname::text
 					FROM pg_catalog.pg_index i
 					CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
@@ -45,7 +45,7 @@ public final class AuditSchema {
 				c.relkind = 'p' AS partitioned,
 				(SELECT i.inhparent::regclass::text FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
 					AND c.relispartition) AS partition_of
-			FROM pg_catalog.pg_class c
+			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.oid = pg_catalog.to_regclass(?) AND c.relkind IN ('r', 'p')
 			""";
 
@@ -67,32 +67,53 @@ public final class AuditSchema {
 
 	private final String dueIndex;
 
+	private final String applicationSchema;
+
 	private final Map<String, String> names;
 
-	private AuditSchema(SqlIdentifier audit, String defaultSchema) {
+	private AuditSchema(SqlIdentifier audit, String applicationSchema) {
+		this.applicationSchema = applicationSchema;
 		this.auditName = audit.name();
-		this.auditTable = audit.qualified(defaultSchema);
-		this.deliveryTable = audit.withSuffix("_delivery").qualified(defaultSchema);
-		this.subscriberTable = audit.withSuffix("_subscriber").qualified(defaultSchema);
-		this.instanceTable = audit.withSuffix("_instance").qualified(defaultSchema);
-		this.captureFunction = audit.withSuffix("_capture").qualified(defaultSchema);
-		this.pendingFunction = audit.withSuffix("_pending").qualified(defaultSchema);
-		this.pendingIndex = audit.withSuffix("_pending_idx").qualified(defaultSchema);
-		this.dueIndex = audit.withSuffix("_delivery_due_idx").qualified(defaultSchema);
+		this.auditTable = audit.qualified(applicationSchema);
+		this.deliveryTable = audit.withSuffix("_delivery").qualified(applicationSchema);
+		this.subscriberTable = audit.withSuffix("_subscriber").qualified(applicationSchema);
+		this.instanceTable = audit.withSuffix("_instance").qualified(applicationSchema);
+		this.captureFunction = audit.withSuffix("_capture").qualified(applicationSchema);
+		this.pendingFunction = audit.withSuffix("_pending").qualified(applicationSchema);
+		this.pendingIndex = audit.withSuffix("_pending_idx").qualified(applicationSchema);
+		this.dueIndex = audit.withSuffix("_delivery_due_idx").qualified(applicationSchema);
 		this.names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName, "delivery_table",
 				this.deliveryTable, "subscriber_table", this.subscriberTable, "instance_table", this.instanceTable,
 				"capture_function", this.captureFunction, "pending_function", this.pendingFunction, "channel",
-				"'" + channel() + "'");
+				"'" + channel() + "'", "application_schema", "'" + applicationSchema.replace("'", "''") + "'");
 	}
 
 	/**
 	 * Resolve the audit table named by configuration: an unqualified name lives in the
-	 * first schema of the connection's search path.
+	 * connection's current schema (the first existing schema of its search path), which
+	 * is also the schema whose tables events name without a schema.
 	 * @param jdbc operations on the application's database
 	 * @param tableName the value of {@value #TABLE_NAME_PROPERTY}
 	 * @return the schema's names
 	 */
 	public static AuditSchema resolve(JdbcOperations jdbc, String tableName) {
+		String applicationSchema = jdbc.queryForObject("SELECT current_schema()", String.class);
+		if (applicationSchema == null) {
+			throw new StartupFailure(
+					"The database connection has no current schema: its search_path names no existing schema",
+					"Fix the search_path (for example currentSchema=public in the JDBC URL), so that unqualified "
+							+ "table names, in " + TABLE_NAME_PROPERTY + " and in event names, name tables of it");
+		}
+		return of(tableName, applicationSchema);
+	}
+
+	/**
+	 * The names of the audit objects for an application.
+	 * @param tableName the value of {@value #TABLE_NAME_PROPERTY}
+	 * @param applicationSchema the application's current schema
+	 * @return the schema's names
+	 */
+	public static AuditSchema of(String tableName, String applicationSchema) {
 		SqlIdentifier audit = SqlIdentifier.parse(TABLE_NAME_PROPERTY, tableName);
 		if (audit.name().length() > MAX_NAME_LENGTH) {
 			// PostgreSQL truncates names past 63 characters, and the longest companion
@@ -100,16 +121,7 @@ public final class AuditSchema {
 			throw new InvalidConfigurationPropertyValueException(TABLE_NAME_PROPERTY, tableName,
 					"Use a table name of at most " + MAX_NAME_LENGTH + " characters");
 		}
-		String defaultSchema = (audit.schema() != null) ? audit.schema()
-				: jdbc.queryForObject("SELECT current_schema()", String.class);
-		if (defaultSchema == null) {
-			throw new StartupFailure(
-					"The database connection has no current schema (its search_path names no existing schema), " + "so "
-							+ TABLE_NAME_PROPERTY + " '" + tableName + "' names no schema",
-					"Qualify " + TABLE_NAME_PROPERTY + " with a schema, e.g. 'public." + audit.name()
-							+ "', or fix the search_path");
-		}
-		return new AuditSchema(audit, defaultSchema);
+		return new AuditSchema(audit, applicationSchema);
 	}
 
 	/**
@@ -122,6 +134,15 @@ public final class AuditSchema {
 	 */
 	public static String validateTableName(String property, String value) {
 		return SqlIdentifier.parse(property, value).toString();
+	}
+
+	/**
+	 * The application's schema: the current schema of its connections, whose tables
+	 * events name without a schema.
+	 * @return the schema's name
+	 */
+	public String applicationSchema() {
+		return this.applicationSchema;
 	}
 
 	/**
@@ -183,7 +204,9 @@ public final class AuditSchema {
 	}
 
 	/**
-	 * Look up a table by name on the search path.
+	 * Look up a table by name on the search path. The table found is named as its events
+	 * are: without its schema when it is in the application's current schema, with it
+	 * otherwise, which may differ from how {@code name} spells it.
 	 * @param jdbc operations on the application's database
 	 * @param name a validated, unqualified or qualified table name
 	 * @return the table, or empty when there is no such table; a table without a primary
@@ -198,7 +221,10 @@ public final class AuditSchema {
 						+ ": the capture triggers of a partitioned table capture the writes made on its partitions, "
 						+ "as events named after it", "Audit " + parent + " instead of its partition");
 			}
-			return new AuditedTable(name, rs.getString("relation"), names(rs.getArray("key_columns")),
+			String schema = rs.getString("schema");
+			String eventName = schema.equals(this.applicationSchema) ? rs.getString("name")
+					: schema + "." + rs.getString("name");
+			return new AuditedTable(eventName, rs.getString("relation"), names(rs.getArray("key_columns")),
 					names(rs.getArray("columns")), List.of(), rs.getBoolean("partitioned"));
 		}, name);
 		return found.stream().findFirst();

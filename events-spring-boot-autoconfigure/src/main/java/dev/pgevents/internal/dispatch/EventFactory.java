@@ -116,7 +116,8 @@ public final class EventFactory {
 				(previousJson != null) ? camelCaseKeys(ROW_READER.readValue(previousJson, ROW), lowerCamel) : null;
 			default -> null;
 		};
-		String type = upperCamel.computeIfAbsent(table, EventFactory::toUpperCamel);
+		String type = upperCamel.computeIfAbsent(table,
+				(name) -> toUpperCamel(name.substring(name.lastIndexOf('.') + 1)));
 		String targetId = op.equals(Event.TRUNCATED) ? "" : targetId(keyColumns, columns);
 		EventTarget target = new EventTarget(targetId, type, data, previousData);
 		return new Event(Long.toString(id), table + "." + op, occurredAt, identityId, target);

@@ -44,9 +44,12 @@ public final class SubscriberRegistry {
 	private static final String OPERATION = "(" + Event.CREATED + "|" + Event.UPDATED + "|" + Event.DELETED + "|"
 			+ Event.TRUNCATED + ")";
 
-	private static final Pattern EVENT_NAME = Pattern.compile("([a-z_][a-z0-9_]{0,62})\\." + OPERATION);
+	/** A table as events name it: {@code member}, or {@code billing.invoice}. */
+	private static final String TABLE = "((?:[a-z_][a-z0-9_]{0,62}\\.)?[a-z_][a-z0-9_]{0,62})";
 
-	private static final Pattern ANY_OPERATION = Pattern.compile("([a-z_][a-z0-9_]{0,62})\\.\\*");
+	private static final Pattern EVENT_NAME = Pattern.compile(TABLE + "\\." + OPERATION);
+
+	private static final Pattern ANY_OPERATION = Pattern.compile(TABLE + "\\.\\*");
 
 	private static final Pattern ANY_TABLE = Pattern.compile("\\*\\." + OPERATION);
 
@@ -162,9 +165,11 @@ public final class SubscriberRegistry {
 			}
 			else if (!ANY_TABLE.matcher(eventName).matches()) {
 				throw new SubscriberDeclarationException(method, "event name '" + eventName
-						+ "' is not '<table>.<created|updated|deleted|truncated>' with a lower-case table name, nor a "
-						+ "pattern '<table>.*' or '*.<created|updated|deleted|truncated>'; e.g. "
-						+ "@EventSubscriber(\"member.created\")");
+						+ "' is not '<table>.<created|updated|deleted|truncated>' with a lower-case table name, "
+						+ "schema-qualified for a table outside the application's schema ('billing.invoice.created'), "
+						+ "nor a pattern '<table>.*' or '*.<created|updated|deleted|truncated>'; e.g. "
+						+ "@EventSubscriber(\"member.created\"). Tables whose names need quoting (upper case, "
+						+ "dashes) cannot be audited");
 			}
 		}
 		return names.stream().distinct().toList();

@@ -5,15 +5,11 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 class AuditSchemaTests {
 
-	private final AuditSchema schema = AuditSchema
-		.resolve(new JdbcTemplate(new DriverManagerDataSource("jdbc:postgresql://unused/unused")), "audit.events_log");
+	private final AuditSchema schema = AuditSchema.of("audit.events_log", "app");
 
 	@Test
 	void companionObjectsAreNamedAfterTheAuditTableInItsSchema() {
@@ -34,6 +30,12 @@ class AuditSchemaTests {
 				.doesNotContain("${")
 				.contains("\"audit\".\"events_log");
 		}
+	}
+
+	@Test
+	void theCaptureFunctionNamesTablesOutsideTheApplicationsSchemaWithTheirSchema() {
+		assertThat(this.schema.render("capture-function", Map.of()))
+			.contains("WHEN TG_TABLE_SCHEMA OPERATOR(pg_catalog.=) 'app' THEN TG_TABLE_NAME");
 	}
 
 	@Test

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 
 import dev.pgevents.internal.capture.AuditSchema;
 
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,7 +15,7 @@ class InstanceTests {
 
 	private final DriverManagerDataSource unused = new DriverManagerDataSource("jdbc:postgresql://unused/unused");
 
-	private final AuditSchema schema = AuditSchema.resolve(new JdbcTemplate(this.unused), "public.keel_audit");
+	private final AuditSchema schema = AuditSchema.of("public.keel_audit", "public");
 
 	@Test
 	void theScopesOfAnInstanceThatHoldsThemStartWithItsId() {

@@ -262,6 +262,29 @@ class StartupValidationTests {
 	}
 
 	@Test
+	void aCaptureFunctionOfAnotherVersionWithInitializationOffFailsNamingIt() {
+		Object subscriber = new Object() {
+			@EventSubscriber("member.created")
+			void onCreated(Event event) {
+			}
+		};
+		this.runner.withPropertyValues("events.audit.table-name=old_function")
+			.withUserConfiguration(Subscriber.config(subscriber))
+			.run((context) -> assertThat(context).hasNotFailed());
+		// migrations that installed an earlier version's function
+		new JdbcTemplate(new DriverManagerDataSource(url))
+			.execute("CREATE OR REPLACE FUNCTION old_function_capture() RETURNS trigger LANGUAGE plpgsql "
+					+ "SECURITY DEFINER AS $$ BEGIN RETURN NULL; END $$");
+		this.runner.withPropertyValues("events.schema.initialize=never", "events.audit.table-name=old_function")
+			.withUserConfiguration(Subscriber.config(subscriber))
+			.run((context) -> assertThat(startupFailure(context.getStartupFailure()))
+				.satisfies((failure) -> assertThat(failure.description())
+					.startsWith("The audit function \"public\".\"old_function_capture\"() is missing or not this "
+							+ "version's"))
+				.satisfies((failure) -> assertThat(failure.action()).contains("capture-function.sql")));
+	}
+
+	@Test
 	void aTableWithoutItsCaptureTriggersWithInitializationOffFailsNamingIt() {
 		Object subscriber = new Object() {
 			@EventSubscriber("member.updated")

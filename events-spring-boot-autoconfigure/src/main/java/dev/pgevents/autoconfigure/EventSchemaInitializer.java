@@ -74,38 +74,51 @@ final class EventSchemaInitializer implements InitializingBean {
 		if (installs(this.properties.getSchema().getInitialize())) {
 			this.schema.install(this.dataSource, auditedTables());
 		}
-		else if (!this.schema.isInstalled(this.jdbc)) {
-			throw new StartupFailure(
-					"The audit table " + this.schema.auditTable() + " does not exist and events.schema.initialize is '"
-							+ mode() + "'",
-					"Install the SQL from classpath:dev/pgevents/capture/ with your migrations (see docs/schema.md), "
-							+ "or set events.schema.initialize=always");
+		else {
+			verifyInstalled();
 		}
-		else if (!this.subscribers.names().isEmpty() && !this.schema.isPendingFunctionInstalled(this.jdbc)) {
+	}
+
+	/**
+	 * With the schema owned by migrations, check that they installed what this version
+	 * needs: anything missing or outdated would make changes go uncaptured, silently.
+	 */
+	private void verifyInstalled() {
+		String fix = "with your migrations (see docs/schema.md), or set events.schema.initialize=always";
+		if (!this.schema.isInstalled(this.jdbc)) {
+			throw new StartupFailure("The audit table " + this.schema.auditTable()
+					+ " does not exist and events.schema.initialize is '" + mode() + "'",
+					"Install the SQL from classpath:dev/pgevents/capture/ " + fix);
+		}
+		if (!this.subscribers.names().isEmpty() && !this.schema.isPendingFunctionInstalled(this.jdbc)) {
 			throw new StartupFailure("The function " + this.schema.pendingFunction()
 					+ " does not exist and events.schema.initialize is '" + mode() + "'; the subscribers need it",
-					"Install pending-function.sql from classpath:dev/pgevents/capture/ with your migrations, or set "
-							+ "events.schema.initialize=always");
+					"Install pending-function.sql from classpath:dev/pgevents/capture/ " + fix);
 		}
-		else if (!this.schema.isInstanceTableInstalled(this.jdbc)) {
-			throw new StartupFailure(
-					"The table " + this.schema.instanceTable() + " does not exist and events.schema.initialize is '"
-							+ mode() + "'",
-					"Install instance-table.sql from classpath:dev/pgevents/capture/ with your migrations, or set "
-							+ "events.schema.initialize=always");
+		List<String> outdated = this.schema.outdatedFunctions(this.jdbc);
+		if (!outdated.isEmpty()) {
+			throw new StartupFailure("The audit function" + ((outdated.size() > 1) ? "s " : " ")
+					+ String.join(" and ", outdated) + ((outdated.size() > 1) ? " are" : " is")
+					+ " missing or not this version's (installed by an earlier version, or rendered for another "
+					+ "application schema than " + this.schema.applicationSchema()
+					+ ") and events.schema.initialize is '" + mode()
+					+ "': changes would not be captured or read as this version expects",
+					"Install this version's capture-function.sql and pending-function.sql " + fix);
 		}
-		else {
-			for (AuditedTable table : this.tables.values()) {
-				List<String> missing = this.schema.missingTriggers(this.jdbc, table);
-				if (!missing.isEmpty()) {
-					throw new StartupFailure(
-							"Table '" + table.name() + "' lacks its " + String.join(", ", missing) + " capture trigger"
-									+ ((missing.size() > 1) ? "s" : "")
-									+ " (or has another definition of it) and events.schema.initialize is '" + mode()
-									+ "': its changes would not be delivered",
-							"Install capture-trigger.sql for each operation of the table with your migrations (see "
-									+ "docs/schema.md), or set events.schema.initialize=always");
-				}
+		if (!this.schema.isInstanceTableInstalled(this.jdbc)) {
+			throw new StartupFailure("The table " + this.schema.instanceTable()
+					+ " does not exist and events.schema.initialize is '" + mode() + "'",
+					"Install instance-table.sql from classpath:dev/pgevents/capture/ " + fix);
+		}
+		for (AuditedTable table : this.tables.values()) {
+			List<String> missing = this.schema.missingTriggers(this.jdbc, table);
+			if (!missing.isEmpty()) {
+				throw new StartupFailure(
+						"Table '" + table.name() + "' lacks its " + String.join(", ", missing) + " capture trigger"
+								+ ((missing.size() > 1) ? "s" : "")
+								+ " (or has another definition of it) and events.schema.initialize is '" + mode()
+								+ "': its changes would not be delivered",
+						"Install capture-trigger.sql for each operation of the table " + fix);
 			}
 		}
 	}

@@ -289,6 +289,18 @@ public final class AuditSchema {
 	}
 
 	/**
+	 * The capture function when it is missing, and each audit function installed in
+	 * another definition than this version's: installed by an earlier version, or
+	 * rendered for another application schema, it would not capture or read rows as this
+	 * version expects.
+	 * @param jdbc operations on the application's database
+	 * @return the functions, quoted and schema-qualified, with their parameter types
+	 */
+	public List<String> outdatedFunctions(JdbcOperations jdbc) {
+		return SchemaInstaller.outdatedFunctions(jdbc, this);
+	}
+
+	/**
 	 * The index the audit table's pending rows are found by, quoted and schema-qualified.
 	 * @return the index
 	 */

@@ -180,9 +180,34 @@ final class SchemaInstaller {
 	}
 
 	private boolean functionMatches(String signature, String definition, boolean securityDefiner) {
+		return functionMatches(this.jdbc, signature, definition, securityDefiner);
+	}
+
+	/**
+	 * The capture function when it is missing, and each function installed in another
+	 * definition than this version's (by an earlier version, or rendered for another
+	 * application schema).
+	 * @return the functions, quoted and schema-qualified
+	 */
+	static List<String> outdatedFunctions(JdbcOperations jdbc, AuditSchema schema) {
+		List<String> outdated = new ArrayList<>();
+		if (!functionMatches(jdbc, schema.captureFunction() + "()", schema.render("capture-function", Map.of()),
+				true)) {
+			outdated.add(schema.captureFunction() + "()");
+		}
+		if (schema.isPendingFunctionInstalled(jdbc)
+				&& !functionMatches(jdbc, schema.pendingFunction() + "(uuid, bigint, integer)",
+						schema.render("pending-function", Map.of()), false)) {
+			outdated.add(schema.pendingFunction() + "(uuid, bigint, integer)");
+		}
+		return outdated;
+	}
+
+	private static boolean functionMatches(JdbcOperations jdbc, String signature, String definition,
+			boolean securityDefiner) {
 		// a security definer must not be executable by everyone (see
 		// capture-function-grant.sql)
-		List<Boolean> matches = this.jdbc.query(FIND_FUNCTION, (rs, row) -> body(definition).equals(rs.getString(1))
+		List<Boolean> matches = jdbc.query(FIND_FUNCTION, (rs, row) -> body(definition).equals(rs.getString(1))
 				&& rs.getBoolean(2) == securityDefiner && !(securityDefiner && rs.getBoolean(3)), signature);
 		return !matches.isEmpty() && matches.get(0);
 	}

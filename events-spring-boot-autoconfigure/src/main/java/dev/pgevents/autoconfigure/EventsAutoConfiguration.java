@@ -11,6 +11,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.pgevents.EventDeliveries;
 import dev.pgevents.EventHandler;
+import dev.pgevents.EventSchemaScript;
 import dev.pgevents.IdentityResolver;
 import dev.pgevents.SubscriberMethods;
 import dev.pgevents.TraceSource;
@@ -79,6 +80,13 @@ public final class EventsAutoConfiguration {
 	EventSchemaInitializer eventSchemaInitializer(DataSource dataSource, AuditSchema schema,
 			SubscriberRegistry subscribers, EventsProperties properties) {
 		return new EventSchemaInitializer(dataSource, schema, subscribers, properties);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	EventSchemaScript eventSchemaScript(ObjectProvider<AuditSchema> schema, SubscriberRegistry subscribers,
+			EventsProperties properties) {
+		return new RenderedEventSchema(schema, subscribers, properties.getAudit());
 	}
 
 	@Bean

@@ -1,6 +1,6 @@
 -- The audit table: one row per changed row, written by the capture trigger.
--- ${audit_table} is the schema-qualified, quoted table name (default: public.keel_audit).
-CREATE TABLE IF NOT EXISTS ${audit_table} (
+-- {{audit_table}} is the schema-qualified, quoted table name (default: public.keel_audit).
+CREATE TABLE IF NOT EXISTS {{audit_table}} (
 	id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	table_name         text        NOT NULL,
 	op                 text        NOT NULL,

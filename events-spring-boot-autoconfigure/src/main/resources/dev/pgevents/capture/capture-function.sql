@@ -48,7 +48,7 @@
 -- side's jsonb computed once (OFFSET 0 keeps it from being computed again in the join and
 -- filter). Composite keys pair on an array of the key values, which hashes too: comparing
 -- them column by column would make the join a nested loop over every pair of rows.
-CREATE OR REPLACE FUNCTION ${capture_function}() RETURNS trigger
+CREATE OR REPLACE FUNCTION {{capture_function}}() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 AS $capture$
@@ -68,7 +68,7 @@ DECLARE
 	v_written  pg_catalog.bool;
 	-- named as events name it: with its schema unless it is in the application's
 	v_table    pg_catalog.text := CASE WHEN TG_LEVEL OPERATOR(pg_catalog.=) 'ROW' THEN TG_ARGV[0]
-		WHEN TG_TABLE_SCHEMA OPERATOR(pg_catalog.=) ${application_schema} THEN TG_TABLE_NAME
+		WHEN TG_TABLE_SCHEMA OPERATOR(pg_catalog.=) {{application_schema}} THEN TG_TABLE_NAME
 		ELSE TG_TABLE_SCHEMA OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) TG_TABLE_NAME END;
 	v_data     pg_catalog.jsonb;
 	v_previous pg_catalog.jsonb;
@@ -113,24 +113,24 @@ BEGIN
 		END IF;
 		v_written := v_previous IS NULL OR NOT (v_previous OPERATOR(pg_catalog.=) v_data);
 		IF v_written THEN
-			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
+			INSERT INTO {{audit_table}} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
 			VALUES (v_table, v_op, v_data, v_previous, v_identity, v_trace, v_span, v_scope);
 		END IF;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		v_op := 'created';
-		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
+		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
 		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
 		FROM new_rows n;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
 		v_op := 'deleted';
-		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
+		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
 		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
 		FROM old_rows o;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
 		v_op := 'truncated';
-		INSERT INTO ${audit_table} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
+		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
 		VALUES (v_table, v_op, '{}', v_identity, v_trace, v_span, v_scope);
 		v_written := true;
 	ELSE
@@ -140,14 +140,14 @@ BEGIN
 		v_keys := CASE WHEN v_split IS NULL THEN TG_ARGV ELSE TG_ARGV[:v_split OPERATOR(pg_catalog.-) 1] END;
 		IF pg_catalog.cardinality(v_keys) OPERATOR(pg_catalog.=) 1 THEN
 			v_key := v_keys[pg_catalog.array_lower(v_keys, 1)];
-			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
+			INSERT INTO {{audit_table}} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
 			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
 			FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) n
 			LEFT JOIN (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM old_rows t OFFSET 0) o
 				ON (o.d OPERATOR(pg_catalog.->) v_key) OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.->) v_key)
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
 		ELSE
-			INSERT INTO ${audit_table} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
+			INSERT INTO {{audit_table}} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
 			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
 			FROM (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
 				FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) x) n
@@ -161,9 +161,9 @@ BEGIN
 			pg_catalog.set_config('jit', v_planner[2], true);
 	END IF;
 	-- only when some instance has a subscriber for it: NOTIFY serializes committers
-	IF v_scope IS NULL AND v_written AND EXISTS (SELECT FROM ${subscriber_table} s
+	IF v_scope IS NULL AND v_written AND EXISTS (SELECT FROM {{subscriber_table}} s
 			WHERE (v_table OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) v_op) OPERATOR(pg_catalog.=) ANY (s.events)) THEN
-		PERFORM pg_catalog.pg_notify(${channel}, '');
+		PERFORM pg_catalog.pg_notify({{channel}}, '');
 	END IF;
 	RETURN NULL;
 END

@@ -2,7 +2,7 @@
 -- rest of its audit row: a failed delivery waiting for its retry, one dead-lettered after
 -- the last attempt, or one handed to the instances that have the subscriber. A row is
 -- claimed under a lease; lease_token fences out a claimer whose lease expired.
-CREATE TABLE IF NOT EXISTS ${delivery_table} (
+CREATE TABLE IF NOT EXISTS {{delivery_table}} (
 	audit_id        bigint      NOT NULL,
 	subscriber      text        NOT NULL,
 	status          text        NOT NULL DEFAULT 'pending',

@@ -4,7 +4,7 @@
 -- over the undispatched rows of a scope only when the instance that wrote it has no fresh
 -- row (it died or stopped) or gave the scope up: the rows of a running instance's long
 -- transaction or slow subscriber are never delivered twice.
-CREATE TABLE IF NOT EXISTS ${instance_table} (
+CREATE TABLE IF NOT EXISTS {{instance_table}} (
 	id           bytea       PRIMARY KEY,
 	started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
 	last_seen_at timestamptz NOT NULL DEFAULT clock_timestamp()

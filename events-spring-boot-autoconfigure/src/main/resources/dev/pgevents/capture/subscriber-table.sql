@@ -3,7 +3,7 @@
 -- handed to those through the delivery ledger, so the instances that have them deliver it.
 -- last_seen_at is refreshed by every running instance that has the subscriber; one not
 -- seen for events.relay.subscriber-expiry is retired.
-CREATE TABLE IF NOT EXISTS ${subscriber_table} (
+CREATE TABLE IF NOT EXISTS {{subscriber_table}} (
 	name         text        PRIMARY KEY,
 	events       text[]      NOT NULL,
 	last_seen_at timestamptz NOT NULL DEFAULT clock_timestamp()

@@ -32,7 +32,8 @@ public final class AuditSchema {
 	private static final String SCRIPTS = "dev/pgevents/capture/";
 
 	private static final String FIND_TABLE = """
-			SELECT c.oid::regclass::text AS relation, n.nspname::text AS schema, c.relname::text AS name,
+			SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS relation,
+				n.nspname::text AS schema, c.relname::text AS name,
 				array(SELECT a.attname::text
 					FROM pg_catalog.pg_index i
 					CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
@@ -204,9 +205,11 @@ public final class AuditSchema {
 	}
 
 	/**
-	 * Look up a table by name on the search path. The table found is named as its events
-	 * are: without its schema when it is in the application's current schema, with it
-	 * otherwise, which may differ from how {@code name} spells it.
+	 * Look up a table by name: an unqualified name in the application's schema, else on
+	 * the connection's search path (whatever schema a migration tool's connection puts
+	 * first, the application's tables are found). The table found is named as its events
+	 * are: without its schema when it is in the application's schema, with it otherwise,
+	 * which may differ from how {@code name} spells it.
 	 * @param jdbc operations on the application's database
 	 * @param name a validated, unqualified or qualified table name
 	 * @return the table, or empty when there is no such table; a table without a primary
@@ -214,6 +217,16 @@ public final class AuditSchema {
 	 * @throws StartupFailure when the table is a partition
 	 */
 	public Optional<AuditedTable> findTable(JdbcOperations jdbc, String name) {
+		if (name.indexOf('.') < 0) {
+			Optional<AuditedTable> found = find(jdbc, name, SqlIdentifier.quote(this.applicationSchema) + "." + name);
+			if (found.isPresent()) {
+				return found;
+			}
+		}
+		return find(jdbc, name, name);
+	}
+
+	private Optional<AuditedTable> find(JdbcOperations jdbc, String name, String lookup) {
 		List<AuditedTable> found = jdbc.query(FIND_TABLE, (rs, row) -> {
 			String parent = rs.getString("partition_of");
 			if (parent != null) {
@@ -226,7 +239,7 @@ public final class AuditSchema {
 					: schema + "." + rs.getString("name");
 			return new AuditedTable(eventName, rs.getString("relation"), names(rs.getArray("key_columns")),
 					names(rs.getArray("columns")), List.of(), rs.getBoolean("partitioned"));
-		}, name);
+		}, lookup);
 		return found.stream().findFirst();
 	}
 
@@ -274,6 +287,17 @@ public final class AuditSchema {
 	 */
 	public void install(DataSource dataSource, List<AuditedTable> tables) {
 		new SchemaInstaller(this, dataSource).install(tables);
+	}
+
+	/**
+	 * Every statement that installs the audit schema and the capture triggers of
+	 * {@code tables}, in order, for migrations to run. Each can run again: relations are
+	 * created if they do not exist, functions and triggers created or replaced.
+	 * @param tables the tables to audit
+	 * @return the statements, without terminating semicolons
+	 */
+	public List<String> statements(List<AuditedTable> tables) {
+		return SchemaInstaller.statements(this, tables);
 	}
 
 	/**
@@ -344,10 +368,25 @@ public final class AuditSchema {
 		String sql = read(SCRIPTS + script + ".sql");
 		for (Map<String, String> names : List.of(more, this.names)) {
 			for (Map.Entry<String, String> name : names.entrySet()) {
-				sql = sql.replace("${" + name.getKey() + "}", name.getValue());
+				sql = sql.replace("{{" + name.getKey() + "}}", name.getValue());
 			}
 		}
 		return sql;
+	}
+
+	/**
+	 * The text of every SQL script shipped under {@code dev/pgevents/capture/}, as they
+	 * are before rendering: what a new version of this library changes.
+	 * @return the scripts, concatenated in a fixed order
+	 */
+	public static String sources() {
+		StringBuilder sources = new StringBuilder();
+		for (String script : List.of("audit-table", "audit-pending-index", "delivery-table", "delivery-due-index",
+				"subscriber-table", "instance-table", "capture-function", "capture-function-grant", "pending-function",
+				"capture-trigger")) {
+			sources.append(read(SCRIPTS + script + ".sql"));
+		}
+		return sources.toString();
 	}
 
 	private static String read(String path) {

@@ -7,8 +7,7 @@ import java.util.List;
  * A table whose changes are captured.
  *
  * @param name the table name as it appears in event names ({@code member})
- * @param relation the table as PostgreSQL prints it, quoted and qualified as needed, safe
- * to place in SQL
+ * @param relation the table, schema-qualified and quoted as needed, safe to place in SQL
  * @param keyColumns the primary-key columns, in key order
  * @param columns the columns its audit rows and events carry, in table order
  * @param excludedColumns the columns left out of its audit rows, in table order
@@ -21,7 +20,7 @@ public record AuditedTable(String name, String relation, List<String> keyColumns
 	/**
 	 * A table whose every column is captured.
 	 * @param name the table name as it appears in event names
-	 * @param relation the table as PostgreSQL prints it
+	 * @param relation the table, schema-qualified, safe to place in SQL
 	 * @param keyColumns the primary-key columns, in key order
 	 * @param columns all its columns, in table order
 	 */

@@ -135,14 +135,7 @@ final class SchemaInstaller {
 		this.jdbc.query("SELECT pg_catalog.set_config('lock_timeout', ?, true)", (rs) -> {
 		}, LOCK_TIMEOUT.toMillis() + "ms");
 		List<String> changed = new ArrayList<>();
-		Map<String, String> relations = new LinkedHashMap<>();
-		relations.put("audit-table", this.schema.auditTable());
-		relations.put("audit-pending-index", this.schema.pendingIndex());
-		relations.put("delivery-table", this.schema.deliveryTable());
-		relations.put("delivery-due-index", this.schema.dueIndex());
-		relations.put("subscriber-table", this.schema.subscriberTable());
-		relations.put("instance-table", this.schema.instanceTable());
-		relations.forEach((script, relation) -> {
+		relations(this.schema).forEach((script, relation) -> {
 			if (!exists(relation)) {
 				this.jdbc.execute(this.schema.render(script, Map.of()));
 				changed.add(relation);
@@ -172,6 +165,39 @@ final class SchemaInstaller {
 			}
 		}
 		return changed;
+	}
+
+	/**
+	 * The scripts that create the audit schema's relations, in order, and each relation.
+	 */
+	private static Map<String, String> relations(AuditSchema schema) {
+		Map<String, String> relations = new LinkedHashMap<>();
+		relations.put("audit-table", schema.auditTable());
+		relations.put("audit-pending-index", schema.pendingIndex());
+		relations.put("delivery-table", schema.deliveryTable());
+		relations.put("delivery-due-index", schema.dueIndex());
+		relations.put("subscriber-table", schema.subscriberTable());
+		relations.put("instance-table", schema.instanceTable());
+		return relations;
+	}
+
+	/**
+	 * Every statement of the audit schema and the capture triggers of {@code tables}, in
+	 * the order of installation. Each can run again: relations are created if they do not
+	 * exist, functions and triggers created or replaced.
+	 */
+	static List<String> statements(AuditSchema schema, List<AuditedTable> tables) {
+		List<String> statements = new ArrayList<>();
+		relations(schema).keySet().forEach((script) -> statements.add(schema.render(script, Map.of())));
+		for (String script : List.of("capture-function", "capture-function-grant", "pending-function")) {
+			statements.add(schema.render(script, Map.of()));
+		}
+		for (AuditedTable table : tables) {
+			for (CaptureTrigger trigger : CaptureTrigger.values()) {
+				statements.add(schema.render("capture-trigger", trigger.placeholders(schema, table)));
+			}
+		}
+		return statements;
 	}
 
 	private boolean exists(String relation) {

@@ -27,7 +27,7 @@ class AuditSchemaTests {
 				"subscriber-table", "instance-table", "capture-function", "capture-function-grant",
 				"pending-function")) {
 			assertThat(this.schema.render(script, Map.of())).as(script)
-				.doesNotContain("${")
+				.doesNotContain("{{")
 				.contains("\"audit\".\"events_log");
 		}
 	}
@@ -43,7 +43,7 @@ class AuditSchemaTests {
 		String trigger = this.schema.render("capture-trigger",
 				Map.of("trigger_name", "\"events_log_insert\"", "operation", "INSERT", "table", "\"public\".\"member\"",
 						"referencing", "REFERENCING NEW TABLE AS new_rows", "level", "STATEMENT", "arguments", "'id'"));
-		assertThat(trigger).doesNotContain("${")
+		assertThat(trigger).doesNotContain("{{")
 			.contains("CREATE OR REPLACE TRIGGER \"events_log_insert\"")
 			.contains("AFTER INSERT ON \"public\".\"member\"")
 			.contains("FOR EACH STATEMENT EXECUTE FUNCTION \"audit\".\"events_log_capture\"('id')");

@@ -2,7 +2,6 @@ package dev.pgevents;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +38,7 @@ class ChangeSelectionTests {
 
 	@BeforeEach
 	void clear() {
-		this.subscribers.calls.clear();
+		this.subscribers.clear();
 	}
 
 	@Test
@@ -96,6 +95,7 @@ class ChangeSelectionTests {
 		write("INSERT INTO account (id, email) VALUES (4, 'a@example.com'), (5, 'b@example.com')");
 		write("UPDATE account SET status = 'ACTIVE' WHERE id IN (4, 5)");
 		write("UPDATE account SET status = 'SHIPPED' WHERE id = 5");
+		write("UPDATE account SET status = 'SHIPPED', email = 'c@example.com' WHERE id = 4");
 
 		assertThat(this.subscribers.of("shipped")).singleElement().satisfies((event) -> {
 			assertThat(event.target().id()).isEqualTo("5");
@@ -126,40 +126,33 @@ class ChangeSelectionTests {
 		this.transactions.executeWithoutResult((status) -> this.jdbc.update(sql));
 	}
 
-	static class Subscribers {
-
-		final List<Map.Entry<String, Event>> calls = new CopyOnWriteArrayList<>();
-
-		List<Event> of(String subscriber) {
-			return this.calls.stream()
-				.filter((call) -> call.getKey().equals(subscriber))
-				.map(Map.Entry::getValue)
-				.toList();
-		}
+	static class Subscribers extends RecordingSubscriber {
 
 		@EventSubscriber(value = { "account.created", "account.updated", "account.deleted" }, name = "accounts")
 		void accounts(Event event) {
-			this.calls.add(Map.entry("accounts", event));
+			record("accounts", event);
 		}
 
 		@EventSubscriber(value = { "account.created", "account.updated" }, changed = "email", name = "emailChanged")
 		void emailChanged(Event event) {
-			this.calls.add(Map.entry("emailChanged", event));
+			record("emailChanged", event);
 		}
 
-		@EventSubscriber(value = "account.updated", condition = "target.data['status'] == 'SHIPPED'", name = "shipped")
+		@EventSubscriber(value = "account.updated",
+				condition = "target.data['status'] == 'SHIPPED' && !target.changedFields.contains('email')",
+				name = "shipped")
 		void shipped(Event event) {
-			this.calls.add(Map.entry("shipped", event));
+			record("shipped", event);
 		}
 
 		@EventSubscriber(value = "account.*", name = "everyAccountChange")
 		void everyAccountChange(Event event) {
-			this.calls.add(Map.entry("everyAccountChange", event));
+			record("everyAccountChange", event);
 		}
 
 		@EventSubscriber(value = "*.deleted", name = "everyDelete")
 		void everyDelete(Event event) {
-			this.calls.add(Map.entry("everyDelete", event));
+			record("everyDelete", event);
 		}
 
 	}

@@ -31,8 +31,14 @@ import org.springframework.util.ReflectionUtils;
  */
 final class Subscriber {
 
-	/** Conditions read the event's properties and maps, and call nothing. */
-	private static final EvaluationContext CONDITIONS = SimpleEvaluationContext.forReadOnlyDataBinding().build();
+	/**
+	 * Conditions read the event's properties and maps and may call methods of the values
+	 * they reach ({@code contains}, {@code startsWith}), but reach no bean, type or
+	 * static method, and change nothing.
+	 */
+	private static final EvaluationContext CONDITIONS = SimpleEvaluationContext.forReadOnlyDataBinding()
+		.withInstanceMethods()
+		.build();
 
 	private final String name;
 

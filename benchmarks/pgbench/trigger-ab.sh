@@ -19,11 +19,13 @@ psql -q -c "DROP DATABASE IF EXISTS capture_ab" -c "CREATE DATABASE capture_ab"
 export PGDATABASE=capture_ab
 
 # a version's script, with the names of one side in place of its placeholders
+# (older versions write placeholders as ${name}, newer ones as {{name}})
 render() { # version script side
-	if [ "$1" = worktree ]; then cat "$sql/$2.sql"; else git show "$1:$sql/$2.sql"; fi | sed \
-		-e "s/\${capture_function}/ab_$3_capture/g" -e 's/${audit_table}/ab_audit/g' \
-		-e 's/${audit_name}/ab_audit/g' -e 's/${subscriber_table}/ab_subscriber/g' \
-		-e "s/\${channel}/'ab_audit'/g"
+	if [ "$1" = worktree ]; then cat "$sql/$2.sql"; else git show "$1:$sql/$2.sql"; fi |
+		sed -E 's/\$\{([a-z_]+)\}/{{\1}}/g' | sed \
+		-e "s/{{capture_function}}/ab_$3_capture/g" -e 's/{{audit_table}}/ab_audit/g' \
+		-e 's/{{audit_name}}/ab_audit/g' -e 's/{{subscriber_table}}/ab_subscriber/g' \
+		-e "s/{{channel}}/'ab_audit'/g" -e "s/{{application_schema}}/'public'/g"
 }
 { render "$new" audit-table x; echo ';'; render "$new" subscriber-table x; echo ';'; } | psql -q
 for side in old new; do

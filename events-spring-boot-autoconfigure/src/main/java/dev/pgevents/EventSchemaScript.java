@@ -27,6 +27,19 @@ public interface EventSchemaScript {
 	List<String> statements(Connection connection);
 
 	/**
+	 * The statements of {@link #statements(Connection)} that the database needs: those of
+	 * each object that is missing or differs from this version's definition, in order;
+	 * none when everything matches. Finding them reads the catalog only, so running them
+	 * on every migration costs nothing and locks nothing while the schema is current.
+	 * @param connection a connection to the application's database, as for
+	 * {@link #statements(Connection)}
+	 * @return the statements, without terminating semicolons
+	 * @throws IllegalStateException when an audited table is missing or wrong, with the
+	 * message the application would fail to start with
+	 */
+	List<String> differences(Connection connection);
+
+	/**
 	 * {@link #statements(Connection)} as one script, each statement ended by a semicolon
 	 * and a blank line, for a migration file or {@code psql}. Function bodies are
 	 * {@code $$}-quoted, which Flyway, Liquibase and {@code psql} handle.

@@ -169,6 +169,26 @@ class StartupValidationTests {
 	}
 
 	@Test
+	void aTableWhoseNameNeedsQuotingIsRefusedSayingToRenameIt() {
+		new JdbcTemplate(new DriverManagerDataSource(url))
+			.execute("CREATE TABLE IF NOT EXISTS \"Order-Items\" (id bigint PRIMARY KEY)");
+		this.runner.withUserConfiguration(Subscriber.config(new Object() {
+			@EventSubscriber("Order-Items.created")
+			void onCreated(Event event) {
+			}
+		}))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("onCreated(Event)")
+				.hasMessageContaining("Tables whose names need quoting (upper case, dashes) cannot be audited"));
+		this.runner.withPropertyValues("events.audit.tables=Order-Items")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("events.audit.tables[0]")
+				.hasMessageContaining("cannot be audited: rename it"));
+	}
+
+	@Test
 	void anAuditedTableThatIsNotAnIdentifierFailsNamingTheKey() {
 		this.runner.withPropertyValues("events.audit.tables=note,\"member\"")
 			.run((context) -> assertThat(context).getFailure()

@@ -35,10 +35,20 @@ final class RenderedEventSchema implements EventSchemaScript {
 
 	@Override
 	public List<String> statements(Connection connection) {
-		// the migration's own connection, left open for it
-		JdbcTemplate jdbc = new JdbcTemplate(new SingleConnectionDataSource(connection, true));
 		AuditSchema schema = this.schema.getObject();
-		return schema.statements(AuditedTables.resolve(jdbc, schema, this.subscribers, this.properties));
+		return schema.statements(AuditedTables.resolve(jdbc(connection), schema, this.subscribers, this.properties));
+	}
+
+	@Override
+	public List<String> differences(Connection connection) {
+		AuditSchema schema = this.schema.getObject();
+		JdbcTemplate jdbc = jdbc(connection);
+		return schema.differences(jdbc, AuditedTables.resolve(jdbc, schema, this.subscribers, this.properties));
+	}
+
+	/** Operations on a migration's own connection, which stays open for it. */
+	private static JdbcTemplate jdbc(Connection connection) {
+		return new JdbcTemplate(new SingleConnectionDataSource(connection, true));
 	}
 
 	@Override

@@ -49,7 +49,7 @@ public abstract class EventSchemaMigration extends BaseJavaMigration {
 	@Override
 	public void migrate(Context context) throws Exception {
 		try (Statement statement = context.getConnection().createStatement()) {
-			for (String sql : this.script.statements(context.getConnection())) {
+			for (String sql : this.script.differences(context.getConnection())) {
 				statement.execute(sql);
 			}
 		}

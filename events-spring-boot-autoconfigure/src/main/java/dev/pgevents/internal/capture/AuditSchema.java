@@ -126,7 +126,7 @@ public final class AuditSchema {
 	}
 
 	/**
-	 * Validate a table name taken from configuration.
+	 * Validate the name of a table to audit, taken from configuration.
 	 * @param property the configuration key, named in the error
 	 * @param value the table name, optionally schema-qualified
 	 * @return the validated name
@@ -134,7 +134,14 @@ public final class AuditSchema {
 	 * when the value is not a lower-case SQL identifier
 	 */
 	public static String validateTableName(String property, String value) {
-		return SqlIdentifier.parse(property, value).toString();
+		try {
+			return SqlIdentifier.parse(property, value).toString();
+		}
+		catch (InvalidConfigurationPropertyValueException ex) {
+			// event names carry table names unquoted
+			throw new InvalidConfigurationPropertyValueException(property, value, ex.getReason()
+					+ ". A table whose name needs quoting (upper case, dashes) cannot be audited: rename it");
+		}
 	}
 
 	/**
@@ -298,6 +305,21 @@ public final class AuditSchema {
 	 */
 	public List<String> statements(List<AuditedTable> tables) {
 		return SchemaInstaller.statements(this, tables);
+	}
+
+	/**
+	 * The statements of {@link #statements} that what is installed needs: those of each
+	 * object that is missing or differs from its definition, in order; none when
+	 * everything matches. Finding them reads the catalog only.
+	 * @param jdbc operations on the database to compare with
+	 * @param tables the tables to audit
+	 * @return the statements, without terminating semicolons
+	 */
+	public List<String> differences(JdbcOperations jdbc, List<AuditedTable> tables) {
+		return SchemaInstaller.changes(jdbc, this, tables)
+			.stream()
+			.flatMap((change) -> change.statements().stream())
+			.toList();
 	}
 
 	/**

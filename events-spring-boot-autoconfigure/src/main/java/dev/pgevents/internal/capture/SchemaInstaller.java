@@ -134,37 +134,47 @@ final class SchemaInstaller {
 		}, INSTALL_LOCK);
 		this.jdbc.query("SELECT pg_catalog.set_config('lock_timeout', ?, true)", (rs) -> {
 		}, LOCK_TIMEOUT.toMillis() + "ms");
-		List<String> changed = new ArrayList<>();
-		relations(this.schema).forEach((script, relation) -> {
-			if (!exists(relation)) {
-				this.jdbc.execute(this.schema.render(script, Map.of()));
-				changed.add(relation);
+		List<Change> changes = changes(this.jdbc, this.schema, tables);
+		changes.forEach((change) -> change.statements().forEach(this.jdbc::execute));
+		return changes.stream().map(Change::description).toList();
+	}
+
+	/**
+	 * What the installation changes: one entry per object (or per table's triggers) that
+	 * is missing or differs from its definition, in the order of installation. Catalog
+	 * reads only: finding nothing to change takes no lock.
+	 */
+	static List<Change> changes(JdbcOperations jdbc, AuditSchema schema, List<AuditedTable> tables) {
+		List<Change> changes = new ArrayList<>();
+		relations(schema).forEach((script, relation) -> {
+			if (!exists(jdbc, relation)) {
+				changes.add(new Change(relation, List.of(schema.render(script, Map.of()))));
 			}
 		});
-		String capture = this.schema.render("capture-function", Map.of());
-		if (!functionMatches(this.schema.captureFunction() + "()", capture, true)) {
-			this.jdbc.execute(capture);
-			this.jdbc.execute(this.schema.render("capture-function-grant", Map.of()));
-			changed.add(this.schema.captureFunction() + "()");
+		String capture = schema.render("capture-function", Map.of());
+		if (!functionMatches(jdbc, schema.captureFunction() + "()", capture, true)) {
+			changes.add(new Change(schema.captureFunction() + "()",
+					List.of(capture, schema.render("capture-function-grant", Map.of()))));
 		}
-		String pending = this.schema.render("pending-function", Map.of());
-		if (!functionMatches(this.schema.pendingFunction() + "(uuid, bigint, integer)", pending, false)) {
-			this.jdbc.execute(pending);
-			changed.add(this.schema.pendingFunction() + "()");
+		String pending = schema.render("pending-function", Map.of());
+		if (!functionMatches(jdbc, schema.pendingFunction() + "(uuid, bigint, integer)", pending, false)) {
+			changes.add(new Change(schema.pendingFunction() + "()", List.of(pending)));
 		}
 		for (AuditedTable table : tables) {
 			List<String> triggers = new ArrayList<>();
+			List<String> statements = new ArrayList<>();
 			for (CaptureTrigger trigger : CaptureTrigger.values()) {
-				if (!triggerMatches(table, trigger)) {
-					this.jdbc.execute(this.schema.render("capture-trigger", trigger.placeholders(this.schema, table)));
+				if (!triggerMatches(jdbc, schema, table, trigger)) {
 					triggers.add(trigger.name());
+					statements.add(schema.render("capture-trigger", trigger.placeholders(schema, table)));
 				}
 			}
 			if (!triggers.isEmpty()) {
-				changed.add("the " + String.join("/", triggers) + " capture triggers of " + table.relation());
+				changes.add(new Change("the " + String.join("/", triggers) + " capture triggers of " + table.relation(),
+						statements));
 			}
 		}
-		return changed;
+		return changes;
 	}
 
 	/**
@@ -200,13 +210,9 @@ final class SchemaInstaller {
 		return statements;
 	}
 
-	private boolean exists(String relation) {
+	private static boolean exists(JdbcOperations jdbc, String relation) {
 		return Boolean.TRUE
-			.equals(this.jdbc.queryForObject("SELECT pg_catalog.to_regclass(?) IS NOT NULL", Boolean.class, relation));
-	}
-
-	private boolean functionMatches(String signature, String definition, boolean securityDefiner) {
-		return functionMatches(this.jdbc, signature, definition, securityDefiner);
+			.equals(jdbc.queryForObject("SELECT pg_catalog.to_regclass(?) IS NOT NULL", Boolean.class, relation));
 	}
 
 	/**
@@ -236,10 +242,6 @@ final class SchemaInstaller {
 		List<Boolean> matches = jdbc.query(FIND_FUNCTION, (rs, row) -> body(definition).equals(rs.getString(1))
 				&& rs.getBoolean(2) == securityDefiner && !(securityDefiner && rs.getBoolean(3)), signature);
 		return !matches.isEmpty() && matches.get(0);
-	}
-
-	private boolean triggerMatches(AuditedTable table, CaptureTrigger trigger) {
-		return triggerMatches(this.jdbc, this.schema, table, trigger);
 	}
 
 	/**
@@ -301,6 +303,16 @@ final class SchemaInstaller {
 			Thread.currentThread().interrupt();
 			throw new IllegalStateException("Interrupted while installing the audit schema", ex);
 		}
+	}
+
+	/**
+	 * One change of the installation.
+	 *
+	 * @param description what it installs, for the log
+	 * @param statements its statements, in order
+	 */
+	record Change(String description, List<String> statements) {
+
 	}
 
 	/**

@@ -1,0 +1,38 @@
+package dev.pgevents.autoconfigure;
+
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.pgevents.EventSchemaScript;
+import dev.pgevents.internal.capture.RunningApplication;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+
+/**
+ * Registers the application's {@link EventSchemaScript} as the running one before any
+ * bean is created, for the Liquibase change that installs the schema: Liquibase runs as a
+ * bean of its own and creates the change itself. The script is created when the change
+ * first asks for it.
+ */
+final class SchemaScriptRegistration implements BeanFactoryPostProcessor, DisposableBean {
+
+	private @Nullable Supplier<EventSchemaScript> script;
+
+	@Override
+	public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {
+		Supplier<EventSchemaScript> script = () -> beanFactory.getBean(EventSchemaScript.class);
+		this.script = script;
+		RunningApplication.register(script);
+	}
+
+	@Override
+	public void destroy() {
+		if (this.script != null) {
+			RunningApplication.unregister(this.script);
+		}
+	}
+
+}

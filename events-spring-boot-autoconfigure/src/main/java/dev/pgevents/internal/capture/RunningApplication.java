@@ -1,0 +1,50 @@
+package dev.pgevents.internal.capture;
+
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.pgevents.EventSchemaScript;
+
+/**
+ * The schema script of the running application, for migration tools that create their
+ * changes themselves, outside the application's beans (Liquibase instantiates custom
+ * changes by their class name). One application per class loader: when several start in
+ * one, the last one started is used.
+ */
+public final class RunningApplication {
+
+	private static final AtomicReference<@Nullable Supplier<EventSchemaScript>> SCRIPT = new AtomicReference<>();
+
+	private RunningApplication() {
+	}
+
+	/**
+	 * Make an application's script the running one.
+	 * @param script supplies the application's script when first asked
+	 */
+	public static void register(Supplier<EventSchemaScript> script) {
+		SCRIPT.set(script);
+	}
+
+	/**
+	 * Forget an application's script, unless another application registered since.
+	 * @param script as registered
+	 */
+	public static void unregister(Supplier<EventSchemaScript> script) {
+		SCRIPT.compareAndSet(script, null);
+	}
+
+	/**
+	 * The running application's script.
+	 * @return the script, or empty when no application with the starter is starting or
+	 * running
+	 */
+	public static Optional<EventSchemaScript> script() {
+		Supplier<EventSchemaScript> script = SCRIPT.get();
+		return (script != null) ? Optional.of(script.get()) : Optional.empty();
+	}
+
+}

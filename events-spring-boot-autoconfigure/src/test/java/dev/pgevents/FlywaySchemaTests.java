@@ -15,13 +15,10 @@ import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
-import org.springframework.transaction.PlatformTransactionManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,7 +44,7 @@ class FlywaySchemaTests {
 	void theMigrationInstallsTheSchemaAndRunsAgainOnlyWhenItWouldInstallSomethingElse() {
 		this.runner.run((context) -> {
 			assertThat(context).hasNotFailed();
-			write(context, "INSERT INTO account VALUES (1, 'ada@example.com', 'secret')");
+			InTransaction.write(context, "INSERT INTO account VALUES (1, 'ada@example.com', 'secret')");
 			assertThat(context.getBean(Subscribers.class).of("accounts"))
 				.extracting((event) -> event.eventName() + " " + event.target().data().get("passwordHash"))
 				.containsExactly("account.created secret");
@@ -61,7 +58,7 @@ class FlywaySchemaTests {
 		this.runner.withPropertyValues("events.audit.tables=invoice", "events.audit.exclude-columns=password_hash")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				write(context, "INSERT INTO account VALUES (2, 'bob@example.com', 'secret')",
+				InTransaction.write(context, "INSERT INTO account VALUES (2, 'bob@example.com', 'secret')",
 						"INSERT INTO invoice VALUES (1, 10)");
 				assertThat(context.getBean(Subscribers.class).of("accounts"))
 					.extracting((event) -> event.eventName() + " " + event.target().data().containsKey("passwordHash"))
@@ -86,16 +83,6 @@ class FlywaySchemaTests {
 		return new JdbcTemplate(new DriverManagerDataSource(this.url)).queryForList(
 				"SELECT description FROM flyway_schema_history WHERE version IS NULL AND success ORDER BY installed_rank",
 				String.class);
-	}
-
-	/** Writes in a transaction of the application's transaction manager. */
-	private static void write(ApplicationContext context, String... statements) {
-		JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
-		new TransactionTemplate(context.getBean(PlatformTransactionManager.class)).executeWithoutResult((status) -> {
-			for (String sql : statements) {
-				jdbc.update(sql);
-			}
-		});
 	}
 
 	static class Subscribers extends RecordingSubscriber {

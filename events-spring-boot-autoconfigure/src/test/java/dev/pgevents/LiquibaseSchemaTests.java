@@ -2,8 +2,6 @@ package dev.pgevents;
 
 import java.util.List;
 
-import javax.sql.DataSource;
-
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
@@ -14,11 +12,8 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.context.ApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
-import org.springframework.transaction.PlatformTransactionManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,7 +39,7 @@ class LiquibaseSchemaTests {
 	void theChangelogInstallsTheSchemaAndChangesItOnlyWhenTheApplicationNeedsSomethingElse() {
 		this.runner.run((context) -> {
 			assertThat(context).hasNotFailed();
-			write(context, "INSERT INTO account VALUES (1, 'ada@example.com', 'secret')");
+			InTransaction.write(context, "INSERT INTO account VALUES (1, 'ada@example.com', 'secret')");
 			assertThat(context.getBean(Subscribers.class).of("accounts"))
 				.extracting((event) -> event.eventName() + " " + event.target().data().get("passwordHash"))
 				.containsExactly("account.created secret");
@@ -63,7 +58,7 @@ class LiquibaseSchemaTests {
 		this.runner.withPropertyValues("events.audit.tables=invoice", "events.audit.exclude-columns=password_hash")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				write(context, "INSERT INTO account VALUES (2, 'bob@example.com', 'secret')");
+				InTransaction.write(context, "INSERT INTO account VALUES (2, 'bob@example.com', 'secret')");
 				assertThat(context.getBean(Subscribers.class).of("accounts"))
 					.extracting((event) -> event.target().data().containsKey("passwordHash"))
 					.containsExactly(false);
@@ -91,13 +86,6 @@ class LiquibaseSchemaTests {
 
 	private JdbcTemplate jdbc() {
 		return new JdbcTemplate(new DriverManagerDataSource(this.url));
-	}
-
-	/** Writes in a transaction of the application's transaction manager. */
-	private static void write(ApplicationContext context, String sql) {
-		JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
-		new TransactionTemplate(context.getBean(PlatformTransactionManager.class))
-			.executeWithoutResult((status) -> jdbc.update(sql));
 	}
 
 	static class Subscribers extends RecordingSubscriber {

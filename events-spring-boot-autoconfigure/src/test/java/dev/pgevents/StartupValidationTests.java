@@ -282,6 +282,18 @@ class StartupValidationTests {
 	}
 
 	@Test
+	void anApplicationOfAnotherSchemaMayNotTakeOverASharedAuditTable() {
+		this.runner.withPropertyValues("events.audit.table-name=shared_audit")
+			.run((context) -> assertThat(context).hasNotFailed());
+		new JdbcTemplate(new DriverManagerDataSource(url)).execute("CREATE SCHEMA IF NOT EXISTS other_app");
+		this.runner
+			.withPropertyValues("spring.datasource.url=" + url + "&currentSchema=other_app,public",
+					"events.audit.table-name=public.shared_audit")
+			.run((context) -> assertThat(startupFailure(context.getStartupFailure()).description()).contains(
+					"was installed by an application whose schema is 'public', and this one's is " + "'other_app'"));
+	}
+
+	@Test
 	void aCaptureFunctionOfAnotherVersionWithInitializationOffFailsNamingIt() {
 		Object subscriber = new Object() {
 			@EventSubscriber("member.created")

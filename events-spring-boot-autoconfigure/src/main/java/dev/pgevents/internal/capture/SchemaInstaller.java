@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
@@ -60,6 +62,10 @@ final class SchemaInstaller {
 
 	/** lock_not_available (lock_timeout) and deadlock_detected. */
 	private static final List<String> LOCK_CONFLICTS = List.of("55P03", "40P01");
+
+	/** The application schema that an installed capture function names tables by. */
+	private static final Pattern INSTALLED_APPLICATION_SCHEMA = Pattern
+		.compile("WHEN TG_TABLE_SCHEMA OPERATOR\\(pg_catalog\\.=\\) '((?:[^']|'')*)' THEN");
 
 	private static final String FIND_FUNCTION = """
 			SELECT p.prosrc, p.prosecdef, pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
@@ -153,6 +159,7 @@ final class SchemaInstaller {
 		});
 		String capture = schema.render("capture-function", Map.of());
 		if (!functionMatches(jdbc, schema.captureFunction() + "()", capture, true)) {
+			verifySameApplicationSchema(jdbc, schema);
 			changes.add(new Change(schema.captureFunction() + "()",
 					List.of(capture, schema.render("capture-function-grant", Map.of()))));
 		}
@@ -208,6 +215,29 @@ final class SchemaInstaller {
 			}
 		}
 		return statements;
+	}
+
+	/**
+	 * Refuse to replace a capture function installed for another application schema: the
+	 * applications that share the audit table would see the events of their tables
+	 * renamed (a table is named without its schema in its own application schema only).
+	 */
+	private static void verifySameApplicationSchema(JdbcOperations jdbc, AuditSchema schema) {
+		List<String> bodies = jdbc.query(FIND_FUNCTION, (rs, row) -> rs.getString(1), schema.captureFunction() + "()");
+		for (String body : bodies) {
+			Matcher installed = INSTALLED_APPLICATION_SCHEMA.matcher(body);
+			if (installed.find() && !installed.group(1).replace("''", "'").equals(schema.applicationSchema())) {
+				String other = installed.group(1).replace("''", "'");
+				throw new StartupFailure("The capture function " + schema.captureFunction()
+						+ "() was installed by an application whose schema is '" + other + "', and this one's is '"
+						+ schema.applicationSchema() + "' (its connections' current schema): the applications that "
+						+ "share " + schema.auditTable() + " would see the events of their tables renamed",
+						"Give the applications that share it one current schema (search_path, or currentSchema in the "
+								+ "JDBC URL), or separate audit tables (events.audit.table-name). If the schema changed "
+								+ "for good, drop the function (DROP FUNCTION " + schema.captureFunction()
+								+ "() CASCADE, which drops its triggers too) and restart the applications");
+			}
+		}
 	}
 
 	private static boolean exists(JdbcOperations jdbc, String relation) {

@@ -7,6 +7,7 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsDisabledAutoConfiguration;
 import dev.pgevents.flyway.EventSchemaMigration;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -34,7 +35,7 @@ class FlywaySchemaTests {
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
 				DataSourceTransactionManagerAutoConfiguration.class, JacksonAutoConfiguration.class,
-				FlywayAutoConfiguration.class, EventsAutoConfiguration.class))
+				FlywayAutoConfiguration.class, EventsAutoConfiguration.class, EventsDisabledAutoConfiguration.class))
 		.withPropertyValues("spring.datasource.url=" + this.url, "spring.flyway.enabled=true",
 				"spring.flyway.locations=classpath:flyway/events", "events.schema.initialize=never")
 		.withUserConfiguration(Migration.class)
@@ -71,12 +72,27 @@ class FlywaySchemaTests {
 	}
 
 	@Test
+	void withTheEventsTurnedOffTheMigrationLeavesTheSchemaAloneAndTurnedOnItInstallsIt() {
+		this.runner.withPropertyValues("events.enabled=false").run((context) -> assertThat(context).hasNotFailed());
+		assertThat(auditTableExists()).isFalse();
+
+		this.runner.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(auditTableExists()).isTrue();
+		assertThat(applied()).containsExactly("Events schema", "Events schema");
+	}
+
+	@Test
 	void aMissingTableFailsTheMigrationWithTheStartupMessage() {
 		this.runner.withPropertyValues("events.audit.tables=nosuch").run((context) -> {
 			context.getStartupFailure().printStackTrace();
 			assertThat(context).getFailure()
 				.hasStackTraceContaining("Table 'nosuch' listed in events.audit.tables[0] does not exist");
 		});
+	}
+
+	private boolean auditTableExists() {
+		return Boolean.TRUE.equals(new JdbcTemplate(new DriverManagerDataSource(this.url))
+			.queryForObject("SELECT to_regclass('keel_audit') IS NOT NULL", Boolean.class));
 	}
 
 	private List<String> applied() {

@@ -5,6 +5,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsDisabledAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsLiquibaseAutoConfiguration;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
@@ -30,7 +32,8 @@ class LiquibaseSchemaTests {
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
 				DataSourceTransactionManagerAutoConfiguration.class, JacksonAutoConfiguration.class,
-				LiquibaseAutoConfiguration.class, EventsAutoConfiguration.class))
+				LiquibaseAutoConfiguration.class, EventsAutoConfiguration.class, EventsDisabledAutoConfiguration.class,
+				EventsLiquibaseAutoConfiguration.class))
 		.withPropertyValues("spring.datasource.url=" + this.url, "spring.liquibase.enabled=true",
 				"spring.liquibase.change-log=classpath:liquibase/changelog.yaml", "events.schema.initialize=never")
 		.withBean(Subscribers.class);
@@ -67,6 +70,12 @@ class LiquibaseSchemaTests {
 				"SELECT count(*) FROM pg_trigger WHERE tgrelid = 'invoice'::regclass AND tgname LIKE 'keel_audit_%'",
 				Integer.class))
 			.isEqualTo(4);
+	}
+
+	@Test
+	void withTheEventsTurnedOffTheChangeLeavesTheSchemaAlone() {
+		this.runner.withPropertyValues("events.enabled=false").run((context) -> assertThat(context).hasNotFailed());
+		assertThat(jdbc().queryForObject("SELECT to_regclass('keel_audit') IS NOT NULL", Boolean.class)).isFalse();
 	}
 
 	@Test

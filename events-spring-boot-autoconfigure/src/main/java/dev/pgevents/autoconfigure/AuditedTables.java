@@ -50,18 +50,17 @@ final class AuditedTables {
 	static List<AuditedTable> resolve(JdbcOperations jdbc, AuditSchema schema, SubscriberRegistry subscribers,
 			EventsProperties.Audit properties) {
 		AuditedTables tables = new AuditedTables(jdbc, schema, subscribers, properties);
-		tables.find();
+		tables.collect();
 		return List.copyOf(tables.tables.values());
 	}
 
-	private void find() {
+	private void collect() {
 		for (String table : this.subscribers.tables()) {
 			String namedBy = "named by the events of @EventSubscriber method "
 					+ this.subscribers.describeSubscribersOf(table);
 			AuditedTable found = find(table, namedBy);
 			if (!found.name().equals(table)) {
-				// one name per table, so that tables of one name in two schemas stay
-				// apart
+				// one name per table: tables of one name in two schemas stay apart
 				throw new StartupFailure(
 						"Table '" + table + "' " + namedBy + " has events named '" + found.name() + ".<op>'",
 						"Name them '" + found.name() + ".<op>': events name the tables of the application's schema ("

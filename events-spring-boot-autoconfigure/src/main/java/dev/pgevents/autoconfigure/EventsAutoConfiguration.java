@@ -190,17 +190,6 @@ public final class EventsAutoConfiguration {
 	}
 
 	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(name = "liquibase.change.custom.CustomTaskChange")
-	static class LiquibaseConfiguration {
-
-		@Bean
-		static SchemaScriptRegistration eventSchemaScriptRegistration() {
-			return new SchemaScriptRegistration();
-		}
-
-	}
-
-	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(name = HEALTH_INDICATOR)
 	static class HealthConfiguration {
 

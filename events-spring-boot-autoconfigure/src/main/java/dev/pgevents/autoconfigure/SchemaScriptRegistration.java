@@ -19,11 +19,12 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
  */
 final class SchemaScriptRegistration implements BeanFactoryPostProcessor, DisposableBean {
 
-	private @Nullable Supplier<EventSchemaScript> script;
+	private @Nullable Supplier<@Nullable EventSchemaScript> script;
 
 	@Override
 	public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {
-		Supplier<EventSchemaScript> script = () -> beanFactory.getBean(EventSchemaScript.class);
+		Supplier<@Nullable EventSchemaScript> script = () -> beanFactory.getBeanProvider(EventSchemaScript.class)
+			.getIfUnique();
 		this.script = script;
 		RunningApplication.register(script);
 	}

@@ -30,7 +30,7 @@ public class EventSchemaChange implements CustomTaskChange {
 		EventSchemaScript script = RunningApplication.script()
 			.orElseThrow(() -> new CustomChangeException("The events audit schema is installed by the application "
 					+ "that uses it, from its configuration: run this change with Spring Boot's Liquibase in an "
-					+ "application with events-spring-boot-starter (events.enabled), not from the Liquibase CLI"));
+					+ "application with events-spring-boot-starter and one DataSource, not from the Liquibase CLI"));
 		if (!(database.getConnection() instanceof JdbcConnection jdbc)) {
 			throw new CustomChangeException("The events audit schema needs a database connection: it looks up "
 					+ "the audited tables (offline and SQL-output modes are not supported)");

@@ -16,16 +16,17 @@ import dev.pgevents.EventSchemaScript;
  */
 public final class RunningApplication {
 
-	private static final AtomicReference<@Nullable Supplier<EventSchemaScript>> SCRIPT = new AtomicReference<>();
+	private static final AtomicReference<@Nullable Supplier<@Nullable EventSchemaScript>> SCRIPT = new AtomicReference<>();
 
 	private RunningApplication() {
 	}
 
 	/**
 	 * Make an application's script the running one.
-	 * @param script supplies the application's script when first asked
+	 * @param script supplies the application's script when first asked, or {@code null}
+	 * when it has none (the auto-configuration backed off)
 	 */
-	public static void register(Supplier<EventSchemaScript> script) {
+	public static void register(Supplier<@Nullable EventSchemaScript> script) {
 		SCRIPT.set(script);
 	}
 
@@ -33,18 +34,18 @@ public final class RunningApplication {
 	 * Forget an application's script, unless another application registered since.
 	 * @param script as registered
 	 */
-	public static void unregister(Supplier<EventSchemaScript> script) {
+	public static void unregister(Supplier<@Nullable EventSchemaScript> script) {
 		SCRIPT.compareAndSet(script, null);
 	}
 
 	/**
 	 * The running application's script.
-	 * @return the script, or empty when no application with the starter is starting or
-	 * running
+	 * @return the script, or empty when no application with the starter's
+	 * auto-configuration is starting or running
 	 */
 	public static Optional<EventSchemaScript> script() {
-		Supplier<EventSchemaScript> script = SCRIPT.get();
-		return (script != null) ? Optional.of(script.get()) : Optional.empty();
+		Supplier<@Nullable EventSchemaScript> script = SCRIPT.get();
+		return (script != null) ? Optional.ofNullable(script.get()) : Optional.empty();
 	}
 
 }

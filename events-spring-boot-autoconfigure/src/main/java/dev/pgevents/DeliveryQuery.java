@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @param status the status
  * @param subscriber the subscriber name
- * @param eventName the event name
+ * @param eventName the event name, or a pattern as in {@link EventSubscriber#value()}
+ * ({@code member.*}, {@code *.deleted})
  * @param since entered the ledger at or after this instant
  * @param until entered the ledger before this instant
  * @param limit at most this many (newest first), for {@code find}

@@ -38,4 +38,26 @@ public record Event(String id, String eventName, Instant occurredAt, @Nullable S
 	 */
 	public static final String TRUNCATED = "truncated";
 
+	/**
+	 * Whether this event has the given name, or one that the pattern stands for, as in
+	 * {@link EventSubscriber#value()}: <em>table</em>{@code .*} for the table's created,
+	 * updated and deleted events (not truncated), {@code *.}<em>operation</em> for that
+	 * operation of every table.
+	 * @param nameOrPattern an event name ({@code member.created}) or a pattern
+	 * ({@code member.*}, {@code *.deleted})
+	 * @return whether this event is one it names
+	 */
+	public boolean matches(String nameOrPattern) {
+		int dot = this.eventName.lastIndexOf('.');
+		String operation = this.eventName.substring(dot + 1);
+		if (nameOrPattern.startsWith("*.")) {
+			return operation.equals(nameOrPattern.substring(2));
+		}
+		if (nameOrPattern.endsWith(".*")) {
+			return this.eventName.substring(0, dot).equals(nameOrPattern.substring(0, nameOrPattern.length() - 2))
+					&& !operation.equals(TRUNCATED);
+		}
+		return this.eventName.equals(nameOrPattern);
+	}
+
 }

@@ -81,6 +81,15 @@ class RetryTests {
 			assertThat(delivery.lastError()).contains("IllegalStateException").contains("always");
 		});
 		assertThat(this.deliveries.find(DeliveryQuery.dead().subscriber("nobody"))).isEmpty();
+		// patterns, as in @EventSubscriber
+		assertThat(this.deliveries.find(DeliveryQuery.dead().subscriber("flaky").eventName("member.*").since(before)))
+			.extracting(Delivery::eventId)
+			.containsExactly(id);
+		assertThat(this.deliveries.find(DeliveryQuery.dead().subscriber("flaky").eventName("*.created").since(before)))
+			.extracting(Delivery::eventId)
+			.containsExactly(id);
+		assertThat(this.deliveries.find(DeliveryQuery.dead().subscriber("flaky").eventName("*.deleted").since(before)))
+			.isEmpty();
 
 		this.flaky.failuresLeft.remove("always"); // fixed
 		assertThat(this.deliveries.replay(id, "flaky")).isTrue();

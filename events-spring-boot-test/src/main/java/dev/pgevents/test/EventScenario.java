@@ -93,7 +93,8 @@ public final class EventScenario {
 
 		/**
 		 * Wait for an event of a name to commit.
-		 * @param eventName the name, for example {@code member.created}
+		 * @param eventName the name, for example {@code member.created}, or a pattern
+		 * ({@code member.*}, {@code *.deleted}: see {@link Event#matches})
 		 * @return the expectation
 		 */
 		public Expectation andWaitForEvent(String eventName) {
@@ -144,7 +145,7 @@ public final class EventScenario {
 
 		/**
 		 * Only events of a name.
-		 * @param eventName the name
+		 * @param eventName the name, or a pattern (see {@link Event#matches})
 		 * @return the narrowed expectation
 		 */
 		public Expectation named(String eventName) {
@@ -184,7 +185,7 @@ public final class EventScenario {
 		}
 
 		private boolean expected(Event event) {
-			return (this.eventName == null || this.eventName.equals(event.eventName())) && this.condition.test(event);
+			return (this.eventName == null || event.matches(this.eventName)) && this.condition.test(event);
 		}
 
 		private Optional<Event> probe() {

@@ -52,12 +52,13 @@ public final class RecordedEvents implements AssertProvider<RecordedEventsAssert
 	}
 
 	/**
-	 * The recorded events of one name.
-	 * @param eventName an event name, for example {@code member.created}
+	 * The recorded events of one name, or of a pattern.
+	 * @param eventName an event name, for example {@code member.created}, or a pattern
+	 * ({@code member.*}, {@code *.deleted}: see {@link Event#matches})
 	 * @return those events, oldest first
 	 */
 	public List<Event> named(String eventName) {
-		return all().stream().filter((event) -> event.eventName().equals(eventName)).toList();
+		return all().stream().filter((event) -> event.matches(eventName)).toList();
 	}
 
 	/**

@@ -21,14 +21,15 @@ public final class RecordedEventsAssert extends AbstractAssert<RecordedEventsAss
 	}
 
 	/**
-	 * Verify that at least one event of a name was recorded.
-	 * @param eventName the event name, for example {@code member.created}
+	 * Verify that at least one event of a name, or of a pattern, was recorded.
+	 * @param eventName the event name, for example {@code member.created}, or a pattern
+	 * ({@code member.*}, {@code *.deleted}: see {@link Event#matches})
 	 * @return assertions on the recorded events of that name
 	 */
 	public EventsAssert contains(String eventName) {
 		isNotNull();
 		List<Event> all = this.actual.all();
-		List<Event> named = all.stream().filter((event) -> event.eventName().equals(eventName)).toList();
+		List<Event> named = all.stream().filter((event) -> event.matches(eventName)).toList();
 		if (named.isEmpty()) {
 			failWithMessage("%s",
 					"Expected an event '" + eventName + "' to be recorded, but the recorded events were:\n"

@@ -72,6 +72,10 @@ class RecordedEventsTests {
 			.hasData("body", "no subscriber takes notes");
 		assertThat(this.recordedEvents.named("member.created")).extracting(Event::id)
 			.containsExactly(this.recordedEvents.all().get(0).id());
+		// patterns, as in @EventSubscriber
+		assertThat(this.recordedEvents.named("member.*")).extracting(Event::eventName)
+			.containsExactly("member.created", "member.updated", "member.deleted");
+		assertThat(this.recordedEvents).contains("*.created").hasSize(2);
 	}
 
 	@Test

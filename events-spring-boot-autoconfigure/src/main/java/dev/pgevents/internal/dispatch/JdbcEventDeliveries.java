@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 
 import dev.pgevents.Delivery;
 import dev.pgevents.DeliveryQuery;
+import dev.pgevents.Event;
 import dev.pgevents.EventDeliveries;
 import dev.pgevents.internal.capture.AuditSchema;
 
@@ -128,9 +129,18 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 			conditions.add("d.subscriber = ?");
 			args.add(query.subscriber());
 		}
-		if (query.eventName() != null) {
+		String eventName = query.eventName();
+		if (eventName != null && eventName.startsWith("*.")) {
+			conditions.add("a.op = ?");
+			args.add(eventName.substring(2));
+		}
+		else if (eventName != null && eventName.endsWith(".*")) {
+			conditions.add("a.table_name = ? AND a.op <> '" + Event.TRUNCATED + "'");
+			args.add(eventName.substring(0, eventName.length() - 2));
+		}
+		else if (eventName != null) {
 			conditions.add("a.table_name || '.' || a.op = ?");
-			args.add(query.eventName());
+			args.add(eventName);
 		}
 		if (query.since() != null) {
 			conditions.add("d.created_at >= ?");

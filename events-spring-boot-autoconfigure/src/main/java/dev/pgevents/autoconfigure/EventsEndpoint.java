@@ -74,7 +74,7 @@ public final class EventsEndpoint {
 	 * The deliveries of a status, newest first.
 	 * @param status {@code pending}, {@code dead} or {@code delivered}
 	 * @param subscriber only this subscriber's
-	 * @param eventName only those of this event
+	 * @param eventName only those of this event, or of this pattern (member.*, *.deleted)
 	 * @param limit at most this many (100 by default)
 	 * @return the deliveries
 	 */
@@ -89,7 +89,7 @@ public final class EventsEndpoint {
 	 * Replay the dead deliveries that match.
 	 * @param status {@code dead}
 	 * @param subscriber only this subscriber's
-	 * @param eventName only those of this event
+	 * @param eventName only those of this event, or of this pattern (member.*, *.deleted)
 	 * @return how many were replayed
 	 */
 	@WriteOperation

@@ -169,6 +169,16 @@ class StartupValidationTests {
 	}
 
 	@Test
+	void aViewIsRefusedSayingWhatItIs() {
+		new JdbcTemplate(new DriverManagerDataSource(url))
+			.execute("CREATE OR REPLACE VIEW member_names AS SELECT id, name FROM member");
+		this.runner.withPropertyValues("events.audit.tables=member_names")
+			.run((context) -> assertThat(startupFailure(context.getStartupFailure()).description())
+				.isEqualTo("'member_names' listed in events.audit.tables[0] is a view, not a table: no trigger "
+						+ "captures writes to it"));
+	}
+
+	@Test
 	void aTableWhoseNameNeedsQuotingIsRefusedSayingToRenameIt() {
 		new JdbcTemplate(new DriverManagerDataSource(url))
 			.execute("CREATE TABLE IF NOT EXISTS \"Order-Items\" (id bigint PRIMARY KEY)");

@@ -131,17 +131,25 @@ final class AuditedTables {
 	}
 
 	private AuditedTable find(String table, String namedBy) {
-		AuditedTable found = this.schema.findTable(this.jdbc, table)
-			.orElseThrow(() -> new StartupFailure(
-					"Table '" + table + "' " + namedBy + " does not exist (or is not a table)"
-							+ ((table.indexOf('.') < 0) ? " in the schemas of the database's search_path" : ""),
-					"Create it before the application starts (for example with a Flyway migration), or fix the name"));
+		AuditedTable found = this.schema.findTable(this.jdbc, table).orElseThrow(() -> notATable(table, namedBy));
 		if (found.keyColumns().isEmpty()) {
 			throw new StartupFailure(
 					"Table '" + table + "' " + namedBy + " has no primary key, and events identify rows by it",
 					"Add one, e.g. ALTER TABLE " + found.relation() + " ADD PRIMARY KEY (id)");
 		}
 		return found;
+	}
+
+	private StartupFailure notATable(String table, String namedBy) {
+		return this.schema.nonTableKind(this.jdbc, table)
+			.map((kind) -> new StartupFailure(
+					"'" + table + "' " + namedBy + " is " + kind + ", not a table: no trigger captures writes to it",
+					"Audit the tables it reads from or writes to"))
+			.orElseGet(() -> new StartupFailure(
+					"Table '" + table + "' " + namedBy + " does not exist"
+							+ ((table.indexOf('.') < 0) ? " in the schemas of the database's search_path" : ""),
+					"Create it before the application starts (for example with a Flyway migration), or fix the "
+							+ "name"));
 	}
 
 }

@@ -250,6 +250,36 @@ public final class AuditSchema {
 		return found.stream().findFirst();
 	}
 
+	/**
+	 * What a relation that is not a table is, for errors: found by name as
+	 * {@link #findTable} finds tables.
+	 * @param jdbc operations on the application's database
+	 * @param name a validated, unqualified or qualified name
+	 * @return {@code "a view"}, {@code "a materialized view"}, {@code "a foreign table"}
+	 * and so on, or empty when no relation has the name or it is a table
+	 */
+	public Optional<String> nonTableKind(JdbcOperations jdbc, String name) {
+		List<String> lookups = (name.indexOf('.') < 0)
+				? List.of(SqlIdentifier.quote(this.applicationSchema) + "." + name, name) : List.of(name);
+		for (String lookup : lookups) {
+			List<String> kinds = jdbc.queryForList(
+					"SELECT c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass(?)",
+					String.class, lookup);
+			if (!kinds.isEmpty()) {
+				return Optional.ofNullable(switch (kinds.get(0)) {
+					case "v" -> "a view";
+					case "m" -> "a materialized view";
+					case "f" -> "a foreign table";
+					case "S" -> "a sequence";
+					case "i", "I" -> "an index";
+					case "c" -> "a composite type";
+					default -> null;
+				});
+			}
+		}
+		return Optional.empty();
+	}
+
 	private static List<String> names(Array array) throws SQLException {
 		return Arrays.asList((String[]) array.getArray());
 	}

@@ -7,7 +7,8 @@ import java.util.List;
  * The SQL that installs the audit schema and the capture triggers of this application's
  * audited tables, rendered from its own configuration, for migrations that own the schema
  * ({@code events.schema.initialize=never}). An auto-configured bean; run it with
- * {@link dev.pgevents.flyway.EventSchemaMigration} under Flyway, or write
+ * {@link dev.pgevents.flyway.EventSchemaMigration} under Flyway, with the changelog
+ * {@code dev/pgevents/liquibase/events-schema.yaml} under Liquibase, or write
  * {@link #script(Connection)} into a migration file.
  */
 public interface EventSchemaScript {

@@ -84,9 +84,8 @@ public final class EventsAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	EventSchemaScript eventSchemaScript(ObjectProvider<AuditSchema> schema, SubscriberRegistry subscribers,
-			EventsProperties properties) {
-		return new RenderedEventSchema(schema, subscribers, properties.getAudit());
+	EventSchemaScript eventSchemaScript(SubscriberRegistry subscribers, EventsProperties properties) {
+		return new RenderedEventSchema(subscribers, properties.getAudit());
 	}
 
 	@Bean

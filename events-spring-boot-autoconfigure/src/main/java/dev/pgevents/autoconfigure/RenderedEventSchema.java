@@ -9,40 +9,40 @@ import dev.pgevents.EventSchemaScript;
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 
 /**
  * The audit schema's SQL for the application's audited tables, as the startup installs
- * it. The audit schema's names are resolved on first use, not when the bean is created: a
- * migration that uses it may be created before the database has the application's schema.
+ * it. Everything is read on the migration's own connection, the audit schema's names
+ * included (the connection's current schema is the application's, unless the migration
+ * tool sets another: the startup then finds a function rendered for another schema, and
+ * fails saying so). Asking the application's pool for a second connection while the
+ * migration holds one could wait for the pool to run dry; and the bean is created before
+ * migrations that may create the application's schema.
  */
 final class RenderedEventSchema implements EventSchemaScript {
-
-	private final ObjectProvider<AuditSchema> schema;
 
 	private final SubscriberRegistry subscribers;
 
 	private final EventsProperties.Audit properties;
 
-	RenderedEventSchema(ObjectProvider<AuditSchema> schema, SubscriberRegistry subscribers,
-			EventsProperties.Audit properties) {
-		this.schema = schema;
+	RenderedEventSchema(SubscriberRegistry subscribers, EventsProperties.Audit properties) {
 		this.subscribers = subscribers;
 		this.properties = properties;
 	}
 
 	@Override
 	public List<String> statements(Connection connection) {
-		AuditSchema schema = this.schema.getObject();
-		return schema.statements(AuditedTables.resolve(jdbc(connection), schema, this.subscribers, this.properties));
+		JdbcTemplate jdbc = jdbc(connection);
+		AuditSchema schema = AuditSchema.resolve(jdbc, this.properties.getTableName());
+		return schema.statements(AuditedTables.resolve(jdbc, schema, this.subscribers, this.properties));
 	}
 
 	@Override
 	public List<String> differences(Connection connection) {
-		AuditSchema schema = this.schema.getObject();
 		JdbcTemplate jdbc = jdbc(connection);
+		AuditSchema schema = AuditSchema.resolve(jdbc, this.properties.getTableName());
 		return schema.differences(jdbc, AuditedTables.resolve(jdbc, schema, this.subscribers, this.properties));
 	}
 

@@ -213,10 +213,9 @@ public final class AuditSchema {
 
 	/**
 	 * Look up a table by name: an unqualified name in the application's schema, else on
-	 * the connection's search path (whatever schema a migration tool's connection puts
-	 * first, the application's tables are found). The table found is named as its events
-	 * are: without its schema when it is in the application's schema, with it otherwise,
-	 * which may differ from how {@code name} spells it.
+	 * the connection's search path. The table found is named as its events are: without
+	 * its schema when it is in the application's schema, with it otherwise, which may
+	 * differ from how {@code name} spells it.
 	 * @param jdbc operations on the application's database
 	 * @param name a validated, unqualified or qualified table name
 	 * @return the table, or empty when there is no such table; a table without a primary
@@ -224,13 +223,22 @@ public final class AuditSchema {
 	 * @throws StartupFailure when the table is a partition
 	 */
 	public Optional<AuditedTable> findTable(JdbcOperations jdbc, String name) {
-		if (name.indexOf('.') < 0) {
-			Optional<AuditedTable> found = find(jdbc, name, SqlIdentifier.quote(this.applicationSchema) + "." + name);
+		for (String lookup : lookups(name)) {
+			Optional<AuditedTable> found = find(jdbc, name, lookup);
 			if (found.isPresent()) {
 				return found;
 			}
 		}
-		return find(jdbc, name, name);
+		return Optional.empty();
+	}
+
+	/**
+	 * What to look a relation up by, in order: an unqualified name in the application's
+	 * schema first, then on the search path.
+	 */
+	private List<String> lookups(String name) {
+		return (name.indexOf('.') < 0) ? List.of(SqlIdentifier.quote(this.applicationSchema) + "." + name, name)
+				: List.of(name);
 	}
 
 	private Optional<AuditedTable> find(JdbcOperations jdbc, String name, String lookup) {
@@ -259,9 +267,7 @@ public final class AuditSchema {
 	 * and so on, or empty when no relation has the name or it is a table
 	 */
 	public Optional<String> nonTableKind(JdbcOperations jdbc, String name) {
-		List<String> lookups = (name.indexOf('.') < 0)
-				? List.of(SqlIdentifier.quote(this.applicationSchema) + "." + name, name) : List.of(name);
-		for (String lookup : lookups) {
+		for (String lookup : lookups(name)) {
 			List<String> kinds = jdbc.queryForList(
 					"SELECT c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass(?)",
 					String.class, lookup);

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -158,13 +159,14 @@ final class SchemaInstaller {
 			}
 		});
 		String capture = schema.render("capture-function", Map.of());
-		if (!functionMatches(jdbc, schema.captureFunction() + "()", capture, true)) {
-			verifySameApplicationSchema(jdbc, schema);
+		Optional<InstalledFunction> installedCapture = installed(jdbc, schema.captureFunction() + "()");
+		if (!matches(installedCapture, capture, true)) {
+			installedCapture.ifPresent((installed) -> verifySameApplicationSchema(installed, schema));
 			changes.add(new Change(schema.captureFunction() + "()",
 					List.of(capture, schema.render("capture-function-grant", Map.of()))));
 		}
 		String pending = schema.render("pending-function", Map.of());
-		if (!functionMatches(jdbc, schema.pendingFunction() + "(uuid, bigint, integer)", pending, false)) {
+		if (!matches(installed(jdbc, schema.pendingFunction() + "(uuid, bigint, integer)"), pending, false)) {
 			changes.add(new Change(schema.pendingFunction() + "()", List.of(pending)));
 		}
 		for (AuditedTable table : tables) {
@@ -222,21 +224,19 @@ final class SchemaInstaller {
 	 * applications that share the audit table would see the events of their tables
 	 * renamed (a table is named without its schema in its own application schema only).
 	 */
-	private static void verifySameApplicationSchema(JdbcOperations jdbc, AuditSchema schema) {
-		List<String> bodies = jdbc.query(FIND_FUNCTION, (rs, row) -> rs.getString(1), schema.captureFunction() + "()");
-		for (String body : bodies) {
-			Matcher installed = INSTALLED_APPLICATION_SCHEMA.matcher(body);
-			if (installed.find() && !installed.group(1).replace("''", "'").equals(schema.applicationSchema())) {
-				String other = installed.group(1).replace("''", "'");
-				throw new StartupFailure("The capture function " + schema.captureFunction()
-						+ "() was installed by an application whose schema is '" + other + "', and this one's is '"
-						+ schema.applicationSchema() + "' (its connections' current schema): the applications that "
-						+ "share " + schema.auditTable() + " would see the events of their tables renamed",
-						"Give the applications that share it one current schema (search_path, or currentSchema in the "
-								+ "JDBC URL), or separate audit tables (events.audit.table-name). If the schema changed "
-								+ "for good, drop the function (DROP FUNCTION " + schema.captureFunction()
-								+ "() CASCADE, which drops its triggers too) and restart the applications");
-			}
+	private static void verifySameApplicationSchema(InstalledFunction capture, AuditSchema schema) {
+		Matcher installed = INSTALLED_APPLICATION_SCHEMA.matcher(capture.body());
+		if (installed.find() && !installed.group(1).replace("''", "'").equals(schema.applicationSchema())) {
+			String other = installed.group(1).replace("''", "'");
+			throw new StartupFailure(
+					"The capture function " + schema.captureFunction()
+							+ "() was installed by an application whose schema is '" + other + "', and this one's is '"
+							+ schema.applicationSchema() + "' (its connections' current schema): the applications that "
+							+ "share " + schema.auditTable() + " would see the events of their tables renamed",
+					"Give the applications that share it one current schema (search_path, or currentSchema in the "
+							+ "JDBC URL), or separate audit tables (events.audit.table-name). If the schema changed "
+							+ "for good, drop the function (DROP FUNCTION " + schema.captureFunction()
+							+ "() CASCADE, which drops its triggers too) and restart the applications");
 		}
 	}
 
@@ -253,25 +253,45 @@ final class SchemaInstaller {
 	 */
 	static List<String> outdatedFunctions(JdbcOperations jdbc, AuditSchema schema) {
 		List<String> outdated = new ArrayList<>();
-		if (!functionMatches(jdbc, schema.captureFunction() + "()", schema.render("capture-function", Map.of()),
+		if (!matches(installed(jdbc, schema.captureFunction() + "()"), schema.render("capture-function", Map.of()),
 				true)) {
 			outdated.add(schema.captureFunction() + "()");
 		}
-		if (schema.isPendingFunctionInstalled(jdbc)
-				&& !functionMatches(jdbc, schema.pendingFunction() + "(uuid, bigint, integer)",
-						schema.render("pending-function", Map.of()), false)) {
-			outdated.add(schema.pendingFunction() + "(uuid, bigint, integer)");
+		String pending = schema.pendingFunction() + "(uuid, bigint, integer)";
+		Optional<InstalledFunction> installedPending = installed(jdbc, pending);
+		if (installedPending.isPresent()
+				&& !matches(installedPending, schema.render("pending-function", Map.of()), false)) {
+			outdated.add(pending);
 		}
 		return outdated;
 	}
 
-	private static boolean functionMatches(JdbcOperations jdbc, String signature, String definition,
-			boolean securityDefiner) {
+	private static Optional<InstalledFunction> installed(JdbcOperations jdbc, String signature) {
+		return jdbc
+			.query(FIND_FUNCTION,
+					(rs, row) -> new InstalledFunction(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3)), signature)
+			.stream()
+			.findFirst();
+	}
+
+	private static boolean matches(Optional<InstalledFunction> installed, String definition, boolean securityDefiner) {
 		// a security definer must not be executable by everyone (see
 		// capture-function-grant.sql)
-		List<Boolean> matches = jdbc.query(FIND_FUNCTION, (rs, row) -> body(definition).equals(rs.getString(1))
-				&& rs.getBoolean(2) == securityDefiner && !(securityDefiner && rs.getBoolean(3)), signature);
-		return !matches.isEmpty() && matches.get(0);
+		return installed
+			.filter((function) -> body(definition).equals(function.body())
+					&& function.securityDefiner() == securityDefiner && !(securityDefiner && function.publicExecute()))
+			.isPresent();
+	}
+
+	/**
+	 * A function as the catalog holds it.
+	 *
+	 * @param body its source, {@code pg_proc.prosrc}
+	 * @param securityDefiner whether it runs with its owner's privileges
+	 * @param publicExecute whether every role may execute it
+	 */
+	private record InstalledFunction(String body, boolean securityDefiner, boolean publicExecute) {
+
 	}
 
 	/**

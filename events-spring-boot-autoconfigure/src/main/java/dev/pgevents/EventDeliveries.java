@@ -7,6 +7,9 @@ import java.util.List;
  * were handed to other instances; and their replay. A replayed delivery goes through the
  * normal path (the relay, the {@link EventHandler}, retries) and its count of replays is
  * kept.
+ * <p>
+ * Each call runs in a transaction of its own on a connection of its own, committed when
+ * it returns: called inside an application transaction, it neither joins nor ends it.
  */
 public interface EventDeliveries {
 

@@ -3,6 +3,8 @@ package dev.pgevents.internal.capture;
 import java.sql.Connection;
 import java.util.UUID;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
@@ -29,11 +31,12 @@ public interface CommittedScopes {
 	 * resources are still bound to it.
 	 * @param scope the transaction's scope id, recorded with its audit rows
 	 * @param transactionManager the manager that committed it
-	 * @param connection the connection it committed on, still held by it: read its rows
-	 * on this one, never wait for a second connection while holding it (with more
-	 * committing threads than the pool has connections, every thread would wait for one
-	 * that no thread releases)
+	 * @param connection the connection it committed on, still held by it, with no
+	 * transaction open: read its rows on this one, never wait for a second connection
+	 * while holding it (with more committing threads than the pool has connections, every
+	 * thread would wait for one that no thread releases); {@code null} when the thread no
+	 * longer holds it idle, and the rows are read elsewhere
 	 */
-	void committed(UUID scope, PlatformTransactionManager transactionManager, Connection connection);
+	void committed(UUID scope, PlatformTransactionManager transactionManager, @Nullable Connection connection);
 
 }

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.UUID;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -34,9 +33,7 @@ final class DeferredContext {
 				set_config('pgevents.trace', ?, true), set_config('pgevents.span', ?, true)
 			""";
 
-	private final @Nullable Consumer<UUID> dispatch;
-
-	private final Supplier<UUID> newScope;
+	private final @Nullable Supplier<UUID> newScope;
 
 	private final IdentityResolver identities;
 
@@ -48,25 +45,32 @@ final class DeferredContext {
 
 	/**
 	 * Made when the context is first sent: a transaction that writes no audited table
-	 * needs none.
+	 * needs none. Written and read by the transaction's thread only.
 	 */
 	private @Nullable UUID scope;
 
 	/**
 	 * Create a transaction's context.
-	 * @param dispatch told the scope when the context is first sent, so that the
-	 * transaction is dispatched after commit; {@code null} when this instance dispatches
-	 * nothing (the rows then get no scope, and the trigger wakes the relays for them)
-	 * @param newScope gives the transaction its scope, when it is dispatched
+	 * @param newScope gives the transaction its scope when the context is first sent, so
+	 * that it is dispatched after commit; {@code null} when it is not dispatched (its
+	 * rows then get no scope, and the trigger wakes the relays for them)
 	 */
-	DeferredContext(@Nullable Consumer<UUID> dispatch, Supplier<UUID> newScope, IdentityResolver identities,
-			TraceSource traces, AuditedStatements statements, ThrottledLog failures) {
-		this.dispatch = dispatch;
+	DeferredContext(@Nullable Supplier<UUID> newScope, IdentityResolver identities, TraceSource traces,
+			AuditedStatements statements, ThrottledLog failures) {
 		this.newScope = newScope;
 		this.identities = identities;
 		this.traces = traces;
 		this.statements = statements;
 		this.failures = failures;
+	}
+
+	/**
+	 * The transaction's scope, once its context has been sent with one: it may then have
+	 * rows of its own to dispatch after commit.
+	 * @return the scope, or {@code null}
+	 */
+	@Nullable UUID scope() {
+		return this.scope;
 	}
 
 	boolean appliesTo(String sql) {
@@ -80,26 +84,21 @@ final class DeferredContext {
 	 */
 	boolean send(Connection connection) {
 		try {
-			Consumer<UUID> dispatch = this.dispatch;
-			UUID firstScope = (dispatch != null && this.scope == null) ? this.newScope.get() : null;
-			if (firstScope != null) {
-				this.scope = firstScope;
-			}
+			Supplier<UUID> newScope = this.newScope;
+			UUID scope = (this.scope == null && newScope != null) ? newScope.get() : this.scope;
 			Trace trace = this.traces.currentTrace();
 			String identity = this.identities.currentIdentityId();
-			if (this.scope == null && identity == null && trace == null) {
+			if (scope == null && identity == null && trace == null) {
 				return true; // nothing to record: spare the round trip
 			}
 			try (PreparedStatement settings = connection.prepareStatement(SET_CONTEXT)) {
-				settings.setString(1, (this.scope != null) ? this.scope.toString() : "");
+				settings.setString(1, (scope != null) ? scope.toString() : "");
 				settings.setString(2, (identity != null) ? identity : "");
 				settings.setString(3, (trace != null) ? trace.traceId() : "");
 				settings.setString(4, (trace != null) ? trace.spanId() : "");
 				settings.execute();
 			}
-			if (dispatch != null && firstScope != null) {
-				dispatch.accept(firstScope);
-			}
+			this.scope = scope;
 			return true;
 		}
 		catch (SQLException | RuntimeException | LinkageError ex) {

@@ -24,8 +24,6 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcOperations;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Installs the audit schema while other instances write the database: a rolling deploy
@@ -85,20 +83,20 @@ final class SchemaInstaller {
 
 	private final JdbcTemplate jdbc;
 
-	private final TransactionTemplate transactions;
+	private final OwnTransactions transactions;
 
 	SchemaInstaller(AuditSchema schema, DataSource dataSource) {
 		this.schema = schema;
-		this.jdbc = new JdbcTemplate(dataSource);
-		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+		this.transactions = new OwnTransactions(dataSource);
+		this.jdbc = new JdbcTemplate(this.transactions.dataSource());
 	}
 
 	void install(List<AuditedTable> tables) {
 		long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
 		for (int attempt = 1;; attempt++) {
 			try {
-				List<String> changed = this.transactions.execute((status) -> installOnce(tables));
-				if (changed != null && !changed.isEmpty()) {
+				List<String> changed = this.transactions.write((status) -> installOnce(tables));
+				if (!changed.isEmpty()) {
 					logger.info("Installed " + String.join(", ", changed));
 				}
 				return;

@@ -73,7 +73,12 @@ public final class TransactionContextListener implements TransactionExecutionLis
 	}
 
 	/**
-	 * Sets the capture context of a transaction that has just begun.
+	 * Sets the capture context of a transaction that has just begun, and ties its
+	 * dispatch to that transaction: the synchronization is registered now, while the
+	 * transaction's own synchronizations are the thread's. Registered later, at the first
+	 * audited write, it would join whichever transaction's synchronizations are active
+	 * then: inside a transaction of another manager that suspended this one's, it would
+	 * run when that one commits, while this one has not ended.
 	 * <p>
 	 * The rule for this and every other hook in the application's transactions: it never
 	 * throws. The transaction manager calls it after binding the transaction's connection
@@ -94,10 +99,12 @@ public final class TransactionContextListener implements TransactionExecutionLis
 			// dispatcher's alone while it runs
 			CommittedScopes committedScopes = TransactionSynchronizationManager.isSynchronizationActive()
 					? this.committedScopes : null;
-			DeferredContext context = new DeferredContext(
-					(committedScopes != null) ? (scope) -> dispatchAfterCommit(scope, committedScopes) : null,
-					(committedScopes != null) ? committedScopes::newScope : UUID::randomUUID, this.identities,
-					this.traces, this.statements, this.failures);
+			DeferredContext context = new DeferredContext((committedScopes != null) ? committedScopes::newScope : null,
+					this.identities, this.traces, this.statements, this.failures);
+			if (committedScopes != null) {
+				TransactionSynchronizationManager
+					.registerSynchronization(new AfterCommit(context, holder, committedScopes));
+			}
 			Connection connection = holder.getConnection();
 			if (connection instanceof ContextConnections.Deferring deferring) {
 				deferring.defer(context);
@@ -113,25 +120,17 @@ public final class TransactionContextListener implements TransactionExecutionLis
 	}
 
 	/**
-	 * Called, in the transaction's thread, when its context is first sent: from then on
-	 * it may have rows of its own to dispatch.
-	 */
-	private void dispatchAfterCommit(UUID scope, CommittedScopes committedScopes) {
-		if (TransactionSynchronizationManager.isSynchronizationActive()) {
-			TransactionSynchronizationManager.registerSynchronization(new AfterCommit(scope, committedScopes));
-		}
-		else {
-			committedScopes.abandoned(scope);
-		}
-	}
-
-	/**
 	 * A failed statement aborts the database transaction. Sent at once, the context's
-	 * round trip is the transaction's first, so rolling it back leaves the application's
-	 * transaction as it would be without this listener. On a broken connection that fails
-	 * too, as the application's first statement will.
+	 * round trip is the transaction's first, so rolling back the transaction it aborted
+	 * undoes nothing but the starter's own statement, and leaves the application's
+	 * transaction as it would be without this listener: the one rollback the starter ever
+	 * makes on an application's connection, and only when that statement failed. On a
+	 * broken connection it fails too, as the application's first statement will.
 	 */
 	private static void rollbackContext(Connection connection) {
+		if (!OwnTransactions.hasFailed(connection)) {
+			return; // the connection is gone, and the application finds out
+		}
 		try {
 			connection.rollback();
 		}
@@ -141,37 +140,60 @@ public final class TransactionContextListener implements TransactionExecutionLis
 		}
 	}
 
+	/**
+	 * Dispatches one transaction after it commits, if it sent its context with a scope:
+	 * registered with that transaction, so it runs when that transaction ends, never when
+	 * a transaction nested in it does.
+	 */
 	private final class AfterCommit implements TransactionSynchronization {
 
-		private final UUID scope;
+		private final DeferredContext context;
+
+		private final ConnectionHolder holder;
 
 		private final CommittedScopes committedScopes;
 
 		private boolean dispatched;
 
-		AfterCommit(UUID scope, CommittedScopes committedScopes) {
-			this.scope = scope;
+		AfterCommit(DeferredContext context, ConnectionHolder holder, CommittedScopes committedScopes) {
+			this.context = context;
+			this.holder = holder;
 			this.committedScopes = committedScopes;
 		}
 
 		@Override
 		public void afterCommit() {
+			UUID scope = this.context.scope();
+			if (scope == null) {
+				return; // it wrote no audited table
+			}
 			// never throws (see afterBegin): the caller's transaction has committed, and
 			// an exception here would reach it as if it had not; the relay picks the rows
 			// up
 			try {
-				if (TransactionSynchronizationManager
-					.getResource(TransactionContextListener.this.dataSource) instanceof ConnectionHolder holder) {
-					this.dispatched = true;
-					this.committedScopes.committed(this.scope, TransactionContextListener.this.transactionManager,
-							holder.getConnection());
-				}
+				this.dispatched = true;
+				this.committedScopes.committed(scope, TransactionContextListener.this.transactionManager,
+						committedConnection());
 			}
 			catch (RuntimeException | Error ex) {
 				this.dispatched = false; // left to the relays in afterCompletion
 				TransactionContextListener.this.failures
-					.warn("Dispatch after commit failed; the relay will deliver the events of scope " + this.scope, ex);
+					.warn("Dispatch after commit failed; the relay will deliver the events of scope " + scope, ex);
 			}
+		}
+
+		/**
+		 * The connection the transaction committed on, if it is still the thread's and
+		 * has no transaction open: the dispatch may read on it without waiting for
+		 * another. Otherwise the dispatch reads on a connection of its own.
+		 */
+		private @Nullable Connection committedConnection() {
+			if (TransactionSynchronizationManager
+				.getResource(TransactionContextListener.this.dataSource) != this.holder) {
+				return null;
+			}
+			Connection connection = this.holder.getConnection();
+			return OwnTransactions.hasEnded(connection) ? connection : null;
 		}
 
 		/**
@@ -181,13 +203,13 @@ public final class TransactionContextListener implements TransactionExecutionLis
 		 */
 		@Override
 		public void afterCompletion(int status) {
-			if (status != STATUS_ROLLED_BACK && !this.dispatched) {
+			UUID scope = this.context.scope();
+			if (scope != null && status != STATUS_ROLLED_BACK && !this.dispatched) {
 				try {
-					this.committedScopes.abandoned(this.scope);
+					this.committedScopes.abandoned(scope);
 				}
 				catch (RuntimeException ex) {
-					TransactionContextListener.this.failures.warn("Cannot leave scope " + this.scope + " to the relay",
-							ex);
+					TransactionContextListener.this.failures.warn("Cannot leave scope " + scope + " to the relay", ex);
 				}
 			}
 		}

@@ -124,15 +124,16 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	 * holds, and runs the subscribers (whose own data access takes connections) only
 	 * while fewer committing threads than the pool can serve alongside are doing so;
 	 * otherwise, and in async mode, the transaction is handed over to the dispatch
-	 * executor, whose threads hold no connection while they wait for one.
+	 * executor, whose threads hold no connection while they wait for one. So is a
+	 * transaction whose connection the thread no longer holds idle.
 	 */
 	@Override
-	public void committed(UUID scope, PlatformTransactionManager transactionManager, Connection connection) {
+	public void committed(UUID scope, PlatformTransactionManager transactionManager, @Nullable Connection connection) {
 		if (!this.inFlight.begin() && (waitsForStart(scope) || !this.inFlight.begin())) {
 			return; // or stopped: the relays of the instances still running deliver it
 		}
 		try {
-			if (this.async) {
+			if (this.async || connection == null) {
 				handOver(scope, null);
 				return;
 			}

@@ -6,34 +6,31 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import javax.sql.DataSource;
-
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.Delivery;
 import dev.pgevents.Event;
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
+import dev.pgevents.internal.capture.OwnTransactions;
 
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The audit log as seen from outside the delivery path: the committed changes of the
  * application's audited tables after a position, and how far their delivery to this
  * instance's subscribers has come. It is what the test kit records and waits on.
  * <p>
- * Every read runs in a transaction of its own, so a caller inside a transaction (a
- * {@code @Transactional} test method) sees what has committed, never its own uncommitted
- * writes.
+ * Every read runs in a transaction of the starter's own ({@link OwnTransactions}), so a
+ * caller inside a transaction (a {@code @Transactional} test method, JDBC or JPA) sees
+ * what has committed, never its own uncommitted writes, and its transaction is left as it
+ * was.
  */
 public final class AuditLog {
 
 	private final JdbcTemplate jdbc;
 
-	private final TransactionTemplate reads;
+	private final OwnTransactions transactions;
 
 	private final AuditSchema schema;
 
@@ -43,12 +40,10 @@ public final class AuditLog {
 
 	private final EventFactory events;
 
-	AuditLog(DataSource dataSource, AuditSchema schema, List<AuditedTable> tables, SubscriberRegistry subscribers,
-			EventFactory events) {
-		this.jdbc = new JdbcTemplate(dataSource);
-		this.reads = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-		this.reads.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
-		this.reads.setReadOnly(true);
+	AuditLog(OwnTransactions transactions, AuditSchema schema, List<AuditedTable> tables,
+			SubscriberRegistry subscribers, EventFactory events) {
+		this.transactions = transactions;
+		this.jdbc = new JdbcTemplate(transactions.dataSource());
 		this.schema = schema;
 		this.tables = tables.stream().map(AuditedTable::name).toArray(String[]::new);
 		this.subscribers = subscribers;
@@ -153,11 +148,7 @@ public final class AuditLog {
 	}
 
 	private <T> T read(Supplier<T> query) {
-		T result = this.reads.execute((status) -> query.get());
-		if (result == null) {
-			throw new IllegalStateException("A read of the audit log returned nothing");
-		}
-		return result;
+		return this.transactions.read((status) -> query.get());
 	}
 
 	/**

@@ -14,6 +14,7 @@ import org.jspecify.annotations.Nullable;
 import dev.pgevents.EventHandler;
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
+import dev.pgevents.internal.capture.OwnTransactions;
 
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
@@ -48,31 +49,35 @@ public final class DeliveryEngine implements AutoCloseable {
 	 */
 	public DeliveryEngine(DataSource dataSource, AuditSchema schema, List<AuditedTable> tables,
 			SubscriberRegistry subscribers, EventHandler handler, DeliveryObserver observer, Settings settings) {
-		Instance instance = new Instance(dataSource, schema, settings.relayEnabled());
+		// every part works on connections of its own, never on an application
+		// transaction's (but the after-commit dispatch, on a committed one's)
+		OwnTransactions transactions = new OwnTransactions(dataSource);
+		DataSource connections = transactions.dataSource();
+		Instance instance = new Instance(connections, schema, settings.relayEnabled());
 		this.keeper = new ClaimKeeper(settings.lease(), instance);
-		DeliveryLedger ledger = new DeliveryLedger(dataSource, schema, subscribers.names(),
+		DeliveryLedger ledger = new DeliveryLedger(transactions, schema, subscribers.names(),
 				settings.subscriberExpiry());
 		EventFactory events = new EventFactory(tables);
 		FanOut fanOut = new FanOut(subscribers, handler, events, settings.backoff(), ledger, observer);
-		this.auditLog = new AuditLog(dataSource, schema, tables, subscribers, events);
+		this.auditLog = new AuditLog(transactions, schema, tables, subscribers, events);
 		// threads are started as work comes: in sync mode only when committing threads
 		// hand over
 		ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.dispatchThreads(), settings.dispatchThreads(), 0,
 				TimeUnit.SECONDS, new ArrayBlockingQueue<>(settings.dispatchQueueCapacity()),
 				new CustomizableThreadFactory("events-dispatch-"));
-		this.afterCommit = new AfterCommitDispatch(dataSource, schema, fanOut,
-				new OutcomeWriter(dataSource, ledger, instance), instance, this.keeper, executor,
+		this.afterCommit = new AfterCommitDispatch(connections, schema, fanOut,
+				new OutcomeWriter(transactions, ledger, instance), instance, this.keeper, executor,
 				settings.committingThreads());
-		this.captureCheck = new CaptureCheck(dataSource, schema, tables);
-		this.backlog = new Backlog(dataSource, schema, observer, settings.measureBacklog());
+		this.captureCheck = new CaptureCheck(connections, schema, tables);
+		this.backlog = new Backlog(connections, schema, observer, settings.measureBacklog());
 		this.relay = new Relay(settings.relayEnabled(), settings.pollInterval(), settings.batchSize(),
-				new SubscriberHeartbeat(dataSource, schema, subscribers), this.captureCheck, this.backlog,
-				new UndispatchedRows(dataSource, schema, fanOut, this.keeper, instance, settings.batchSize(),
+				new SubscriberHeartbeat(connections, schema, subscribers), this.captureCheck, this.backlog,
+				new UndispatchedRows(connections, schema, fanOut, this.keeper, instance, settings.batchSize(),
 						settings.lease()),
-				new DueDeliveries(dataSource, schema, subscribers, fanOut, this.keeper, settings.batchSize(),
+				new DueDeliveries(connections, schema, subscribers, fanOut, this.keeper, settings.batchSize(),
 						settings.lease()),
-				new Retention(dataSource, schema, settings.retention()),
-				new NotificationListener(dataSource, schema, settings.pollInterval()));
+				new Retention(connections, schema, settings.retention()),
+				new NotificationListener(connections, schema, settings.pollInterval()));
 	}
 
 	/**

@@ -9,15 +9,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import javax.sql.DataSource;
-
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.OwnTransactions;
 
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Records the outcome of deliveries.
@@ -37,7 +34,7 @@ final class DeliveryLedger {
 
 	private final JdbcTemplate jdbc;
 
-	private final TransactionTemplate transactions;
+	private final OwnTransactions transactions;
 
 	private final String markProcessed;
 
@@ -51,10 +48,10 @@ final class DeliveryLedger {
 
 	private final String subscriberExpiry;
 
-	DeliveryLedger(DataSource dataSource, AuditSchema schema, List<String> localSubscribers,
+	DeliveryLedger(OwnTransactions transactions, AuditSchema schema, List<String> localSubscribers,
 			Duration subscriberExpiry) {
-		this.jdbc = new AuditJdbc(dataSource);
-		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+		this.jdbc = new AuditJdbc(transactions.dataSource());
+		this.transactions = transactions;
 		this.localSubscribers = localSubscribers.toArray(String[]::new);
 		this.subscriberExpiry = subscriberExpiry.toSeconds() + " seconds";
 		this.channel = schema.channel();
@@ -99,7 +96,7 @@ final class DeliveryLedger {
 	 * claimed the entry since
 	 */
 	boolean finished(ClaimedDelivery entry, @Nullable Failure failure) {
-		Integer updated = this.transactions.execute((status) -> {
+		int updated = this.transactions.write((status) -> {
 			this.jdbc.execute((Connection connection) -> {
 				bookkeeping(connection, Duration.ZERO);
 				return Boolean.TRUE;
@@ -110,7 +107,7 @@ final class DeliveryLedger {
 							entry.leaseToken())
 					: this.jdbc.update(this.deliveredEntry, entry.auditId(), entry.subscriber(), entry.leaseToken());
 		});
-		return updated != null && updated == 1;
+		return updated == 1;
 	}
 
 	/**

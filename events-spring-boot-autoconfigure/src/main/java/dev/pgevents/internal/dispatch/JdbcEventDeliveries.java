@@ -13,10 +13,9 @@ import dev.pgevents.DeliveryQuery;
 import dev.pgevents.Event;
 import dev.pgevents.EventDeliveries;
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.OwnTransactions;
 
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * {@link EventDeliveries} over the delivery ledger table. A replay resets the entry to
@@ -30,7 +29,7 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 
 	private final List<String> localSubscribers;
 
-	private final TransactionTemplate transactions;
+	private final OwnTransactions transactions;
 
 	/**
 	 * Create the ledger view.
@@ -39,10 +38,10 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 	 * @param localSubscribers the subscribers of this instance
 	 */
 	public JdbcEventDeliveries(DataSource dataSource, AuditSchema schema, List<String> localSubscribers) {
-		this.jdbc = new AuditJdbc(dataSource);
+		this.transactions = new OwnTransactions(dataSource);
+		this.jdbc = new AuditJdbc(this.transactions.dataSource());
 		this.schema = schema;
 		this.localSubscribers = List.copyOf(localSubscribers);
-		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
 	}
 
 	@Override
@@ -51,12 +50,11 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 			throw new IllegalArgumentException("The subscriber '" + subscriber + "' runs in this instance, which "
 					+ "keeps it registered: remove or rename its @EventSubscriber method first");
 		}
-		Integer dropped = this.transactions.execute((status) -> {
+		return this.transactions.write((status) -> {
 			this.jdbc.update("DELETE FROM " + this.schema.subscriberTable() + " WHERE name = ?", subscriber);
 			return this.jdbc.update("DELETE FROM " + this.schema.deliveryTable()
 					+ " WHERE subscriber = ? AND status = '" + LedgerStatus.PENDING + "'", subscriber);
 		});
-		return (dropped != null) ? dropped : 0;
 	}
 
 	@Override
@@ -64,7 +62,7 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 		List<Object> args = new ArrayList<>();
 		String sql = select(this.schema) + where(query, args) + " ORDER BY d.created_at DESC, d.audit_id DESC LIMIT ?";
 		args.add(query.limit());
-		return this.jdbc.query(sql, JdbcEventDeliveries::read, args.toArray());
+		return this.transactions.read((status) -> this.jdbc.query(sql, JdbcEventDeliveries::read, args.toArray()));
 	}
 
 	/**
@@ -111,12 +109,14 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 				+ this.schema.auditTable() + " a ON a.id = d.audit_id" + where + ((where.isEmpty()) ? " WHERE" : " AND")
 				+ " d.status <> '" + LedgerStatus.PENDING
 				+ "' AND u.audit_id = d.audit_id AND u.subscriber = d.subscriber";
-		int replayed = this.jdbc.update(sql, args.toArray());
-		if (replayed > 0) {
-			this.jdbc.query("SELECT pg_notify(?, '')", (rs) -> {
-			}, this.schema.channel());
-		}
-		return replayed;
+		return this.transactions.write((status) -> {
+			int replayed = this.jdbc.update(sql, args.toArray());
+			if (replayed > 0) {
+				this.jdbc.query("SELECT pg_notify(?, '')", (rs) -> {
+				}, this.schema.channel());
+			}
+			return replayed;
+		});
 	}
 
 	private static String where(DeliveryQuery query, List<Object> args) {

@@ -10,15 +10,13 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-import javax.sql.DataSource;
-
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import dev.pgevents.internal.capture.OwnTransactions;
+
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Records the after-commit dispatch's outcomes in the background: one thread writes them
@@ -41,7 +39,7 @@ final class OutcomeWriter {
 
 	private final JdbcTemplate jdbc;
 
-	private final TransactionTemplate transactions;
+	private final OwnTransactions transactions;
 
 	private volatile @Nullable Thread writer;
 
@@ -49,11 +47,11 @@ final class OutcomeWriter {
 
 	private final Instance instance;
 
-	OutcomeWriter(DataSource dataSource, DeliveryLedger ledger, Instance instance) {
+	OutcomeWriter(OwnTransactions transactions, DeliveryLedger ledger, Instance instance) {
 		this.ledger = ledger;
 		this.instance = instance;
-		this.jdbc = new AuditJdbc(dataSource);
-		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+		this.jdbc = new AuditJdbc(transactions.dataSource());
+		this.transactions = transactions;
 	}
 
 	/**
@@ -123,7 +121,7 @@ final class OutcomeWriter {
 					LockSupport.parkNanos(this, LINGER_NANOS);
 				}
 				this.outcomes.drainTo(batch, BATCH - 1);
-				this.transactions.executeWithoutResult((status) -> this.jdbc.execute((Connection connection) -> {
+				this.transactions.write((status) -> this.jdbc.execute((Connection connection) -> {
 					DeliveryLedger.bookkeeping(connection, Duration.ZERO);
 					this.ledger.record(connection, batch.stream().map(Queued::outcome).toList());
 					return Boolean.TRUE;

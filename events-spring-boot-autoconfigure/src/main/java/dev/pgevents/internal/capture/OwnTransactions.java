@@ -1,0 +1,128 @@
+package dev.pgevents.internal.capture;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+import javax.sql.DataSource;
+
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.TransactionState;
+
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+import org.springframework.transaction.support.TransactionCallback;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The starter's own work on the audited database runs on connections of its own, in
+ * transactions of its own: it never uses, commits, rolls back or switches the autocommit
+ * mode of a connection that an application transaction holds, whatever is bound to the
+ * calling thread (a JDBC, JPA or test-managed transaction of any manager, begun, nested
+ * or suspended).
+ * <p>
+ * Spring finds a thread's transactional connection by the DataSource it came from. The
+ * starter's connections come from {@link #dataSource()}, a view of the audited DataSource
+ * that no application transaction manager knows: no application transaction lends it a
+ * connection, and its transactions never take one over. (A JPA transaction binds its
+ * connection without marking a JDBC transaction active; a
+ * {@link DataSourceTransactionManager} of the application's own DataSource, begun inside
+ * it, would take that connection over and commit the JPA transaction's work.) Its
+ * transactions suspend the caller's synchronizations while they run, so nothing of theirs
+ * is bound to the caller's transaction.
+ * <p>
+ * The one connection of an application's that the starter touches is a committed
+ * transaction's, after its commit, to read that transaction's rows: only once the driver
+ * reports no transaction open on it ({@link #hasEnded}).
+ */
+public final class OwnTransactions {
+
+	private final DataSource dataSource;
+
+	private final TransactionTemplate writes;
+
+	private final TransactionTemplate reads;
+
+	/**
+	 * Create the starter's transactions on the audited database.
+	 * @param audited the application's audited DataSource
+	 */
+	public OwnTransactions(DataSource audited) {
+		this.dataSource = new DelegatingDataSource(audited);
+		DataSourceTransactionManager manager = new DataSourceTransactionManager(this.dataSource);
+		this.writes = new TransactionTemplate(manager);
+		this.reads = new TransactionTemplate(manager);
+		this.reads.setReadOnly(true);
+	}
+
+	/**
+	 * The DataSource for the starter's own JDBC access: inside {@link #write} or
+	 * {@link #read}, the connection of that transaction; outside, a connection of the
+	 * pool (for the starter's own threads, which run no application transaction).
+	 * @return the starter's view of the audited DataSource
+	 */
+	public DataSource dataSource() {
+		return this.dataSource;
+	}
+
+	/**
+	 * Run work in a transaction of the starter's own, committed when it returns, or join
+	 * the starter's transaction already running in this thread.
+	 * @param <T> what the work returns
+	 * @param work the work, whose JDBC access goes through {@link #dataSource()}
+	 * @return what it returned
+	 */
+	public <T> T write(TransactionCallback<T> work) {
+		return require(this.writes.execute(work));
+	}
+
+	/**
+	 * Run reads in a read-only transaction of the starter's own: from inside an
+	 * application transaction, they see what has committed, never its uncommitted writes.
+	 * @param <T> what the work returns
+	 * @param work the reads, whose JDBC access goes through {@link #dataSource()}
+	 * @return what they returned
+	 */
+	public <T> T read(TransactionCallback<T> work) {
+		return require(this.reads.execute(work));
+	}
+
+	private static <T> T require(T result) {
+		if (result == null) {
+			throw new IllegalStateException("A transaction of the events starter returned nothing");
+		}
+		return result;
+	}
+
+	/**
+	 * Whether no transaction is open on a connection, as its driver knows without asking
+	 * the server: the only state in which the starter may use a connection of the
+	 * application's.
+	 * @param connection a connection of the audited database
+	 * @return {@code true} when idle; {@code false} when a transaction is open or failed,
+	 * or the state is unknown
+	 */
+	public static boolean hasEnded(Connection connection) {
+		return state(connection) == TransactionState.IDLE;
+	}
+
+	/**
+	 * Whether the transaction open on a connection has failed: a statement aborted it,
+	 * and it can only be rolled back.
+	 * @param connection a connection of the audited database
+	 * @return {@code true} when failed
+	 */
+	static boolean hasFailed(Connection connection) {
+		return state(connection) == TransactionState.FAILED;
+	}
+
+	private static TransactionState state(Connection connection) {
+		try {
+			return connection.isWrapperFor(BaseConnection.class)
+					? connection.unwrap(BaseConnection.class).getTransactionState() : TransactionState.OPEN;
+		}
+		catch (SQLException | RuntimeException ex) {
+			return TransactionState.OPEN;
+		}
+	}
+
+}

@@ -461,7 +461,8 @@ class StartupValidationTests {
 				"events.relay.batch-size", "events.retry.max-attempts=0", "events.retry.max-attempts",
 				"events.relay.lease=100ms", "events.relay.lease", "events.retry.max-delay=1ms",
 				"events.retry.max-delay", "events.dispatch.threads=0", "events.dispatch.threads",
-				"events.retention=-1s", "events.retention")
+				"events.retention=-1s", "events.retention", "events.dispatch.sync-limit=-1",
+				"events.dispatch.sync-limit")
 			.forEach((property, key) -> this.runner.withPropertyValues(property)
 				.run((context) -> assertThat(context).getFailure()
 					.rootCause()

@@ -102,7 +102,7 @@ public final class EventsAutoConfiguration {
 		EventsProperties.Relay relay = properties.getRelay();
 		EventsProperties.Retry retry = properties.getRetry();
 		int committingThreads = (dispatch.getMode() == EventsProperties.Mode.ASYNC) ? -1
-				: SyncDispatchLimit.of(dataSource, pools, relay.isEnabled());
+				: SyncDispatchLimit.of(dataSource, pools, relay.isEnabled(), dispatch.getSyncLimit());
 		return new DeliveryEngine(dataSource, schema, initializer.auditedTables(), subscribers,
 				eventHandler(handlers, subscriberMethods), observers.getIfUnique(() -> DeliveryObserver.NONE),
 				new DeliveryEngine.Settings(committingThreads, dispatch.getThreads(), dispatch.getQueueCapacity(),

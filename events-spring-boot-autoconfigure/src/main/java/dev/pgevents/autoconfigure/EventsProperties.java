@@ -70,6 +70,9 @@ public class EventsProperties implements Validator {
 	private void validate() {
 		atLeast("events.dispatch.threads", this.dispatch.threads, 1);
 		atLeast("events.dispatch.queue-capacity", this.dispatch.queueCapacity, 1);
+		if (this.dispatch.syncLimit != null) {
+			atLeast("events.dispatch.sync-limit", this.dispatch.syncLimit, 0);
+		}
 		positive("events.relay.poll-interval", this.relay.pollInterval);
 		atLeast("events.relay.batch-size", this.relay.batchSize, 1);
 		if (this.relay.lease.compareTo(Duration.ofSeconds(1)) < 0) {
@@ -393,6 +396,17 @@ public class EventsProperties implements Validator {
 		 */
 		private int queueCapacity = 10_000;
 
+		/**
+		 * Number of committing threads that may run subscribers at once in 'sync' mode;
+		 * the others hand their transaction's events to the dispatch executor. Such a
+		 * thread holds its transaction's connection while its subscribers take others, so
+		 * by default it is derived from the connection pool's size (less what the relay
+		 * holds, less one); 0 when the pool's size is unknown, which hands every
+		 * transaction's events to the executor. Set it for a pool Spring Boot cannot
+		 * size.
+		 */
+		private @Nullable Integer syncLimit;
+
 		public Mode getMode() {
 			return this.mode;
 		}
@@ -415,6 +429,14 @@ public class EventsProperties implements Validator {
 
 		public void setQueueCapacity(int queueCapacity) {
 			this.queueCapacity = queueCapacity;
+		}
+
+		public @Nullable Integer getSyncLimit() {
+			return this.syncLimit;
+		}
+
+		public void setSyncLimit(@Nullable Integer syncLimit) {
+			this.syncLimit = syncLimit;
 		}
 
 	}

@@ -4,7 +4,9 @@ import javax.sql.DataSource;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
+import org.springframework.aop.framework.AopProxyUtils;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.jdbc.metadata.CompositeDataSourcePoolMetadataProvider;
 import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadata;
@@ -19,7 +21,9 @@ import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
  * the relay may hold while it waits the same way (its claim, the claim it makes ahead,
  * its listener), less one, run subscribers in their committing thread; the others hand
  * their transaction to the dispatch executor, whose threads hold nothing while they wait.
- * Each subscriber call is assumed to hold at most one connection at a time.
+ * Each subscriber call is assumed to hold at most one connection at a time. A pool whose
+ * size is unknown gets no committing thread unless {@code events.dispatch.sync-limit}
+ * says how many.
  */
 final class SyncDispatchLimit {
 
@@ -36,17 +40,30 @@ final class SyncDispatchLimit {
 	 * @param dataSource the pool
 	 * @param pools what Spring Boot knows of connection pools
 	 * @param relay whether the relay runs in this instance
-	 * @return the number of threads, {@link Integer#MAX_VALUE} when the pool's size is
-	 * unknown
+	 * @param configured {@code events.dispatch.sync-limit}, or {@code null} to derive it
+	 * @return the number of threads; 0, which hands every transaction over, when the
+	 * pool's size is unknown
 	 */
-	static int of(DataSource dataSource, ObjectProvider<DataSourcePoolMetadataProvider> pools, boolean relay) {
+	static int of(DataSource dataSource, ObjectProvider<DataSourcePoolMetadataProvider> pools, boolean relay,
+			@Nullable Integer configured) {
+		int reserved = (relay ? RELAY_CONNECTIONS : 0) + 1;
+		if (configured != null) {
+			logger.debug("Sync dispatch: at most " + configured + " committing threads run subscribers at once "
+					+ "(events.dispatch.sync-limit)");
+			return configured;
+		}
 		DataSourcePoolMetadata pool = new CompositeDataSourcePoolMetadataProvider(pools.orderedStream().toList())
 			.getDataSourcePoolMetadata(dataSource);
 		Integer size = (pool != null) ? pool.getMax() : null;
 		if (size == null || size < 0) {
-			return Integer.MAX_VALUE;
+			logger.info("The size of the connection pool (" + AopProxyUtils.ultimateTargetClass(dataSource).getName()
+					+ ") is unknown to "
+					+ "Spring Boot: in events.dispatch.mode=sync every transaction's events are handed to the "
+					+ "dispatch executor, so that no committing thread waits for a second connection while it holds "
+					+ "its own. To run subscribers in the committing thread, set events.dispatch.sync-limit to the "
+					+ "pool's size less " + reserved + " (or less)");
+			return 0;
 		}
-		int reserved = (relay ? RELAY_CONNECTIONS : 0) + 1;
 		int limit = Math.max(0, size - reserved);
 		if (limit == 0) {
 			logger.warn("The connection pool has " + size + " connections: too few for events.dispatch.mode=sync, "

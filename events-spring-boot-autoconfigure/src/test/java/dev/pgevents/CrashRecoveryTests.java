@@ -1,8 +1,8 @@
 package dev.pgevents;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -45,16 +45,11 @@ class CrashRecoveryTests {
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
 		jdbc.execute("CREATE TABLE delivery_log (event_id bigint NOT NULL, pid int NOT NULL)");
 		Path logs = Path.of("target", "crash-recovery");
-		logs.toFile().mkdirs();
 
 		long leftOver = 0; // undelivered or unmarked rows found right after each kill
 		for (int round = 1; round <= ROUNDS; round++) {
 			long before = count(jdbc, "SELECT count(*) FROM member");
-			Process child = new ProcessBuilder(javaExecutable(), "-cp", System.getProperty("java.class.path"),
-					"-Xmx256m", "-XX:TieredStopAtLevel=1", CrashingApp.class.getName(), url)
-				.redirectErrorStream(true)
-				.redirectOutput(logs.resolve("round-" + round + ".log").toFile())
-				.start();
+			Process child = ChildJvm.start(logs.resolve("round-" + round + ".log"), List.of(), CrashingApp.class, url);
 			try {
 				await().atMost(Duration.ofSeconds(60))
 					.until(() -> count(jdbc, "SELECT count(*) FROM member") > before + 20 || !child.isAlive());
@@ -96,13 +91,6 @@ class CrashRecoveryTests {
 		return (count != null) ? count : 0;
 	}
 
-	private static String javaExecutable() {
-		return ProcessHandle.current()
-			.info()
-			.command()
-			.orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-	}
-
 	/**
 	 * The application under test: commits one-row transactions in a loop, and records
 	 * every delivery in {@code delivery_log} outside any transaction.
@@ -117,10 +105,9 @@ class CrashRecoveryTests {
 					"events.relay.poll-interval", "200ms", "spring.main.banner-mode", "off");
 		}
 
-		public static void main(String[] args) throws InterruptedException {
+		public static void main(String[] args) {
+			// runs until stopped: the relay keeps the JVM alive
 			new SpringApplicationBuilder(CrashingApp.class).properties(properties(args[0])).run();
-			// like a server, run until stopped: the relay's threads are daemons
-			Thread.currentThread().join();
 		}
 
 		@Bean

@@ -1,8 +1,8 @@
 package dev.pgevents;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Tag;
@@ -36,15 +36,11 @@ class StallRecoveryTests {
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
 		jdbc.execute("CREATE TABLE delivery_log (event_id bigint NOT NULL, pid int NOT NULL)");
 		Path logs = Path.of("target", "stall-recovery");
-		logs.toFile().mkdirs();
 
-		Process stalling = new ProcessBuilder(javaExecutable(), "-cp", System.getProperty("java.class.path"),
-				"-Xmx256m", "-Dtest.write=false", "-Dtest.delay-ms=20", "-Dtest.fail-after-stall=true",
-				"-Devents.relay.lease=2s", "-Devents.relay.batch-size=100",
-				CrashRecoveryTests.CrashingApp.class.getName(), url)
-			.redirectErrorStream(true)
-			.redirectOutput(logs.resolve("stalling.log").toFile())
-			.start();
+		Process stalling = ChildJvm.start(logs.resolve("stalling.log"),
+				List.of("-Dtest.write=false", "-Dtest.delay-ms=20", "-Dtest.fail-after-stall=true",
+						"-Devents.relay.lease=2s", "-Devents.relay.batch-size=100"),
+				CrashRecoveryTests.CrashingApp.class, url);
 		long pid = stalling.pid();
 		try {
 			// started: its subscriber is registered
@@ -54,7 +50,8 @@ class StallRecoveryTests {
 			jdbc.update("INSERT INTO member (name, email) SELECT 'st' || i, 'st' FROM generate_series(1, 300) i");
 			await().atMost(Duration.ofSeconds(30))
 				.until(() -> count(jdbc, "SELECT count(*) FROM delivery_log WHERE pid = " + pid) >= 10);
-			signal("STOP", pid); // frozen in the middle of its first batch of 100
+			ChildJvm.signal("STOP", pid); // frozen in the middle of its first batch of
+											// 100
 
 			try (ConfigurableApplicationContext healthy = new SpringApplicationBuilder(
 					CrashRecoveryTests.CrashingApp.class)
@@ -64,7 +61,7 @@ class StallRecoveryTests {
 				await().atMost(Duration.ofSeconds(60))
 					.until(() -> count(jdbc, "SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL") == 0);
 
-				signal("CONT", pid);
+				ChildJvm.signal("CONT", pid);
 				stalling.destroy(); // SIGTERM: it finishes, or abandons, its batch and
 									// writes its outcomes
 				assertThat(stalling.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -81,25 +78,14 @@ class StallRecoveryTests {
 			}
 		}
 		finally {
-			signal("CONT", pid);
+			ChildJvm.signal("CONT", pid);
 			stalling.destroyForcibly();
 		}
-	}
-
-	private static void signal(String signal, long pid) throws Exception {
-		new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
 	}
 
 	private static long count(JdbcTemplate jdbc, String sql) {
 		Long count = jdbc.queryForObject(sql, Long.class);
 		return (count != null) ? count : 0;
-	}
-
-	private static String javaExecutable() {
-		return ProcessHandle.current()
-			.info()
-			.command()
-			.orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
 	}
 
 }

@@ -93,7 +93,11 @@ public final class Relay implements SmartLifecycle {
 		}
 		this.rows.start();
 		Thread relay = new Thread(this::run, "events-relay");
-		relay.setDaemon(true);
+		// a running relay keeps the JVM alive, as a scheduler or a message listener
+		// container does: an instance without a web server (a worker) would otherwise
+		// exit as its main method returns, and deliver nothing; it stops when the context
+		// closes
+		relay.setDaemon(!this.enabled);
 		this.thread = relay;
 		relay.start();
 	}

@@ -65,8 +65,9 @@ final class DeferredContext {
 	}
 
 	/**
-	 * The transaction's scope, once its context has been sent with one: it may then have
-	 * rows of its own to dispatch after commit.
+	 * The transaction's scope, once its context has been sent with one (or the sending
+	 * failed: the statement may still have reached the server): it may then have rows of
+	 * its own to dispatch after commit.
 	 * @return the scope, or {@code null}
 	 */
 	@Nullable UUID scope() {
@@ -85,7 +86,12 @@ final class DeferredContext {
 	boolean send(Connection connection) {
 		try {
 			Supplier<UUID> newScope = this.newScope;
-			UUID scope = (this.scope == null && newScope != null) ? newScope.get() : this.scope;
+			if (this.scope == null && newScope != null) {
+				// kept even if the statement fails: it may have reached the server,
+				// and the dispatch after commit finds the rows that carry it, or none
+				this.scope = newScope.get();
+			}
+			UUID scope = this.scope;
 			Trace trace = this.traces.currentTrace();
 			String identity = this.identities.currentIdentityId();
 			if (scope == null && identity == null && trace == null) {
@@ -98,7 +104,6 @@ final class DeferredContext {
 				settings.setString(4, (trace != null) ? trace.spanId() : "");
 				settings.execute();
 			}
-			this.scope = scope;
 			return true;
 		}
 		catch (SQLException | RuntimeException | LinkageError ex) {

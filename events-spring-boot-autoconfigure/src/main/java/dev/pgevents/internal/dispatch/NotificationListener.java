@@ -86,12 +86,7 @@ final class NotificationListener implements AutoCloseable {
 			return this.connection;
 		}
 		try {
-			Connection opened = this.dataSource.getConnection();
-			opened.setAutoCommit(true);
-			try (Statement statement = opened.createStatement()) {
-				statement.execute(this.listen);
-			}
-			this.connection = opened;
+			this.connection = listening(this.dataSource.getConnection());
 			if (this.failures > 0) {
 				logger.info("Relay listens for new rows again");
 			}
@@ -101,6 +96,29 @@ final class NotificationListener implements AutoCloseable {
 			failed(ex);
 		}
 		return this.connection;
+	}
+
+	/**
+	 * Start listening on a connection, or give it back to the pool when that fails: a
+	 * connection taken from a pool whose server restarted may be dead.
+	 */
+	private Connection listening(Connection opened) throws SQLException {
+		try {
+			opened.setAutoCommit(true);
+			try (Statement statement = opened.createStatement()) {
+				statement.execute(this.listen);
+			}
+			return opened;
+		}
+		catch (SQLException | RuntimeException ex) {
+			try {
+				opened.close();
+			}
+			catch (SQLException closing) {
+				ex.addSuppressed(closing);
+			}
+			throw ex;
+		}
 	}
 
 	private void failed(SQLException ex) {

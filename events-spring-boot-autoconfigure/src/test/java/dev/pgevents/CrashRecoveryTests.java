@@ -21,6 +21,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import static dev.pgevents.DeliveredMembers.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -84,11 +85,6 @@ class CrashRecoveryTests {
 				ROUNDS, committed, leftOver, missing, duplicates);
 		assertThat(committed).isGreaterThan(ROUNDS * 20L);
 		assertThat(missing).isZero();
-	}
-
-	private static long count(JdbcTemplate jdbc, String sql) {
-		Long count = jdbc.queryForObject(sql, Long.class);
-		return (count != null) ? count : 0;
 	}
 
 	/**

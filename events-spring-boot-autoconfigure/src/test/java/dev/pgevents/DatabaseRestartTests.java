@@ -33,6 +33,7 @@ import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.FileSystemUtils;
 
+import static dev.pgevents.DeliveredMembers.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -51,9 +52,6 @@ class DatabaseRestartTests {
 
 	private static final int POOL_SIZE = 10;
 
-	private static final String UNDELIVERED = "SELECT count(*) FROM member m "
-			+ "WHERE NOT EXISTS (SELECT FROM delivered d WHERE d.member_id = m.id)";
-
 	@Test
 	void everyCommittedRowIsDeliveredAfterRepeatedRestarts() throws Exception {
 		Path data = Files.createTempDirectory("events-restart");
@@ -69,7 +67,7 @@ class DatabaseRestartTests {
 				DataSource dataSource = new DriverManagerDataSource(url);
 				new ResourceDatabasePopulator(new ClassPathResource("member-schema.sql")).execute(dataSource);
 				JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-				jdbc.execute("CREATE TABLE delivered (member_id uuid NOT NULL)");
+				DeliveredMembers.createTable(jdbc);
 				Path stop = LOGS.resolve("stop-" + run);
 				Files.deleteIfExists(stop);
 
@@ -93,7 +91,8 @@ class DatabaseRestartTests {
 					// the application catches up while it still writes
 					long restarted = System.nanoTime();
 					await().atMost(Duration.ofSeconds(90))
-						.untilAsserted(() -> assertThat(count(jdbc, UNDELIVERED)).as("committed rows not delivered")
+						.untilAsserted(() -> assertThat(count(jdbc, DeliveredMembers.UNDELIVERED))
+							.as("committed rows not delivered")
 							.isLessThan(50));
 					long caughtUp = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restarted);
 					Files.createFile(stop); // the application's writer stops
@@ -103,12 +102,12 @@ class DatabaseRestartTests {
 						.properties("test.write=false")
 						.run()) {
 						await().atMost(Duration.ofSeconds(90))
-							.untilAsserted(() -> assertThat(count(jdbc, UNDELIVERED)).as("committed rows not delivered")
+							.untilAsserted(() -> assertThat(count(jdbc, DeliveredMembers.UNDELIVERED))
+								.as("committed rows not delivered")
 								.isZero());
 					}
-					// and the application's pool has all its connections: none was lost
-					// to the
-					// restarts
+					// and the application's pool has all its connections: none was
+					// lost to the restarts
 					await().atMost(Duration.ofSeconds(60))
 						.untilAsserted(() -> assertThat(count(jdbc,
 								"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'restarting-app'"))
@@ -117,8 +116,7 @@ class DatabaseRestartTests {
 											+ "FROM pg_stat_activity GROUP BY 1, 2, 3"))
 							.isEqualTo(POOL_SIZE));
 					long committed = count(jdbc, "SELECT count(*) FROM member");
-					long twice = count(jdbc, "SELECT coalesce(sum(n - 1), 0) FROM "
-							+ "(SELECT count(*) AS n FROM delivered GROUP BY member_id) c");
+					long twice = count(jdbc, DeliveredMembers.TWICE);
 					System.out.printf(
 							"Database restarts, run %d: %d rows committed, all delivered, %d twice; fewer "
 									+ "than 50 undelivered %d ms after the application wrote again; ledger: %s%n",
@@ -149,11 +147,6 @@ class DatabaseRestartTests {
 		}
 	}
 
-	private static long count(JdbcTemplate jdbc, String sql) {
-		Long count = jdbc.queryForObject(sql, Long.class);
-		return (count != null) ? count : 0;
-	}
-
 	/**
 	 * The application: one-row transactions in a loop that keeps trying through failures
 	 * until a stop file appears, and a subscriber that records each delivery.
@@ -177,8 +170,8 @@ class DatabaseRestartTests {
 		}
 
 		@Bean
-		Recorder recorder(JdbcTemplate jdbc) {
-			return new Recorder(jdbc);
+		DeliveredMembers deliveredMembers(JdbcTemplate jdbc) {
+			return new DeliveredMembers(jdbc);
 		}
 
 		@Bean
@@ -210,21 +203,6 @@ class DatabaseRestartTests {
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
 			}
-		}
-
-	}
-
-	static class Recorder {
-
-		private final JdbcTemplate jdbc;
-
-		Recorder(JdbcTemplate jdbc) {
-			this.jdbc = jdbc;
-		}
-
-		@EventSubscriber("member.created")
-		void record(Event event) {
-			this.jdbc.update("INSERT INTO delivered (member_id) VALUES (?)", UUID.fromString(event.target().id()));
 		}
 
 	}

@@ -15,6 +15,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 
+import static dev.pgevents.DeliveredMembers.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -81,11 +82,6 @@ class StallRecoveryTests {
 			ChildJvm.signal("CONT", pid);
 			stalling.destroyForcibly();
 		}
-	}
-
-	private static long count(JdbcTemplate jdbc, String sql) {
-		Long count = jdbc.queryForObject(sql, Long.class);
-		return (count != null) ? count : 0;
 	}
 
 }

@@ -45,7 +45,7 @@ class WorkerInstanceTests {
 		DataSource dataSource = new DriverManagerDataSource(this.url);
 		new ResourceDatabasePopulator(new ClassPathResource("member-schema.sql")).execute(dataSource);
 		this.jdbc = new JdbcTemplate(dataSource);
-		this.jdbc.execute("CREATE TABLE delivered (event_id bigint NOT NULL)");
+		DeliveredMembers.createTable(this.jdbc);
 	}
 
 	@Test
@@ -59,7 +59,7 @@ class WorkerInstanceTests {
 			// written by another process: only the worker's relay delivers it
 			this.jdbc.update("INSERT INTO member (id, name, email) VALUES (?, 'w', 'w')", UUID.randomUUID());
 			await().atMost(Duration.ofSeconds(30))
-				.until(() -> this.jdbc.queryForObject("SELECT count(*) FROM delivered", Integer.class) == 1);
+				.until(() -> DeliveredMembers.count(this.jdbc, "SELECT count(*) FROM delivered") == 1);
 			assertThat(worker.isAlive()).isTrue();
 
 			worker.destroy(); // SIGTERM: the context closes, and the relay with it
@@ -105,23 +105,8 @@ class WorkerInstanceTests {
 		}
 
 		@Bean
-		Recorder recorder(JdbcTemplate jdbc) {
-			return new Recorder(jdbc);
-		}
-
-	}
-
-	static class Recorder {
-
-		private final JdbcTemplate jdbc;
-
-		Recorder(JdbcTemplate jdbc) {
-			this.jdbc = jdbc;
-		}
-
-		@EventSubscriber("member.created")
-		void record(Event event) {
-			this.jdbc.update("INSERT INTO delivered (event_id) VALUES (?)", Long.parseLong(event.id()));
+		DeliveredMembers deliveredMembers(JdbcTemplate jdbc) {
+			return new DeliveredMembers(jdbc);
 		}
 
 	}

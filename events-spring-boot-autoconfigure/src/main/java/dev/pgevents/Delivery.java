@@ -33,8 +33,18 @@ public record Delivery(String eventId, String subscriber, String eventName, Stat
 		/** Delivered. */
 		DELIVERED,
 
-		/** Given up after the last attempt, or undeliverable; waits for a replay. */
-		DEAD
+		/**
+		 * Given up after the last attempt, or undeliverable; waits for a replay. For an
+		 * ordered subscriber its row is parked: the row's later events wait behind it
+		 * until it is replayed or skipped.
+		 */
+		DEAD,
+
+		/**
+		 * A dead letter skipped ({@link EventDeliveries#skip}): never delivered, and no
+		 * longer holding back its row's later events.
+		 */
+		SKIPPED
 
 	}
 

@@ -37,6 +37,16 @@ public interface EventDeliveries {
 	int replayAll(DeliveryQuery query);
 
 	/**
+	 * Skip a dead letter: it is never delivered, and, for an ordered subscriber, its
+	 * row's later events are released, in order. It stays in the ledger as
+	 * {@link Delivery.Status#SKIPPED}.
+	 * @param eventId the event
+	 * @param subscriber the subscriber
+	 * @return whether there was such a dead letter
+	 */
+	boolean skip(String eventId, String subscriber);
+
+	/**
 	 * Retire a subscriber that no running instance has any more (renamed, removed, or
 	 * registered by a test run against a shared database): instances stop handing it
 	 * events at once, instead of for {@code events.relay.subscriber-expiry}, and its

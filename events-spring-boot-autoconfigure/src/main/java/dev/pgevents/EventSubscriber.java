@@ -59,4 +59,18 @@ public @interface EventSubscriber {
 	 */
 	String condition() default "";
 
+	/**
+	 * Whether the subscriber takes each row's events in commit order, one call at a time
+	 * per row (a row: one table's primary-key value): on every path (after commit, the
+	 * relay, retries, replays, several instances), a row's event waits until the
+	 * subscriber has taken that row's earlier events. While one of them waits for its
+	 * retry, the row's later events wait behind it; once it is dead-lettered, the row is
+	 * parked until the dead letter is replayed or skipped ({@link EventDeliveries}).
+	 * Other rows are not held up. For projections (a search index, a cache, a read model)
+	 * that must end with each row's latest state. Unordered by default: order holds back
+	 * a row's later events.
+	 * @return whether the subscriber takes each row's events in order
+	 */
+	boolean ordered() default false;
+
 }

@@ -48,7 +48,11 @@ class SchemaScriptTests {
 				script[0] = context.getBean(EventSchemaScript.class).script(connection);
 			}
 		});
-		assertThat(script[0]).doesNotContain("{{").contains("CREATE OR REPLACE TRIGGER");
+		assertThat(script[0]).doesNotContain("{{")
+			.contains("CREATE OR REPLACE TRIGGER")
+			.contains("ALTER TABLE \"public\".\"keel_audit_delivery\" ADD COLUMN IF NOT EXISTS row_key text")
+			.containsPattern("CREATE INDEX IF NOT EXISTS keel_audit_order_[0-9a-f]{8} ON \"public\".\"keel_audit\" "
+					+ "\\(\\(data -> 'id'\\), id\\)");
 		for (int run = 0; run < 2; run++) {
 			try (Connection connection = DriverManager.getConnection(production);
 					Statement statement = connection.createStatement()) {
@@ -71,6 +75,11 @@ class SchemaScriptTests {
 		@EventSubscriber("account.created")
 		void accounts(Event event) {
 			record("accounts", event);
+		}
+
+		@EventSubscriber(value = "account.updated", ordered = true)
+		void accountsInOrder(Event event) {
+			record("accountsInOrder", event);
 		}
 
 	}

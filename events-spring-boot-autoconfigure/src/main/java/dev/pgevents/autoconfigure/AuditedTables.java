@@ -75,6 +75,7 @@ final class AuditedTables {
 			this.tables.putIfAbsent(found.name(), found);
 		}
 		excludeColumns(this.properties.getExcludeColumns());
+		this.tables.replaceAll((name, table) -> this.subscribers.takesInOrder(name) ? table.inOrder() : table);
 	}
 
 	/**

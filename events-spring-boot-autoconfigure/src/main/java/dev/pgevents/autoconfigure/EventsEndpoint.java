@@ -10,6 +10,7 @@ import dev.pgevents.Delivery;
 import dev.pgevents.DeliveryQuery;
 import dev.pgevents.EventDeliveries;
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.dispatch.AuditLog;
 import dev.pgevents.internal.dispatch.DeliveryEngine;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
@@ -28,6 +29,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
  */
 @Endpoint(id = "events")
 public final class EventsEndpoint {
+
+	/** How many parked rows the endpoint lists. */
+	static final int PARKED_SHOWN = 100;
 
 	private final SubscriberRegistry subscribers;
 
@@ -66,8 +70,8 @@ public final class EventsEndpoint {
 						rs.getObject(3, java.time.OffsetDateTime.class).toInstant().toString()));
 		DeliveryEngine.Measure backlog = this.engine.status().backlog();
 		return new EventsDescriptor(local, registered, (backlog != null) ? backlog.pending() : null,
-				(backlog != null) ? backlog.dead() : null,
-				(backlog != null) ? backlog.lag().toMillis() / 1000.0 : null);
+				(backlog != null) ? backlog.dead() : null, (backlog != null) ? backlog.lag().toMillis() / 1000.0 : null,
+				this.engine.auditLog().parked(PARKED_SHOWN));
 	}
 
 	/**
@@ -127,9 +131,11 @@ public final class EventsEndpoint {
 	 * @param dead dead-lettered deliveries, if measured
 	 * @param lag seconds: the age of the oldest undispatched row or overdue retry, if
 	 * measured
+	 * @param parked the rows this application's ordered subscribers parked, each behind
+	 * the dead letter it waits for (the newest {@value #PARKED_SHOWN})
 	 */
 	public record EventsDescriptor(List<SubscriberDescriptor> subscribers, List<RegisteredSubscriber> registered,
-			@Nullable Long pending, @Nullable Long dead, @Nullable Double lag) {
+			@Nullable Long pending, @Nullable Long dead, @Nullable Double lag, List<AuditLog.Parked> parked) {
 	}
 
 	/**

@@ -39,6 +39,9 @@ final class EventsHealthIndicator extends AbstractHealthIndicator {
 			builder.withDetail("pending", backlog.pending())
 				.withDetail("dead", backlog.dead())
 				.withDetail("lag", backlog.lag().toMillis() / 1000.0);
+			if (!backlog.parked().isEmpty()) {
+				builder.withDetail("parked", backlog.parked());
+			}
 			if (this.maxLag != null && backlog.lag().compareTo(this.maxLag) > 0) {
 				builder.down().withDetail("reason", "the lag exceeds events.health.max-lag (" + this.maxLag + ")");
 			}

@@ -3,6 +3,7 @@ package dev.pgevents.autoconfigure;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -43,8 +44,13 @@ final class MicrometerDeliveryObserver implements DeliveryObserver {
 
 	private final AtomicLong lagMillis = new AtomicLong();
 
+	private final @Nullable MeterRegistry registry;
+
+	private final Map<String, AtomicLong> parked = new ConcurrentHashMap<>();
+
 	MicrometerDeliveryObserver(@Nullable MeterRegistry registry, @Nullable ObservationRegistry observations) {
 		this.observations = (observations != null) ? observations : ObservationRegistry.NOOP;
+		this.registry = registry;
 		if (registry == null) {
 			this.deliveries = null;
 			this.latency = null;
@@ -108,10 +114,22 @@ final class MicrometerDeliveryObserver implements DeliveryObserver {
 	}
 
 	@Override
-	public void backlog(long pending, long dead, Duration lag) {
+	public void backlog(long pending, long dead, Duration lag, Map<String, Long> parked) {
 		this.pending.set(pending);
 		this.dead.set(dead);
 		this.lagMillis.set(lag.toMillis());
+		MeterRegistry registry = this.registry;
+		if (registry != null) {
+			parked.forEach((subscriber, rows) -> this.parked.computeIfAbsent(subscriber, (name) -> {
+				AtomicLong gauge = new AtomicLong();
+				Gauge.builder("events.parked", gauge, AtomicLong::get)
+					.description("Rows an ordered subscriber has parked behind a dead letter: their later events "
+							+ "wait until it is replayed or skipped")
+					.tag("subscriber", name)
+					.register(registry);
+				return gauge;
+			}).set(rows));
+		}
 	}
 
 	@Override

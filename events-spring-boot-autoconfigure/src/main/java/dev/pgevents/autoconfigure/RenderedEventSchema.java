@@ -55,8 +55,8 @@ final class RenderedEventSchema implements EventSchemaScript {
 	public int checksum() {
 		CRC32 crc = new CRC32();
 		for (String part : List.of(AuditSchema.sources(), this.properties.getTableName(),
-				String.join(",", this.subscribers.tables()), String.join(",", this.properties.getTables()),
-				String.join(",", this.properties.getExcludeColumns()))) {
+				String.join(",", this.subscribers.tables()), String.join(",", this.subscribers.orderedNames()),
+				String.join(",", this.properties.getTables()), String.join(",", this.properties.getExcludeColumns()))) {
 			crc.update(part.getBytes(StandardCharsets.UTF_8));
 			crc.update(0);
 		}

@@ -1,7 +1,10 @@
 -- The delivery ledger: one row per (audit row, subscriber) that was not delivered with the
 -- rest of its audit row: a failed delivery waiting for its retry, one dead-lettered after
 -- the last attempt, or one handed to the instances that have the subscriber. A row is
--- claimed under a lease; lease_token fences out a claimer whose lease expired.
+-- claimed under a lease; lease_token fences out a claimer whose lease expired. row_key
+-- names the audit row's row (its table and primary-key values) for the subscribers that take
+-- each row's events in order: their later events of a row wait behind its pending and
+-- dead entries.
 CREATE TABLE IF NOT EXISTS {{delivery_table}} (
 	audit_id        bigint      NOT NULL,
 	subscriber      text        NOT NULL,
@@ -14,5 +17,6 @@ CREATE TABLE IF NOT EXISTS {{delivery_table}} (
 	replays         integer     NOT NULL DEFAULT 0,
 	created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
 	updated_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+	row_key         text,
 	PRIMARY KEY (audit_id, subscriber)
 )

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.zip.CRC32;
 
 import javax.sql.DataSource;
 
@@ -68,6 +69,10 @@ public final class AuditSchema {
 
 	private final String dueIndex;
 
+	private final String rowIndex;
+
+	private final SqlIdentifier audit;
+
 	private final String applicationSchema;
 
 	private final Map<String, String> names;
@@ -83,6 +88,8 @@ public final class AuditSchema {
 		this.pendingFunction = audit.withSuffix("_pending").qualified(applicationSchema);
 		this.pendingIndex = audit.withSuffix("_pending_idx").qualified(applicationSchema);
 		this.dueIndex = audit.withSuffix("_delivery_due_idx").qualified(applicationSchema);
+		this.rowIndex = audit.withSuffix("_delivery_row_idx").qualified(applicationSchema);
+		this.audit = audit;
 		this.names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName, "delivery_table",
 				this.deliveryTable, "subscriber_table", this.subscriberTable, "instance_table", this.instanceTable,
 				"capture_function", this.captureFunction, "pending_function", this.pendingFunction, "channel",
@@ -253,7 +260,7 @@ public final class AuditSchema {
 			String eventName = schema.equals(this.applicationSchema) ? rs.getString("name")
 					: schema + "." + rs.getString("name");
 			return new AuditedTable(eventName, rs.getString("relation"), names(rs.getArray("key_columns")),
-					names(rs.getArray("columns")), List.of(), rs.getBoolean("partitioned"));
+					names(rs.getArray("columns")), List.of(), rs.getBoolean("partitioned"), false);
 		}, lookup);
 		return found.stream().findFirst();
 	}
@@ -359,6 +366,18 @@ public final class AuditSchema {
 	}
 
 	/**
+	 * What this version needs for the delivery in order of a table's rows that is
+	 * missing: the ledger's row key and its index (installed by an earlier version), and
+	 * the index of each ordered table's undispatched rows.
+	 * @param jdbc operations on the application's database
+	 * @param tables the audited tables
+	 * @return the objects missing, quoted and schema-qualified
+	 */
+	public List<String> missingForOrder(JdbcOperations jdbc, List<AuditedTable> tables) {
+		return SchemaInstaller.missingForOrder(jdbc, this, tables);
+	}
+
+	/**
 	 * The capture triggers a table lacks (or has in another definition than this
 	 * version's): its changes would not be captured as this version expects.
 	 * @param jdbc operations on the application's database
@@ -396,6 +415,30 @@ public final class AuditSchema {
 	 */
 	String dueIndex() {
 		return this.dueIndex;
+	}
+
+	/**
+	 * The index the ledger's entries that hold back a row are found by, quoted and
+	 * schema-qualified.
+	 * @return the index
+	 */
+	String rowIndex() {
+		return this.rowIndex;
+	}
+
+	/**
+	 * The index of a table's undispatched rows by key (audit-order-index.sql), for a
+	 * table whose events a subscriber takes in order.
+	 * @param table the table
+	 * @param qualified whether to quote and schema-qualify it (else the bare name, as
+	 * {@code CREATE INDEX} takes it)
+	 * @return the index
+	 */
+	String orderIndex(AuditedTable table, boolean qualified) {
+		CRC32 crc = new CRC32();
+		crc.update(table.name().getBytes(StandardCharsets.UTF_8));
+		SqlIdentifier index = this.audit.withSuffix("_order_" + String.format("%08x", crc.getValue()));
+		return qualified ? index.qualified(this.applicationSchema) : index.name();
 	}
 
 	/**
@@ -440,8 +483,8 @@ public final class AuditSchema {
 	public static String sources() {
 		StringBuilder sources = new StringBuilder();
 		for (String script : List.of("audit-table", "audit-pending-index", "delivery-table", "delivery-due-index",
-				"subscriber-table", "instance-table", "capture-function", "capture-function-grant", "pending-function",
-				"capture-trigger")) {
+				"delivery-row-key", "delivery-row-index", "audit-order-index", "subscriber-table", "instance-table",
+				"capture-function", "capture-function-grant", "pending-function", "capture-trigger")) {
 			sources.append(read(SCRIPTS + script + ".sql"));
 		}
 		return sources.toString();

@@ -13,9 +13,11 @@ import java.util.List;
  * @param excludedColumns the columns left out of its audit rows, in table order
  * @param partitioned whether it is a partitioned table, whose rows are captured by
  * row-level triggers that PostgreSQL clones onto every partition
+ * @param ordered whether a subscriber of the application takes its rows' events in order,
+ * which looks its undispatched rows up by key
  */
 public record AuditedTable(String name, String relation, List<String> keyColumns, List<String> columns,
-		List<String> excludedColumns, boolean partitioned) {
+		List<String> excludedColumns, boolean partitioned, boolean ordered) {
 
 	/**
 	 * A table whose every column is captured.
@@ -25,7 +27,7 @@ public record AuditedTable(String name, String relation, List<String> keyColumns
 	 * @param columns all its columns, in table order
 	 */
 	public AuditedTable(String name, String relation, List<String> keyColumns, List<String> columns) {
-		this(name, relation, keyColumns, columns, List.of(), false);
+		this(name, relation, keyColumns, columns, List.of(), false, false);
 	}
 
 	/**
@@ -38,7 +40,30 @@ public record AuditedTable(String name, String relation, List<String> keyColumns
 		all.addAll(this.excludedColumns);
 		List<String> kept = all.stream().filter((column) -> !excluded.contains(column)).toList();
 		List<String> left = all.stream().filter(excluded::contains).toList();
-		return new AuditedTable(this.name, this.relation, this.keyColumns, kept, left, this.partitioned);
+		return new AuditedTable(this.name, this.relation, this.keyColumns, kept, left, this.partitioned, this.ordered);
+	}
+
+	/**
+	 * This table, with a subscriber that takes its rows' events in order.
+	 * @return the table
+	 */
+	public AuditedTable inOrder() {
+		return new AuditedTable(this.name, this.relation, this.keyColumns, this.columns, this.excludedColumns,
+				this.partitioned, true);
+	}
+
+	/**
+	 * Its rows' key in SQL, read from an audit row's data: the primary-key value (jsonb),
+	 * or an array of them for a composite key. A {@code truncated} row's is null.
+	 * @param alias the audit table's alias, or an empty string for none
+	 * @return the expression
+	 */
+	public String keyExpression(String alias) {
+		String data = alias.isEmpty() ? "data" : alias + ".data";
+		List<String> values = this.keyColumns.stream()
+			.map((column) -> data + " -> '" + column.replace("'", "''") + "'")
+			.toList();
+		return (values.size() == 1) ? "(" + values.get(0) + ")" : "ARRAY[" + String.join(", ", values) + "]";
 	}
 
 	/**

@@ -1,7 +1,9 @@
 package dev.pgevents.internal.capture;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,6 +59,9 @@ final class SchemaInstaller {
 
 	private static final Duration MAX_PAUSE = Duration.ofSeconds(2);
 
+	/** How long a concurrent index build waits for the transactions already running. */
+	private static final Duration BUILD_LOCK_TIMEOUT = Duration.ofSeconds(10);
+
 	private static final String INSUFFICIENT_PRIVILEGE = "42501";
 
 	/** lock_not_available (lock_timeout) and deadlock_detected. */
@@ -95,10 +100,15 @@ final class SchemaInstaller {
 		long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
 		for (int attempt = 1;; attempt++) {
 			try {
-				List<String> changed = this.transactions.write((status) -> installOnce(tables));
-				if (!changed.isEmpty()) {
-					logger.info("Installed " + String.join(", ", changed));
+				List<Change> changed = this.transactions.write((status) -> installOnce(tables));
+				List<String> installed = changed.stream()
+					.filter((change) -> change.outsideTransaction().isEmpty())
+					.map(Change::description)
+					.toList();
+				if (!installed.isEmpty()) {
+					logger.info("Installed " + String.join(", ", installed));
 				}
+				changed.stream().filter((change) -> !change.outsideTransaction().isEmpty()).forEach(this::build);
 				return;
 			}
 			catch (DataAccessException ex) {
@@ -134,14 +144,47 @@ final class SchemaInstaller {
 		}
 	}
 
-	private List<String> installOnce(List<AuditedTable> tables) {
+	/**
+	 * Build an index without holding up the writers of its table (CONCURRENTLY, outside
+	 * any transaction). It only makes lookups faster: when it cannot be built now (it
+	 * waited too long for the transactions already running, or another instance builds
+	 * it), the failed attempt leaves an invalid index, which the next start replaces.
+	 */
+	private void build(Change change) {
+		try {
+			this.jdbc.execute((Connection connection) -> {
+				try (Statement statement = connection.createStatement()) {
+					statement.execute("SET lock_timeout = '" + BUILD_LOCK_TIMEOUT.toMillis() + "ms'");
+					try {
+						for (String sql : change.outsideTransaction()) {
+							statement.execute(sql);
+						}
+					}
+					finally {
+						statement.execute("RESET lock_timeout");
+					}
+				}
+				return Boolean.TRUE;
+			});
+			logger.info("Installed " + change.description());
+		}
+		catch (DataAccessException ex) {
+			logger.warn("Cannot build " + change.description() + " now (" + ex.getMostSpecificCause().getMessage()
+					+ "): ordered deliveries work without it, more slowly while rows wait for the relay; it is built "
+					+ "at the next start");
+		}
+	}
+
+	private List<Change> installOnce(List<AuditedTable> tables) {
 		this.jdbc.query("SELECT pg_catalog.pg_advisory_xact_lock(?)", (rs) -> {
 		}, INSTALL_LOCK);
 		this.jdbc.query("SELECT pg_catalog.set_config('lock_timeout', ?, true)", (rs) -> {
 		}, LOCK_TIMEOUT.toMillis() + "ms");
 		List<Change> changes = changes(this.jdbc, this.schema, tables);
-		changes.forEach((change) -> change.statements().forEach(this.jdbc::execute));
-		return changes.stream().map(Change::description).toList();
+		changes.stream()
+			.filter((change) -> change.outsideTransaction().isEmpty())
+			.forEach((change) -> change.statements().forEach(this.jdbc::execute));
+		return changes;
 	}
 
 	/**
@@ -152,6 +195,11 @@ final class SchemaInstaller {
 	static List<Change> changes(JdbcOperations jdbc, AuditSchema schema, List<AuditedTable> tables) {
 		List<Change> changes = new ArrayList<>();
 		relations(schema).forEach((script, relation) -> {
+			if (script.equals("delivery-row-index") && exists(jdbc, schema.deliveryTable())
+					&& !hasColumn(jdbc, schema.deliveryTable(), "row_key")) {
+				changes.add(new Change(schema.deliveryTable() + ".row_key",
+						List.of(schema.render("delivery-row-key", Map.of()))));
+			}
 			if (!exists(jdbc, relation)) {
 				changes.add(new Change(relation, List.of(schema.render(script, Map.of()))));
 			}
@@ -181,7 +229,71 @@ final class SchemaInstaller {
 						statements));
 			}
 		}
+		for (AuditedTable table : tables) {
+			Boolean valid = indexValid(jdbc, schema.orderIndex(table, true));
+			if (table.ordered() && !Boolean.TRUE.equals(valid)) {
+				changes.add(new Change(schema.orderIndex(table, true), orderIndex(schema, table, valid != null, false),
+						orderIndex(schema, table, valid != null, true)));
+			}
+		}
 		return changes;
+	}
+
+	/**
+	 * The statements that build a table's index of undispatched rows by key, replacing an
+	 * invalid one (a concurrent build that failed leaves one behind).
+	 */
+	private static List<String> orderIndex(AuditSchema schema, AuditedTable table, boolean invalid,
+			boolean concurrently) {
+		List<String> statements = new ArrayList<>();
+		if (invalid) {
+			statements.add("DROP INDEX " + (concurrently ? "CONCURRENTLY " : "") + "IF EXISTS "
+					+ schema.orderIndex(table, true));
+		}
+		statements.add(schema.render("audit-order-index",
+				Map.of("concurrently", concurrently ? "CONCURRENTLY " : "", "order_index",
+						schema.orderIndex(table, false), "key", table.keyExpression(""), "table_literal",
+						"'" + table.name().replace("'", "''") + "'")));
+		return statements;
+	}
+
+	/**
+	 * Whether an index is valid: {@code null} when there is none, {@code false} when a
+	 * concurrent build of it failed.
+	 */
+	private static @Nullable Boolean indexValid(JdbcOperations jdbc, String index) {
+		List<Boolean> valid = jdbc.queryForList(
+				"SELECT i.indisvalid FROM pg_catalog.pg_index i WHERE i.indexrelid = pg_catalog.to_regclass(?)",
+				Boolean.class, index);
+		return valid.isEmpty() ? null : valid.get(0);
+	}
+
+	private static boolean hasColumn(JdbcOperations jdbc, String table, String column) {
+		return Boolean.TRUE.equals(jdbc.queryForObject(
+				"SELECT EXISTS (SELECT FROM pg_catalog.pg_attribute a "
+						+ "WHERE a.attrelid = pg_catalog.to_regclass(?) AND a.attname = ? AND NOT a.attisdropped)",
+				Boolean.class, table, column));
+	}
+
+	/**
+	 * What this version needs of the ledger and the indexes of ordered tables that is
+	 * missing: a schema installed by an earlier version lacks them.
+	 * @return the objects, quoted and schema-qualified
+	 */
+	static List<String> missingForOrder(JdbcOperations jdbc, AuditSchema schema, List<AuditedTable> tables) {
+		List<String> missing = new ArrayList<>();
+		if (!hasColumn(jdbc, schema.deliveryTable(), "row_key")) {
+			missing.add(schema.deliveryTable() + ".row_key");
+		}
+		if (!exists(jdbc, schema.rowIndex())) {
+			missing.add(schema.rowIndex());
+		}
+		tables.stream()
+			.filter(AuditedTable::ordered)
+			.map((table) -> schema.orderIndex(table, true))
+			.filter((index) -> !Boolean.TRUE.equals(indexValid(jdbc, index)))
+			.forEach(missing::add);
+		return missing;
 	}
 
 	/**
@@ -193,6 +305,7 @@ final class SchemaInstaller {
 		relations.put("audit-pending-index", schema.pendingIndex());
 		relations.put("delivery-table", schema.deliveryTable());
 		relations.put("delivery-due-index", schema.dueIndex());
+		relations.put("delivery-row-index", schema.rowIndex());
 		relations.put("subscriber-table", schema.subscriberTable());
 		relations.put("instance-table", schema.instanceTable());
 		return relations;
@@ -205,7 +318,12 @@ final class SchemaInstaller {
 	 */
 	static List<String> statements(AuditSchema schema, List<AuditedTable> tables) {
 		List<String> statements = new ArrayList<>();
-		relations(schema).keySet().forEach((script) -> statements.add(schema.render(script, Map.of())));
+		relations(schema).keySet().forEach((script) -> {
+			if (script.equals("delivery-row-index")) {
+				statements.add(schema.render("delivery-row-key", Map.of()));
+			}
+			statements.add(schema.render(script, Map.of()));
+		});
 		for (String script : List.of("capture-function", "capture-function-grant", "pending-function")) {
 			statements.add(schema.render(script, Map.of()));
 		}
@@ -214,6 +332,9 @@ final class SchemaInstaller {
 				statements.add(schema.render("capture-trigger", trigger.placeholders(schema, table)));
 			}
 		}
+		tables.stream()
+			.filter(AuditedTable::ordered)
+			.forEach((table) -> statements.addAll(orderIndex(schema, table, false, false)));
 		return statements;
 	}
 
@@ -358,8 +479,14 @@ final class SchemaInstaller {
 	 *
 	 * @param description what it installs, for the log
 	 * @param statements its statements, in order
+	 * @param outsideTransaction the statements the installer runs instead, after its
+	 * transaction (an index built concurrently), or none
 	 */
-	record Change(String description, List<String> statements) {
+	record Change(String description, List<String> statements, List<String> outsideTransaction) {
+
+		Change(String description, List<String> statements) {
+			this(description, statements, List.of());
+		}
 
 	}
 

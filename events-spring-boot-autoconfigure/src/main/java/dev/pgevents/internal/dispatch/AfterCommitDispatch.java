@@ -12,13 +12,10 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 
-import javax.sql.DataSource;
-
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.CommittedScopes;
 import dev.pgevents.internal.capture.ThrottledLog;
 
@@ -47,7 +44,8 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	private static final Log logger = LogFactory.getLog(AfterCommitDispatch.class);
 
-	private static final int PAGE = 1000;
+	/** How many of a transaction's rows are read at once. */
+	static final int PAGE = 1000;
 
 	private final ScopeRows rows;
 
@@ -85,8 +83,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	/**
 	 * Create the dispatcher.
-	 * @param dataSource the audited database
-	 * @param schema the audit schema
+	 * @param rows reads a committed transaction's rows
 	 * @param fanOut delivers each row
 	 * @param outcomes records the outcomes
 	 * @param instance holds the scopes of this instance's transactions
@@ -96,11 +93,11 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	 * (the others hand their transactions over to the executor), or {@code -1} to hand
 	 * every transaction over
 	 */
-	AfterCommitDispatch(DataSource dataSource, AuditSchema schema, FanOut fanOut, OutcomeWriter outcomes,
-			Instance instance, ClaimKeeper keeper, ThreadPoolExecutor executor, int committingThreads) {
+	AfterCommitDispatch(ScopeRows rows, FanOut fanOut, OutcomeWriter outcomes, Instance instance, ClaimKeeper keeper,
+			ThreadPoolExecutor executor, int committingThreads) {
 		this.instance = instance;
 		this.keeper = keeper;
-		this.rows = new ScopeRows(dataSource, schema, PAGE);
+		this.rows = rows;
 		this.fanOut = fanOut;
 		this.outcomes = outcomes;
 		this.executor = executor;
@@ -133,13 +130,14 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 			return; // or stopped: the relays of the instances still running deliver it
 		}
 		try {
+			RowOrder.Batch order = new RowOrder.Batch();
 			if (this.async || connection == null) {
-				handOver(scope, null);
+				handOver(scope, null, order);
 				return;
 			}
 			List<AuditRow> first;
 			try {
-				first = this.rows.read(connection, scope, 0);
+				first = this.rows.read(connection, scope, 0, order);
 			}
 			catch (SQLException ex) {
 				this.instance.giveUp(scope);
@@ -150,7 +148,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 				return;
 			}
 			if (!this.inCommittingThreads.tryAcquire()) {
-				handOver(scope, first);
+				handOver(scope, first, order);
 				return;
 			}
 			try {
@@ -162,8 +160,8 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 					outside.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
 					return outside;
 				})
-					.executeWithoutResult((status) -> dispatchScope(scope, first,
-							(after) -> this.rows.read(connection, scope, after)));
+					.executeWithoutResult((status) -> dispatchScope(scope, first, order,
+							(after) -> this.rows.read(connection, scope, after, order)));
 			}
 			finally {
 				this.inCommittingThreads.release();
@@ -183,12 +181,12 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 		}
 	}
 
-	private void handOver(UUID scope, @Nullable List<AuditRow> first) {
+	private void handOver(UUID scope, @Nullable List<AuditRow> first, RowOrder.Batch order) {
 		try {
 			this.executor.execute(() -> {
 				if (this.inFlight.begin()) {
 					try {
-						dispatchScope(scope, first, (after) -> this.rows.read(scope, after));
+						dispatchScope(scope, first, order, (after) -> this.rows.read(scope, after, order));
 					}
 					finally {
 						this.inFlight.end();
@@ -208,11 +206,12 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	 * a million rows does not load them at once. Once the dispatch stops, no further row
 	 * is begun: the rest are left to the relays.
 	 * @param first the first page, or {@code null} to read it
+	 * @param order what holds back the scope's ordered deliveries
 	 */
-	private void dispatchScope(UUID scope, @Nullable List<AuditRow> first, PageReader pages) {
+	private void dispatchScope(UUID scope, @Nullable List<AuditRow> first, RowOrder.Batch order, PageReader pages) {
 		try {
 			List<AuditRow> page = (first != null) ? first : pages.after(0);
-			while (deliver(scope, page) && page.size() == PAGE) {
+			while (deliver(scope, page, order) && page.size() == PAGE) {
 				page = pages.after(page.get(page.size() - 1).id());
 			}
 		}
@@ -222,12 +221,12 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 		}
 	}
 
-	private boolean deliver(UUID scope, List<AuditRow> rows) {
+	private boolean deliver(UUID scope, List<AuditRow> rows, RowOrder.Batch order) {
 		for (AuditRow row : rows) {
 			if (!this.inFlight.isOpen()) {
 				return false;
 			}
-			this.outcomes.record(scope, this.fanOut.deliver(row, DeliveryObserver.Path.DISPATCH));
+			this.outcomes.record(scope, this.fanOut.deliver(row, DeliveryObserver.Path.DISPATCH, order));
 		}
 		return true;
 	}
@@ -250,7 +249,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 			waiting = List.copyOf(this.beforeStart);
 			this.beforeStart.clear();
 		}
-		waiting.forEach((scope) -> handOver(scope, null));
+		waiting.forEach((scope) -> handOver(scope, null, new RowOrder.Batch()));
 	}
 
 	@Override

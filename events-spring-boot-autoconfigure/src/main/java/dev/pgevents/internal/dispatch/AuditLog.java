@@ -40,8 +40,11 @@ public final class AuditLog {
 
 	private final EventFactory events;
 
+	private final RowOrder order;
+
 	AuditLog(OwnTransactions transactions, AuditSchema schema, List<AuditedTable> tables,
-			SubscriberRegistry subscribers, EventFactory events) {
+			SubscriberRegistry subscribers, EventFactory events, RowOrder order) {
+		this.order = order;
 		this.transactions = transactions;
 		this.jdbc = new JdbcTemplate(transactions.dataSource());
 		this.schema = schema;
@@ -136,6 +139,22 @@ public final class AuditLog {
 	}
 
 	/**
+	 * The rows that this instance's ordered subscribers have parked: each behind a dead
+	 * letter, its later events waiting until the dead letter is replayed or skipped.
+	 * @param limit at most this many
+	 * @return the parked rows, newest dead letter first
+	 */
+	public List<Parked> parked(int limit) {
+		if (!this.order.applies()) {
+			return List.of();
+		}
+		return read(() -> this.jdbc.query(
+				this.order.parked(), (rs, row) -> new Parked(rs.getString(1), rs.getString(2),
+						Long.toString(rs.getLong(3)), rs.getString(4), rs.getString(5), rs.getLong(6)),
+				this.order.subscribers().toArray(String[]::new), limit));
+	}
+
+	/**
 	 * This instance's subscribers.
 	 * @return subscriber name to the event names it takes
 	 */
@@ -149,6 +168,21 @@ public final class AuditLog {
 
 	private <T> T read(Supplier<T> query) {
 		return this.transactions.read((status) -> query.get());
+	}
+
+	/**
+	 * A row an ordered subscriber has parked.
+	 *
+	 * @param subscriber the subscriber
+	 * @param row the row: its table and primary-key value
+	 * @param eventId the dead letter's event, which the row waits behind
+	 * @param eventName its name
+	 * @param lastError why it was dead-lettered
+	 * @param waiting how many of the row's later events wait behind it
+	 */
+	public record Parked(String subscriber, String row, String eventId, String eventName, @Nullable String lastError,
+			long waiting) {
+
 	}
 
 	/**

@@ -1,6 +1,8 @@
 package dev.pgevents.internal.dispatch;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
@@ -25,15 +27,18 @@ final class Backlog {
 
 	private final String select;
 
+	private final RowOrder order;
+
 	private final boolean measure;
 
 	private volatile DeliveryEngine.@Nullable Measure last;
 
 	private long next;
 
-	Backlog(DataSource dataSource, AuditSchema schema, DeliveryObserver observer, boolean measure) {
+	Backlog(DataSource dataSource, AuditSchema schema, DeliveryObserver observer, boolean measure, RowOrder order) {
 		this.jdbc = new AuditJdbc(dataSource);
 		this.observer = observer;
+		this.order = order;
 		this.measure = measure || observer.wantsBacklog();
 		this.select = """
 				SELECT
@@ -55,11 +60,18 @@ final class Backlog {
 			return;
 		}
 		this.next = System.nanoTime() + INTERVAL.toNanos();
+		Map<String, Long> parked = new LinkedHashMap<>();
+		if (this.order.applies()) {
+			this.order.subscribers().forEach((subscriber) -> parked.put(subscriber, 0L));
+			this.jdbc.query(this.order.parkedCounts(), (rs) -> {
+				parked.put(rs.getString(1), rs.getLong(2));
+			}, (Object) this.order.subscribers().toArray(String[]::new));
+		}
 		this.jdbc.query(this.select, (rs) -> {
 			DeliveryEngine.Measure measured = new DeliveryEngine.Measure(rs.getLong(1), rs.getLong(2),
-					Duration.ofMillis(Math.max(0, rs.getLong(3))));
+					Duration.ofMillis(Math.max(0, rs.getLong(3))), Map.copyOf(parked));
 			this.last = measured;
-			this.observer.backlog(measured.pending(), measured.dead(), measured.lag());
+			this.observer.backlog(measured.pending(), measured.dead(), measured.lag(), measured.parked());
 		});
 	}
 

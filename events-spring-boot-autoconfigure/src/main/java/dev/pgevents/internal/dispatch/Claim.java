@@ -96,6 +96,25 @@ final class Claim implements ClaimKeeper.Kept, AutoCloseable {
 	}
 
 	/**
+	 * Run a query in the claim's transaction, on the delivering thread.
+	 * @param query what to read on the connection
+	 * @param <T> what it reads
+	 * @return what it read
+	 * @throws SQLException when the database fails
+	 */
+	<T> T query(ConnectionQuery<T> query) throws SQLException {
+		this.lock.lock();
+		try {
+			T result = query.read(this.connection);
+			this.lastStatement = System.nanoTime();
+			return result;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
 	 * Call subscribers while the claim is kept alive for the caller.
 	 * @param what the call, for a warning when it runs long
 	 * @param call the subscribers' calls
@@ -181,6 +200,18 @@ final class Claim implements ClaimKeeper.Kept, AutoCloseable {
 	interface RowQuery {
 
 		List<AuditRow> rows(Connection connection) throws SQLException;
+
+	}
+
+	/**
+	 * A read on the claim's connection.
+	 *
+	 * @param <T> what it reads
+	 */
+	@FunctionalInterface
+	interface ConnectionQuery<T> {
+
+		T read(Connection connection) throws SQLException;
 
 	}
 

@@ -55,27 +55,28 @@ public final class DeliveryEngine implements AutoCloseable {
 		DataSource connections = transactions.dataSource();
 		Instance instance = new Instance(connections, schema, settings.relayEnabled());
 		this.keeper = new ClaimKeeper(settings.lease(), instance);
+		RowOrder order = new RowOrder(schema, tables, subscribers, AfterCommitDispatch.PAGE);
 		DeliveryLedger ledger = new DeliveryLedger(transactions, schema, subscribers.names(),
-				settings.subscriberExpiry());
+				settings.subscriberExpiry(), order.keyText());
 		EventFactory events = new EventFactory(tables);
-		FanOut fanOut = new FanOut(subscribers, handler, events, settings.backoff(), ledger, observer);
-		this.auditLog = new AuditLog(transactions, schema, tables, subscribers, events);
+		FanOut fanOut = new FanOut(subscribers, handler, events, settings.backoff(), ledger, observer, order);
+		this.auditLog = new AuditLog(transactions, schema, tables, subscribers, events, order);
 		// threads are started as work comes: in sync mode only when committing threads
 		// hand over
 		ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.dispatchThreads(), settings.dispatchThreads(), 0,
 				TimeUnit.SECONDS, new ArrayBlockingQueue<>(settings.dispatchQueueCapacity()),
 				new CustomizableThreadFactory("events-dispatch-"));
-		this.afterCommit = new AfterCommitDispatch(connections, schema, fanOut,
-				new OutcomeWriter(transactions, ledger, instance), instance, this.keeper, executor,
+		this.afterCommit = new AfterCommitDispatch(new ScopeRows(connections, schema, AfterCommitDispatch.PAGE, order),
+				fanOut, new OutcomeWriter(transactions, ledger, instance), instance, this.keeper, executor,
 				settings.committingThreads());
 		this.captureCheck = new CaptureCheck(connections, schema, tables);
-		this.backlog = new Backlog(connections, schema, observer, settings.measureBacklog());
+		this.backlog = new Backlog(connections, schema, observer, settings.measureBacklog(), order);
 		this.relay = new Relay(settings.relayEnabled(), settings.pollInterval(), settings.batchSize(),
 				new SubscriberHeartbeat(connections, schema, subscribers), this.captureCheck, this.backlog,
 				new UndispatchedRows(connections, schema, fanOut, this.keeper, instance, settings.batchSize(),
 						settings.lease()),
 				new DueDeliveries(connections, schema, subscribers, fanOut, this.keeper, settings.batchSize(),
-						settings.lease()),
+						settings.lease(), order),
 				new Retention(connections, schema, settings.retention()),
 				new NotificationListener(connections, schema, settings.pollInterval()));
 	}
@@ -168,8 +169,10 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * @param dead dead-lettered deliveries
 	 * @param lag the age of the oldest undispatched row or overdue retry, zero when there
 	 * is none
+	 * @param parked per ordered subscriber, the rows parked behind a dead letter (whose
+	 * later events wait until it is replayed or skipped)
 	 */
-	public record Measure(long pending, long dead, Duration lag) {
+	public record Measure(long pending, long dead, Duration lag, Map<String, Long> parked) {
 	}
 
 }

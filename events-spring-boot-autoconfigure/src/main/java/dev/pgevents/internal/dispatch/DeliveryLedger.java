@@ -48,8 +48,17 @@ final class DeliveryLedger {
 
 	private final String subscriberExpiry;
 
+	/**
+	 * @param transactions the starter's own transactions
+	 * @param schema the audit schema
+	 * @param localSubscribers this instance's subscribers
+	 * @param subscriberExpiry how long a subscriber no instance runs any more is handed
+	 * events
+	 * @param keyText a row's key as text (see {@link RowOrder#keyText()}), over an audit
+	 * row aliased {@code x}: every entry records its row
+	 */
 	DeliveryLedger(OwnTransactions transactions, AuditSchema schema, List<String> localSubscribers,
-			Duration subscriberExpiry) {
+			Duration subscriberExpiry, String keyText) {
 		this.jdbc = new AuditJdbc(transactions.dataSource());
 		this.transactions = transactions;
 		this.localSubscribers = localSubscribers.toArray(String[]::new);
@@ -63,22 +72,25 @@ final class DeliveryLedger {
 					WHERE a.id = d.id AND a.event_processed_at IS NULL
 					RETURNING a.id, a.table_name || '.' || a.op AS event_name
 				), failed AS (
-					INSERT INTO %2$s (audit_id, subscriber, status, attempts, next_attempt_at, last_error)
-					SELECT f.id, f.subscriber, f.status, 1, clock_timestamp() + f.delay_ms * interval '1 millisecond',
-						f.error
-					FROM unnest(?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[])
-						AS f(id, subscriber, status, delay_ms, error)
+					INSERT INTO %2$s (audit_id, subscriber, status, attempts, next_attempt_at, last_error, row_key)
+					SELECT f.id, f.subscriber, f.status, f.attempts,
+						clock_timestamp() + f.delay_ms * interval '1 millisecond', f.error,
+						(SELECT %4$s FROM %1$s x WHERE x.id = f.id)
+					FROM unnest(?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::integer[])
+						AS f(id, subscriber, status, delay_ms, error, attempts)
 					JOIN marked m ON m.id = f.id
 					ON CONFLICT (audit_id, subscriber) DO NOTHING
+					RETURNING attempts
 				), handed AS (
-					INSERT INTO %2$s (audit_id, subscriber)
-					SELECT m.id, s.name FROM marked m JOIN %3$s s ON m.event_name = ANY (s.events)
+					INSERT INTO %2$s (audit_id, subscriber, row_key)
+					SELECT m.id, s.name, (SELECT %4$s FROM %1$s x WHERE x.id = m.id)
+					FROM marked m JOIN %3$s s ON m.event_name = ANY (s.events)
 					WHERE s.name <> ALL (?::text[]) AND s.last_seen_at > clock_timestamp() - ?::interval
 					ON CONFLICT DO NOTHING
 					RETURNING 1
 				)
-				SELECT count(*) FROM handed
-				""".formatted(schema.auditTable(), schema.deliveryTable(), schema.subscriberTable());
+				SELECT (SELECT count(*) FROM handed) + (SELECT count(*) FROM failed WHERE attempts = 0)
+				""".formatted(schema.auditTable(), schema.deliveryTable(), schema.subscriberTable(), keyText);
 		this.deliveredEntry = "UPDATE " + schema.deliveryTable() + " SET status = '" + LedgerStatus.DELIVERED
 				+ "', attempts = attempts + 1," + " lease_until = NULL, updated_at = clock_timestamp()"
 				+ " WHERE audit_id = ? AND subscriber = ? AND lease_token = ?";
@@ -153,20 +165,20 @@ final class DeliveryLedger {
 			for (Failure failure : outcome.failures()) {
 				failures.add(new Object[] { outcome.auditId(), failure.subscriber(),
 						failure.dead() ? LedgerStatus.DEAD : LedgerStatus.PENDING, failure.delay().toMillis(),
-						failure.error() });
+						failure.waiting() ? null : failure.error(), failure.waiting() ? 0 : 1 });
 			}
 		}
 		long handed;
 		try (PreparedStatement mark = connection.prepareStatement(this.markProcessed)) {
 			AuditJdbc.customPlans(mark);
 			mark.setArray(1, connection.createArrayOf("bigint", batch.stream().map(Outcome::auditId).toArray()));
-			String[] types = { "bigint", "text", "text", "bigint", "text" };
+			String[] types = { "bigint", "text", "text", "bigint", "text", "integer" };
 			for (int column = 0; column < types.length; column++) {
 				int c = column;
 				mark.setArray(c + 2, connection.createArrayOf(types[c], failures.stream().map((f) -> f[c]).toArray()));
 			}
-			mark.setArray(7, connection.createArrayOf("text", this.localSubscribers));
-			mark.setString(8, this.subscriberExpiry);
+			mark.setArray(8, connection.createArrayOf("text", this.localSubscribers));
+			mark.setString(9, this.subscriberExpiry);
 			try (ResultSet rs = mark.executeQuery()) {
 				rs.next();
 				handed = rs.getLong(1);
@@ -174,7 +186,7 @@ final class DeliveryLedger {
 		}
 		if (handed > 0) {
 			// sent on commit: wakes the instances that have the subscribers this one
-			// lacks
+			// lacks, and the relays that deliver the waiting entries of ordered ones
 			try (PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, '')")) {
 				notify.setString(1, this.channel);
 				notify.execute();
@@ -183,14 +195,30 @@ final class DeliveryLedger {
 	}
 
 	/**
-	 * A subscriber that failed to take an event.
+	 * A subscriber that did not take an event: it failed, or (ordered) the event waits
+	 * behind an earlier one of its row.
 	 *
 	 * @param subscriber the subscriber name
 	 * @param error the failure's class and message
 	 * @param dead whether to give up (no attempt left, or retrying cannot help)
 	 * @param delay when to try again, if not given up
+	 * @param waiting whether no attempt was made: the event waits for its turn
 	 */
-	record Failure(String subscriber, String error, boolean dead, Duration delay) {
+	record Failure(String subscriber, String error, boolean dead, Duration delay, boolean waiting) {
+
+		Failure(String subscriber, String error, boolean dead, Duration delay) {
+			this(subscriber, error, dead, delay, false);
+		}
+
+		/**
+		 * An event that waits behind an earlier one of its row, for an ordered
+		 * subscriber.
+		 * @param subscriber the subscriber
+		 * @return the entry to record
+		 */
+		static Failure waiting(String subscriber) {
+			return new Failure(subscriber, "", false, Duration.ZERO, true);
+		}
 
 		/**
 		 * The failure of attempt number {@code attempts}.

@@ -1,6 +1,7 @@
 package dev.pgevents.internal.dispatch;
 
 import java.time.Duration;
+import java.util.Map;
 
 import dev.pgevents.Event;
 
@@ -46,8 +47,9 @@ public interface DeliveryObserver {
 	 * @param dead dead-lettered deliveries
 	 * @param lag the age of the oldest undispatched row or overdue retry, zero when there
 	 * is none
+	 * @param parked per ordered subscriber, the rows parked behind a dead letter
 	 */
-	default void backlog(long pending, long dead, Duration lag) {
+	default void backlog(long pending, long dead, Duration lag, Map<String, Long> parked) {
 	}
 
 	/**

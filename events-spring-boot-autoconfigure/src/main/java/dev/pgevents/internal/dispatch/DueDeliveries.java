@@ -3,6 +3,7 @@ package dev.pgevents.internal.dispatch;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -49,9 +50,12 @@ final class DueDeliveries {
 
 	private final ClaimKeeper keeper;
 
+	private final RowOrder order;
+
 	DueDeliveries(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, FanOut fanOut,
-			ClaimKeeper keeper, int batchSize, Duration lease) {
+			ClaimKeeper keeper, int batchSize, Duration lease, RowOrder order) {
 		this.keeper = keeper;
+		this.order = order;
 		this.jdbc = new AuditJdbc(dataSource);
 		this.subscribers = subscribers;
 		this.fanOut = fanOut;
@@ -79,21 +83,28 @@ final class DueDeliveries {
 	}
 
 	/**
-	 * Claim a batch of due entries, and deliver them in audit-row order.
+	 * Claim a batch of due entries, and deliver them in audit-row order. An ordered
+	 * subscriber's entries are claimed one per row, the row's first, once nothing holds
+	 * it back (see {@link RowOrder}).
 	 * @param running whether the relay still runs (no further entry is begun otherwise:
 	 * the others are taken again once their lease expires)
-	 * @return the entries claimed
+	 * @return the entries claimed, or the batch size when an ordered entry was claimed:
+	 * the next of its row may be ready at once
 	 */
 	int relay(BooleanSupplier running) {
-		List<String> names = this.subscribers.names();
-		if (names.isEmpty()) {
-			return 0;
+		List<String> ordered = this.order.subscribers();
+		List<String> unordered = this.subscribers.names().stream().filter((name) -> !ordered.contains(name)).toList();
+		List<DeliveryLedger.ClaimedDelivery> entries = new ArrayList<>();
+		if (!unordered.isEmpty()) {
+			entries.addAll(claim(this.claim, unordered));
 		}
-		List<DeliveryLedger.ClaimedDelivery> entries = this.jdbc.query(this.claim,
-				(rs, row) -> new DeliveryLedger.ClaimedDelivery(rs.getLong(1), rs.getString(2), rs.getInt(3),
-						rs.getInt(4)),
-				this.jdbc.execute((Connection connection) -> connection.createArrayOf("text", names.toArray())),
-				this.batchSize, this.lease.toMillis());
+		int claimedInOrder = 0;
+		if (!ordered.isEmpty()) {
+			this.jdbc.update(this.order.fillKeys(), (Object) array("text", ordered));
+			List<DeliveryLedger.ClaimedDelivery> heads = claim(this.order.claim(), ordered);
+			claimedInOrder = heads.size();
+			entries.addAll(heads);
+		}
 		if (entries.isEmpty()) {
 			return 0;
 		}
@@ -121,7 +132,21 @@ final class DueDeliveries {
 		finally {
 			this.keeper.release(leases);
 		}
-		return entries.size();
+		return (claimedInOrder > 0) ? Math.max(this.batchSize, entries.size()) : entries.size();
+	}
+
+	private List<DeliveryLedger.ClaimedDelivery> claim(String sql, List<String> subscribers) {
+		return this.jdbc.query(sql, (rs, row) -> new DeliveryLedger.ClaimedDelivery(rs.getLong(1), rs.getString(2),
+				rs.getInt(3), rs.getInt(4)), array("text", subscribers), this.batchSize, this.lease.toMillis());
+	}
+
+	private java.sql.Array array(String type, List<?> values) {
+		java.sql.Array array = this.jdbc
+			.execute((Connection connection) -> connection.createArrayOf(type, values.toArray()));
+		if (array == null) {
+			throw new IllegalStateException("The driver made no array");
+		}
+		return array;
 	}
 
 	/**

@@ -39,9 +39,12 @@ final class FanOut {
 
 	private final DeliveryObserver observer;
 
+	private final RowOrder order;
+
 	FanOut(SubscriberRegistry subscribers, EventHandler handler, EventFactory events, Backoff backoff,
-			DeliveryLedger ledger, DeliveryObserver observer) {
+			DeliveryLedger ledger, DeliveryObserver observer, RowOrder order) {
 		this.observer = observer;
+		this.order = order;
 		this.subscribers = subscribers;
 		this.handler = handler;
 		this.events = events;
@@ -62,12 +65,15 @@ final class FanOut {
 	 */
 	int deliver(Claim claim, BooleanSupplier running) throws SQLException {
 		List<DeliveryLedger.Outcome> outcomes = new ArrayList<>(claim.rows().size());
+		RowOrder.Batch order = claim.query((connection) -> this.order.applies()
+				? this.order.check(connection, claim.rows(), claim.rows().stream().map(AuditRow::id).toList())
+				: new RowOrder.Batch());
 		for (AuditRow row : claim.rows()) {
 			if (!running.getAsBoolean()) {
 				break;
 			}
 			outcomes.add(claim.calling("The delivery of audit row " + row.id() + " (" + row.eventName() + ")",
-					() -> deliver(row, DeliveryObserver.Path.RELAY)));
+					() -> deliver(row, DeliveryObserver.Path.RELAY, order)));
 		}
 		claim.run((connection) -> this.ledger.record(connection, outcomes));
 		claim.commit();
@@ -75,12 +81,15 @@ final class FanOut {
 	}
 
 	/**
-	 * Deliver a row's event to each of its local subscribers.
+	 * Deliver a row's event to each of its local subscribers; an ordered subscriber's
+	 * waits in the ledger instead while an earlier event of its row is not taken yet.
 	 * @param row the row
 	 * @param path the path it takes
+	 * @param order what holds back ordered deliveries in the row's batch, which learns of
+	 * the row's failures and waits
 	 * @return what each call did
 	 */
-	DeliveryLedger.Outcome deliver(AuditRow row, DeliveryObserver.Path path) {
+	DeliveryLedger.Outcome deliver(AuditRow row, DeliveryObserver.Path path, RowOrder.Batch order) {
 		List<Subscriber> targets = this.subscribers.subscribersOf(row.eventName());
 		if (targets.isEmpty()) {
 			return new DeliveryLedger.Outcome(row.id(), List.of());
@@ -90,15 +99,27 @@ final class FanOut {
 			event = this.events.toEvent(row);
 		}
 		catch (RuntimeException | StackOverflowError ex) {
+			targets.stream()
+				.filter(Subscriber::ordered)
+				.forEach((subscriber) -> order.holdTable(subscriber.name(), row.tableName()));
 			return new DeliveryLedger.Outcome(row.id(),
 					targets.stream().map((subscriber) -> unreadable(subscriber.name(), row, ex, path)).toList());
 		}
 		List<DeliveryLedger.Failure> failures = new ArrayList<>(0);
 		String traceparent = row.traceparent();
+		String key = RowOrder.Batch.key(row, event);
 		for (Subscriber subscriber : targets) {
+			if (subscriber.ordered() && order.mustWait(subscriber.name(), row, key)) {
+				failures.add(DeliveryLedger.Failure.waiting(subscriber.name()));
+				order.hold(subscriber.name(), key);
+				continue;
+			}
 			DeliveryLedger.Failure failure = call(subscriber, subscriber.name(), event, traceparent, 1, path);
 			if (failure != null) {
 				failures.add(failure);
+				if (subscriber.ordered()) {
+					order.hold(subscriber.name(), key);
+				}
 			}
 		}
 		return new DeliveryLedger.Outcome(row.id(), failures);

@@ -95,6 +95,28 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 	}
 
 	@Override
+	public boolean skip(String eventId, String subscriber) {
+		long auditId;
+		try {
+			auditId = Long.parseLong(eventId);
+		}
+		catch (NumberFormatException ex) {
+			return false;
+		}
+		return this.transactions.write((status) -> {
+			int skipped = this.jdbc.update(
+					"UPDATE " + this.schema.deliveryTable() + " SET status = '" + LedgerStatus.SKIPPED
+							+ "', lease_until = NULL, updated_at = clock_timestamp()"
+							+ " WHERE audit_id = ? AND subscriber = ? AND status = '" + LedgerStatus.DEAD + "'",
+					auditId, subscriber);
+			if (skipped > 0) {
+				wakeRelays(); // to deliver what it held back
+			}
+			return skipped == 1;
+		});
+	}
+
+	@Override
 	public int replayAll(DeliveryQuery query) {
 		List<Object> args = new ArrayList<>();
 		String where = where(query, args);
@@ -112,11 +134,16 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 		return this.transactions.write((status) -> {
 			int replayed = this.jdbc.update(sql, args.toArray());
 			if (replayed > 0) {
-				this.jdbc.query("SELECT pg_notify(?, '')", (rs) -> {
-				}, this.schema.channel());
+				wakeRelays();
 			}
 			return replayed;
 		});
+	}
+
+	/** Sent on commit: the relays look for work at once. */
+	private void wakeRelays() {
+		this.jdbc.query("SELECT pg_notify(?, '')", (rs) -> {
+		}, this.schema.channel());
 	}
 
 	private static String where(DeliveryQuery query, List<Object> args) {

@@ -17,6 +17,8 @@ final class LedgerStatus {
 
 	static final String DEAD = of(Delivery.Status.DEAD);
 
+	static final String SKIPPED = of(Delivery.Status.SKIPPED);
+
 	private LedgerStatus() {
 	}
 

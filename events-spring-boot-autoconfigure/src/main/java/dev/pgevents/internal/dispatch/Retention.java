@@ -39,17 +39,18 @@ final class Retention {
 					SELECT a.id FROM %1$s a
 					WHERE a.event_processed_at IS NOT NULL
 						AND a.created_at < clock_timestamp() - ? * interval '1 millisecond'
-						AND NOT EXISTS (SELECT FROM %2$s d WHERE d.audit_id = a.id AND d.status <> '%4$s')
+						AND NOT EXISTS (SELECT FROM %2$s d WHERE d.audit_id = a.id AND d.status NOT IN ('%4$s', '%5$s'))
 					ORDER BY a.id LIMIT %3$d
 					FOR UPDATE SKIP LOCKED)
-				""".formatted(schema.auditTable(), schema.deliveryTable(), BATCH, LedgerStatus.DELIVERED);
+				""".formatted(schema.auditTable(), schema.deliveryTable(), BATCH, LedgerStatus.DELIVERED,
+				LedgerStatus.SKIPPED);
 		this.deleteDeliveredEntries = """
 				DELETE FROM %1$s WHERE (audit_id, subscriber) IN (
 					SELECT audit_id, subscriber FROM %1$s
-					WHERE status = '%3$s' AND updated_at < clock_timestamp() - ? * interval '1 millisecond'
+					WHERE status IN ('%3$s', '%4$s') AND updated_at < clock_timestamp() - ? * interval '1 millisecond'
 					LIMIT %2$d
 					FOR UPDATE SKIP LOCKED)
-				""".formatted(schema.deliveryTable(), BATCH, LedgerStatus.DELIVERED);
+				""".formatted(schema.deliveryTable(), BATCH, LedgerStatus.DELIVERED, LedgerStatus.SKIPPED);
 	}
 
 	/**

@@ -24,37 +24,33 @@ final class ScopeRows {
 
 	private final String select;
 
-	ScopeRows(DataSource dataSource, AuditSchema schema, int page) {
+	private final RowOrder order;
+
+	ScopeRows(DataSource dataSource, AuditSchema schema, int page, RowOrder order) {
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.select = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.pendingFunction() + "(?, ?, " + page + ")";
+		this.order = order;
 	}
 
 	/**
 	 * Read a page on the connection the transaction committed on. The connection may
 	 * still be in manual-commit mode until the transaction manager resets it: read in
 	 * autocommit, and leave the mode as it was (switching sends nothing to the server
-	 * while no transaction is open).
+	 * while no transaction is open, and the caller made sure none is).
 	 * @param connection the committing thread's connection
 	 * @param scope the transaction's scope
 	 * @param after the id of the last row read, or 0
+	 * @param batch learns what holds back the rows' ordered deliveries
 	 * @return the page's rows, in id order
 	 * @throws SQLException when the database fails
 	 */
-	List<AuditRow> read(Connection connection, UUID scope, long after) throws SQLException {
+	List<AuditRow> read(Connection connection, UUID scope, long after, RowOrder.Batch batch) throws SQLException {
 		boolean autoCommit = connection.getAutoCommit();
 		if (!autoCommit) {
 			connection.setAutoCommit(true);
 		}
-		try (PreparedStatement select = connection.prepareStatement(this.select)) {
-			select.setObject(1, scope);
-			select.setLong(2, after);
-			List<AuditRow> rows = new ArrayList<>();
-			try (ResultSet rs = select.executeQuery()) {
-				while (rs.next()) {
-					rows.add(AuditRow.read(rs));
-				}
-			}
-			return rows;
+		try {
+			return query(connection, scope, after, batch);
 		}
 		finally {
 			if (!autoCommit) {
@@ -68,10 +64,41 @@ final class ScopeRows {
 	 * hold none of their own.
 	 * @param scope the transaction's scope
 	 * @param after the id of the last row read, or 0
+	 * @param batch learns what holds back the rows' ordered deliveries
 	 * @return the page's rows, in id order
 	 */
-	List<AuditRow> read(UUID scope, long after) {
-		return this.jdbc.query(this.select, (rs, row) -> AuditRow.read(rs), scope, after);
+	List<AuditRow> read(UUID scope, long after, RowOrder.Batch batch) {
+		List<AuditRow> rows = this.jdbc.execute((Connection connection) -> query(connection, scope, after, batch));
+		return (rows != null) ? rows : List.of();
+	}
+
+	/**
+	 * Read a page, with what holds back its rows' ordered deliveries when this instance
+	 * has ordered subscribers (in the same round trip).
+	 */
+	private List<AuditRow> query(Connection connection, UUID scope, long after, RowOrder.Batch batch)
+			throws SQLException {
+		boolean ordered = this.order.applies();
+		try (PreparedStatement select = connection.prepareStatement(ordered ? this.order.read() : this.select)) {
+			if (ordered) {
+				this.order.bindRead(select, scope, after);
+			}
+			else {
+				select.setObject(1, scope);
+				select.setLong(2, after);
+			}
+			List<AuditRow> rows = new ArrayList<>();
+			try (ResultSet rs = select.executeQuery()) {
+				while (rs.next()) {
+					AuditRow row = AuditRow.read(rs);
+					rows.add(row);
+					if (ordered) {
+						batch.read(row.id(), rs.getBoolean(10), rs.getArray(11));
+					}
+				}
+			}
+			return rows;
+		}
 	}
 
 }

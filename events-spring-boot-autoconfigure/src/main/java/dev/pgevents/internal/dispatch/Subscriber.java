@@ -50,6 +50,8 @@ final class Subscriber {
 
 	private final @Nullable Expression condition;
 
+	private final boolean ordered;
+
 	private final Method method;
 
 	private final Supplier<Object> bean;
@@ -65,17 +67,20 @@ final class Subscriber {
 	 * {@link #takeEvent} expands once the audited tables are known
 	 * @param changed the fields of which an update must change one, or none
 	 * @param condition the condition on the event, or {@code null}
+	 * @param ordered whether it takes each row's events in order
 	 * @param method the method
 	 * @param bean supplies the bean
 	 * @param jsonMapper binds data to typed parameters
 	 */
 	Subscriber(String name, List<String> eventNames, List<String> anyTableOperations, List<String> changed,
-			@Nullable Expression condition, Method method, Supplier<Object> bean, JsonMapper jsonMapper) {
+			@Nullable Expression condition, boolean ordered, Method method, Supplier<Object> bean,
+			JsonMapper jsonMapper) {
 		this.name = name;
 		this.eventNames = new CopyOnWriteArrayList<>(eventNames);
 		this.anyTableOperations = anyTableOperations;
 		this.changed = changed;
 		this.condition = condition;
+		this.ordered = ordered;
 		this.method = method;
 		this.bean = bean;
 		this.arguments = argumentsOf(method, jsonMapper);
@@ -95,6 +100,14 @@ final class Subscriber {
 
 	List<String> changed() {
 		return this.changed;
+	}
+
+	/**
+	 * Whether it takes each row's events in commit order, one call at a time per row.
+	 * @return whether it is ordered
+	 */
+	boolean ordered() {
+		return this.ordered;
 	}
 
 	/**

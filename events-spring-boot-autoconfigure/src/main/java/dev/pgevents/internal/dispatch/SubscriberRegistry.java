@@ -79,9 +79,11 @@ public final class SubscriberRegistry {
 			Map<Method, EventSubscriber> methods = MethodIntrospector.selectMethods(ClassUtils.getUserClass(type),
 					(MethodIntrospector.MetadataLookup<EventSubscriber>) (method) -> AnnotatedElementUtils
 						.findMergedAnnotation(method, EventSubscriber.class));
-			methods.forEach((method, annotation) -> add(new Subscriber(subscriberName(method, annotation),
-					eventNames(method, annotation), anyTableOperations(annotation), List.of(annotation.changed()),
-					condition(method, annotation), method, () -> beanFactory.getBean(beanName), jsonMapper)));
+			methods.forEach((method,
+					annotation) -> add(new Subscriber(subscriberName(method, annotation),
+							eventNames(method, annotation), anyTableOperations(annotation),
+							List.of(annotation.changed()), condition(method, annotation), annotation.ordered(), method,
+							() -> beanFactory.getBean(beanName), jsonMapper)));
 		}
 	}
 
@@ -255,6 +257,28 @@ public final class SubscriberRegistry {
 	 */
 	public Set<String> tables() {
 		return this.byTable.keySet();
+	}
+
+	/**
+	 * Whether a subscriber takes the events of {@code table} in order: one that names
+	 * them, or that takes an operation of every table.
+	 * @param table a table as events name it
+	 * @return whether rows of the table are delivered in order to some subscriber
+	 */
+	public boolean takesInOrder(String table) {
+		return this.byName.values()
+			.stream()
+			.filter(Subscriber::ordered)
+			.anyMatch((subscriber) -> !subscriber.anyTableOperations().isEmpty()
+					|| this.byTable.getOrDefault(table, List.of()).contains(subscriber));
+	}
+
+	/**
+	 * The subscribers that take each row's events in order.
+	 * @return their names
+	 */
+	public List<String> orderedNames() {
+		return this.byName.values().stream().filter(Subscriber::ordered).map(Subscriber::name).toList();
 	}
 
 	/**

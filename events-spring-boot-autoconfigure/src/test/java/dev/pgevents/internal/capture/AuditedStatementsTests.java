@@ -44,7 +44,7 @@ class AuditedStatementsTests {
 	}
 
 	private static AuditedTable table(String name, boolean partitioned) {
-		return new AuditedTable(name, name, List.of("id"), List.of("id"), List.of(), partitioned);
+		return new AuditedTable(name, name, List.of("id"), List.of("id"), List.of(), partitioned, false);
 	}
 
 }

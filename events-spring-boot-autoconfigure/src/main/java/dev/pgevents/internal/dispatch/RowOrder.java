@@ -1,0 +1,417 @@
+package dev.pgevents.internal.dispatch;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.pgevents.Event;
+import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.AuditedTable;
+
+/**
+ * The rule of ordered subscribers ({@code @EventSubscriber(ordered = true)}), in one
+ * place: a subscriber takes an event of a row only once it has taken every earlier event
+ * of that row, and never two of one row at a time.
+ * <p>
+ * A row is one table's primary-key value, read from the audit rows' data. For one row,
+ * audit id order is commit order: writers of a row serialize on its row lock, and the
+ * capture trigger writes the audit row after the write. An earlier event of the row holds
+ * back a later one for an ordered subscriber while it is
+ * <ul>
+ * <li>undispatched (its audit row is not processed: its transaction's dispatch runs, or
+ * it waits for a relay), found through the table's index of undispatched rows by key
+ * (audit-order-index.sql);</li>
+ * <li>or waiting in the ledger for that subscriber: for an attempt (a retry, a replay, a
+ * hand-over, or its own turn) or dead-lettered, which parks the row until it is replayed
+ * or skipped; found through the ledger's index of entries by row.</li>
+ * </ul>
+ * A delivery held back is recorded in the ledger as waiting (pending, no attempt made),
+ * and the relay delivers each row's first waiting entry once nothing holds it back.
+ */
+final class RowOrder {
+
+	private final List<String> ordered;
+
+	private final Map<String, List<String>> orderedByEvent = new HashMap<>();
+
+	private final String keyText;
+
+	private final String check;
+
+	private final String read;
+
+	private final String fillKeys;
+
+	private final String claim;
+
+	private final String parkedCounts;
+
+	private final String parked;
+
+	/**
+	 * @param schema the audit schema
+	 * @param tables the audited tables
+	 * @param subscribers this instance's subscribers
+	 * @param page how many of a transaction's rows are read at once
+	 */
+	RowOrder(AuditSchema schema, List<AuditedTable> tables, SubscriberRegistry subscribers, int page) {
+		this.ordered = subscribers.orderedNames();
+		subscribers.eventNamesBySubscriber().forEach((subscriber, events) -> {
+			if (this.ordered.contains(subscriber)) {
+				events.forEach((event) -> this.orderedByEvent.computeIfAbsent(event, (key) -> new ArrayList<>())
+					.add(subscriber));
+			}
+		});
+		this.keyText = keyText(tables, "x");
+		String args = "WITH args AS (SELECT ?::uuid AS own_scope, ?::bigint[] AS own_rows, ?::text[] AS ordered) ";
+		// the ledger entries of the ordered subscribers that hold the row back; an entry
+		// not keyed yet (made by an instance that does not audit its table) holds back
+		// every row until the relay keys it
+		String held = """
+				CASE WHEN r.table_name IN (%5$s) THEN ARRAY(SELECT DISTINCT d.subscriber FROM %1$s d
+					WHERE d.subscriber = ANY (args.ordered) AND d.status IN ('%2$s', '%3$s') AND d.audit_id < r.id
+						AND (d.row_key IS NULL OR d.row_key = %4$s)) END
+				""".formatted(schema.deliveryTable(), LedgerStatus.PENDING, LedgerStatus.DEAD, keyText(tables, "r"),
+				orderedTables(tables));
+		String inFlight = inFlight(schema, tables, true);
+		this.check = args + "SELECT r.id, " + inFlight + ", " + held + " FROM " + schema.auditTable()
+				+ " r CROSS JOIN args WHERE r.id = ANY (?::bigint[])";
+		this.read = args + "SELECT " + prefixed("r") + ", " + inFlight + ", " + held + " FROM "
+				+ schema.pendingFunction() + "(?, ?, " + page + ") r CROSS JOIN args ORDER BY r.id";
+		this.fillKeys = """
+				UPDATE %1$s d SET row_key = (SELECT %2$s FROM %3$s x WHERE x.id = d.audit_id)
+				WHERE d.subscriber = ANY (?::text[]) AND d.row_key IS NULL AND d.status IN ('%4$s', '%5$s')
+				""".formatted(schema.deliveryTable(), this.keyText, schema.auditTable(), LedgerStatus.PENDING,
+				LedgerStatus.DEAD);
+		// per subscriber and row, the first entry that is not finished: claimed once it
+		// is
+		// due, not leased, and no earlier event of its row is undispatched
+		this.claim = """
+				WITH heads AS (
+					SELECT DISTINCT ON (d.subscriber, d.row_key) d.audit_id, d.subscriber, d.status,
+						d.next_attempt_at, d.lease_until
+					FROM %1$s d
+					WHERE d.subscriber = ANY (?::text[]) AND d.status IN ('%2$s', '%3$s') AND d.row_key IS NOT NULL
+					ORDER BY d.subscriber, d.row_key, d.audit_id
+				), ready AS (
+					SELECT h.audit_id, h.subscriber FROM heads h JOIN %4$s r ON r.id = h.audit_id
+					WHERE h.status = '%2$s' AND h.next_attempt_at <= clock_timestamp()
+						AND (h.lease_until IS NULL OR h.lease_until < clock_timestamp())
+						AND NOT %5$s
+					ORDER BY h.next_attempt_at LIMIT ?
+				), due AS (
+					SELECT d.audit_id, d.subscriber FROM %1$s d JOIN ready USING (audit_id, subscriber)
+					WHERE d.status = '%2$s' AND (d.lease_until IS NULL OR d.lease_until < clock_timestamp())
+					FOR UPDATE OF d SKIP LOCKED
+				)
+				UPDATE %1$s d SET lease_until = clock_timestamp() + ? * interval '1 millisecond',
+					lease_token = d.lease_token + 1
+				FROM due WHERE d.audit_id = due.audit_id AND d.subscriber = due.subscriber
+				RETURNING d.audit_id, d.subscriber, d.attempts, d.lease_token
+				""".formatted(schema.deliveryTable(), LedgerStatus.PENDING, LedgerStatus.DEAD, schema.auditTable(),
+				inFlight(schema, tables, false));
+		// a row is parked by its dead letter: nothing after it is attempted
+		this.parkedCounts = "SELECT subscriber, count(*) FROM " + schema.deliveryTable() + " WHERE status = '"
+				+ LedgerStatus.DEAD + "' AND subscriber = ANY (?::text[]) GROUP BY subscriber";
+		this.parked = """
+				SELECT d.subscriber, d.row_key, d.audit_id, a.table_name || '.' || a.op, d.last_error,
+					(SELECT count(*) FROM %1$s w WHERE w.subscriber = d.subscriber AND w.row_key = d.row_key
+						AND w.status = '%2$s' AND w.audit_id > d.audit_id)
+				FROM %1$s d JOIN %3$s a ON a.id = d.audit_id
+				WHERE d.status = '%4$s' AND d.subscriber = ANY (?::text[])
+				ORDER BY d.updated_at DESC, d.audit_id DESC LIMIT ?
+				""".formatted(schema.deliveryTable(), LedgerStatus.PENDING, schema.auditTable(), LedgerStatus.DEAD);
+	}
+
+	/**
+	 * A row's key as text, its table's name first: one CASE over the audited tables.
+	 * {@code null} for a table this instance does not audit.
+	 */
+	private static String keyText(List<AuditedTable> tables, String alias) {
+		if (tables.isEmpty()) {
+			return "NULL::text";
+		}
+		StringBuilder sql = new StringBuilder("CASE " + alias + ".table_name");
+		for (AuditedTable table : tables) {
+			sql.append(" WHEN ")
+				.append(literal(table.name()))
+				.append(" THEN ")
+				.append(literal(table.name() + ":"))
+				.append(" || coalesce(")
+				.append(table.keyExpression(alias))
+				.append("::text, '')");
+		}
+		return sql.append(" END").toString();
+	}
+
+	/**
+	 * Whether an earlier row of the same table and key as the audit row {@code r} is
+	 * undispatched; when {@code excluding}, other than the caller's own (the scope
+	 * {@code args.own_scope} and the rows {@code args.own_rows}), which it delivers in
+	 * order itself.
+	 */
+	private static String inFlight(AuditSchema schema, List<AuditedTable> tables, boolean excluding) {
+		StringBuilder sql = new StringBuilder("(CASE r.table_name");
+		for (AuditedTable table : tables) {
+			if (!table.ordered()) {
+				continue;
+			}
+			sql.append(" WHEN ")
+				.append(literal(table.name()))
+				.append(" THEN EXISTS (SELECT FROM ")
+				.append(schema.auditTable())
+				.append(" e WHERE e.event_processed_at IS NULL AND e.table_name = ")
+				.append(literal(table.name()))
+				.append(" AND ")
+				.append(table.keyExpression("e"))
+				.append(" = ")
+				.append(table.keyExpression("r"))
+				.append(" AND e.id < r.id");
+			if (excluding) {
+				sql.append(" AND (args.own_scope IS NULL OR e.scope_id IS DISTINCT FROM args.own_scope)")
+					.append(" AND e.id <> ALL (args.own_rows)");
+			}
+			sql.append(")");
+		}
+		return sql.append(" ELSE false END)").toString();
+	}
+
+	/** The ordered tables, as SQL literals for {@code IN}: never empty. */
+	private static String orderedTables(List<AuditedTable> tables) {
+		List<String> names = tables.stream()
+			.filter(AuditedTable::ordered)
+			.map((table) -> literal(table.name()))
+			.toList();
+		return names.isEmpty() ? "NULL" : String.join(", ", names);
+	}
+
+	private static String literal(String text) {
+		return "'" + text.replace("'", "''") + "'";
+	}
+
+	private static String prefixed(String alias) {
+		return alias + "." + AuditRow.COLUMNS.replace(", ", ", " + alias + ".");
+	}
+
+	/**
+	 * Whether this instance has ordered subscribers.
+	 * @return whether the rule applies at all
+	 */
+	boolean applies() {
+		return !this.ordered.isEmpty();
+	}
+
+	/**
+	 * The ordered subscribers of an event.
+	 * @param eventName the event name
+	 * @return their names
+	 */
+	List<String> subscribersOf(String eventName) {
+		return this.orderedByEvent.getOrDefault(eventName, List.of());
+	}
+
+	/**
+	 * The ordered subscribers.
+	 * @return their names
+	 */
+	List<String> subscribers() {
+		return this.ordered;
+	}
+
+	/**
+	 * A row's key as text for the ledger's {@code row_key}, as an expression over an
+	 * audit row aliased {@code x}.
+	 * @return the expression
+	 */
+	String keyText() {
+		return this.keyText;
+	}
+
+	/**
+	 * What holds back the ordered deliveries of some rows, the caller's own rows apart.
+	 * @param connection a connection of the audited database
+	 * @param rows the rows about to be delivered
+	 * @param ownRows the caller's rows (delivered in order by it), or none
+	 * @return what holds back which rows
+	 * @throws SQLException when the database fails
+	 */
+	Batch check(Connection connection, Collection<AuditRow> rows, Collection<Long> ownRows) throws SQLException {
+		Batch batch = new Batch();
+		List<Long> ids = rows.stream()
+			.filter((row) -> !subscribersOf(row.eventName()).isEmpty())
+			.map(AuditRow::id)
+			.toList();
+		if (ids.isEmpty()) {
+			return batch;
+		}
+		try (PreparedStatement check = connection.prepareStatement(this.check)) {
+			AuditJdbc.customPlans(check);
+			check.setObject(1, null);
+			check.setArray(2, connection.createArrayOf("bigint", ownRows.toArray()));
+			check.setArray(3, connection.createArrayOf("text", this.ordered.toArray()));
+			check.setArray(4, connection.createArrayOf("bigint", ids.toArray()));
+			try (ResultSet rs = check.executeQuery()) {
+				while (rs.next()) {
+					batch.read(rs.getLong(1), rs.getBoolean(2), rs.getArray(3));
+				}
+			}
+		}
+		return batch;
+	}
+
+	/**
+	 * The statement that reads a page of a committed transaction's rows together with
+	 * what holds back their ordered deliveries, in one round trip: the rows' columns,
+	 * then whether an earlier row of the same key is undispatched, then the subscribers
+	 * whose ledger holds the row back.
+	 * @return the statement
+	 */
+	String read() {
+		return this.read;
+	}
+
+	/**
+	 * Bind the parameters of {@link #read()}.
+	 * @param statement the statement
+	 * @param scope the transaction's scope
+	 * @param after the id after which to read
+	 * @throws SQLException when the driver fails
+	 */
+	void bindRead(PreparedStatement statement, UUID scope, long after) throws SQLException {
+		Connection connection = statement.getConnection();
+		statement.setObject(1, scope);
+		statement.setArray(2, connection.createArrayOf("bigint", new Object[0]));
+		statement.setArray(3, connection.createArrayOf("text", this.ordered.toArray()));
+		statement.setObject(4, scope);
+		statement.setLong(5, after);
+	}
+
+	/**
+	 * Key the ledger entries of ordered subscribers made by instances that do not audit
+	 * their rows' tables.
+	 * @return the statement, whose parameter is {@link #subscribers()}
+	 */
+	String fillKeys() {
+		return this.fillKeys;
+	}
+
+	/**
+	 * Claim, under a lease, each row's first waiting entry of the ordered subscribers
+	 * that nothing holds back.
+	 * @return the statement, whose parameters are the subscribers, the batch size and the
+	 * lease in milliseconds
+	 */
+	String claim() {
+		return this.claim;
+	}
+
+	/**
+	 * How many rows each ordered subscriber has parked.
+	 * @return the statement, whose parameter is {@link #subscribers()}: rows of the
+	 * subscriber and the count, for those that have some
+	 */
+	String parkedCounts() {
+		return this.parkedCounts;
+	}
+
+	/**
+	 * The parked rows, newest dead letter first.
+	 * @return the statement, whose parameters are {@link #subscribers()} and a limit:
+	 * rows of the subscriber, the row, the dead letter's event id and name, its last
+	 * error, and how many of the row's events wait behind it
+	 */
+	String parked() {
+		return this.parked;
+	}
+
+	/**
+	 * What holds back the ordered deliveries of one batch of rows (a transaction's, or a
+	 * relay's claim), kept while the batch is delivered: what the database says, and the
+	 * rows whose delivery to a subscriber failed or waits in the batch itself, which hold
+	 * back that row's later events in the batch.
+	 */
+	static final class Batch {
+
+		private final Set<Long> inFlight = new HashSet<>();
+
+		private final Map<Long, Set<String>> held = new HashMap<>();
+
+		private final Set<String> heldHere = new HashSet<>();
+
+		/**
+		 * Record what the database says of a row.
+		 * @param id the audit row
+		 * @param inFlight whether an earlier row of its key is undispatched
+		 * @param held the subscribers whose ledger holds it back, or {@code null}
+		 * @throws SQLException when the driver fails
+		 */
+		void read(long id, boolean inFlight, java.sql.@Nullable Array held) throws SQLException {
+			if (inFlight) {
+				this.inFlight.add(id);
+			}
+			if (held != null) {
+				String[] subscribers = (String[]) held.getArray();
+				if (subscribers.length > 0) {
+					this.held.put(id, Set.of(subscribers));
+				}
+			}
+		}
+
+		/**
+		 * Whether an ordered subscriber must wait with a row's event.
+		 * @param subscriber the subscriber
+		 * @param row the audit row
+		 * @param key the row's key
+		 * @return whether to wait
+		 */
+		boolean mustWait(String subscriber, AuditRow row, String key) {
+			return this.inFlight.contains(row.id()) || this.held.getOrDefault(row.id(), Set.of()).contains(subscriber)
+					|| this.heldHere.contains(subscriber + '\0' + key)
+					|| this.heldHere.contains(subscriber + '\0' + row.tableName() + '\0');
+		}
+
+		/**
+		 * A row's event was not delivered to an ordered subscriber (it failed, or waits):
+		 * the row's later events of the batch wait too.
+		 * @param subscriber the subscriber
+		 * @param key the row's key
+		 */
+		void hold(String subscriber, String key) {
+			this.heldHere.add(subscriber + '\0' + key);
+		}
+
+		/**
+		 * A row whose key cannot be read (its data cannot be read as an event) was
+		 * dead-lettered for an ordered subscriber: every later row of its table in the
+		 * batch waits for that subscriber.
+		 * @param subscriber the subscriber
+		 * @param table the row's table
+		 */
+		void holdTable(String subscriber, String table) {
+			this.heldHere.add(subscriber + '\0' + table + '\0');
+		}
+
+		/**
+		 * A row's key, as {@link #mustWait} and {@link #hold} take it.
+		 * @param row the audit row
+		 * @param event its event
+		 * @return the key
+		 */
+		static String key(AuditRow row, Event event) {
+			return row.tableName() + '\0' + event.target().id();
+		}
+
+	}
+
+}

@@ -175,7 +175,7 @@ public final class Benchmarks {
 
 		PLAIN("events.enabled=false"), UNAUDITED("bench.subscriber=true"),
 		CAPTURE("events.audit.tables=member", "events.relay.enabled=false"), SYNC("bench.subscriber=true"),
-		SYNC_OBSERVED("bench.subscriber=true", "bench.meters=true"),
+		SYNC_OBSERVED("bench.subscriber=true", "bench.meters=true"), SYNC_ORDERED("bench.subscriber=ordered"),
 		ASYNC("bench.subscriber=true", "events.dispatch.mode=async"),
 		MODULITH("events.enabled=false", "bench.modulith=true");
 
@@ -186,7 +186,7 @@ public final class Benchmarks {
 		}
 
 		boolean measuresLatency() {
-			return this == SYNC || this == SYNC_OBSERVED || this == ASYNC || this == MODULITH;
+			return this == SYNC || this == SYNC_OBSERVED || this == SYNC_ORDERED || this == ASYNC || this == MODULITH;
 		}
 
 		String label() {
@@ -295,7 +295,7 @@ public final class Benchmarks {
 
 	private void awaitDone(Scenario scenario, int transactions) {
 		switch (scenario) {
-			case SYNC, SYNC_OBSERVED, ASYNC -> await(() -> delivered.get() >= transactions);
+			case SYNC, SYNC_OBSERVED, SYNC_ORDERED, ASYNC -> await(() -> delivered.get() >= transactions);
 			case MODULITH -> {
 				await(() -> delivered.get() >= transactions);
 				await(() -> count("SELECT count(*) FROM event_publication WHERE completion_date IS NULL") == 0);
@@ -574,6 +574,16 @@ public final class Benchmarks {
 
 	}
 
+	/** The starter's subscriber, ordered: does nothing but count. */
+	static class OrderedSubscriber {
+
+		@EventSubscriber(value = "member.created", ordered = true)
+		void created(Event event) {
+			received(event.target().id());
+		}
+
+	}
+
 	/** Counts updates, for the bulk scenario. */
 	static class UpdateSubscriber {
 
@@ -603,6 +613,13 @@ public final class Benchmarks {
 				havingValue = "true")
 		Subscriber subscriber() {
 			return new Subscriber();
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.subscriber",
+				havingValue = "ordered")
+		OrderedSubscriber orderedSubscriber() {
+			return new OrderedSubscriber();
 		}
 
 		@Bean

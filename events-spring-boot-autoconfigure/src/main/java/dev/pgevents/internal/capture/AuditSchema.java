@@ -442,6 +442,43 @@ public final class AuditSchema {
 	}
 
 	/**
+	 * The function that reads a committed transaction's rows with what holds back their
+	 * ordered deliveries (ordered-pending-function.sql), rendered for the given tables
+	 * and named after a hash of its text, so that each application that shares the audit
+	 * table has its own: {@code (scope uuid, after_id bigint, page_size integer)}.
+	 * @param tables the application's audited tables, some of them ordered
+	 * @return the function's name, quoted and schema-qualified, and its definition
+	 */
+	public OrderedFunction orderedFunction(List<AuditedTable> tables) {
+		RowKeys keys = new RowKeys(this, tables);
+		String unnamed = render("ordered-pending-function",
+				Map.of("in_flight", keys.inFlight("e.scope_id IS DISTINCT FROM r.scope_id"), "held", keys.held()));
+		CRC32 crc = new CRC32();
+		crc.update(unnamed.getBytes(StandardCharsets.UTF_8));
+		String name = this.audit.withSuffix("_ordered_" + String.format("%08x", crc.getValue()))
+			.qualified(this.applicationSchema);
+		return new OrderedFunction(name, unnamed.replace("{{ordered_function}}", name));
+	}
+
+	/**
+	 * The ordered read function of one application.
+	 *
+	 * @param name its name, quoted and schema-qualified
+	 * @param definition the statement that creates it
+	 */
+	public record OrderedFunction(String name, String definition) {
+
+		/**
+		 * Its signature, as {@code to_regprocedure} takes it.
+		 * @return the name with its parameter types
+		 */
+		String signature() {
+			return this.name + "(uuid, bigint, integer)";
+		}
+
+	}
+
+	/**
 	 * The capture trigger function, quoted and schema-qualified.
 	 * @return the function
 	 */
@@ -484,7 +521,8 @@ public final class AuditSchema {
 		StringBuilder sources = new StringBuilder();
 		for (String script : List.of("audit-table", "audit-pending-index", "delivery-table", "delivery-due-index",
 				"delivery-row-key", "delivery-row-index", "audit-order-index", "subscriber-table", "instance-table",
-				"capture-function", "capture-function-grant", "pending-function", "capture-trigger")) {
+				"capture-function", "capture-function-grant", "pending-function", "ordered-pending-function",
+				"capture-trigger")) {
 			sources.append(read(SCRIPTS + script + ".sql"));
 		}
 		return sources.toString();

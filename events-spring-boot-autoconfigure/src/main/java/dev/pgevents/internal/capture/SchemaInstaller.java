@@ -229,6 +229,10 @@ final class SchemaInstaller {
 						statements));
 			}
 		}
+		AuditSchema.OrderedFunction ordered = schema.orderedFunction(tables);
+		if (tables.stream().anyMatch(AuditedTable::ordered) && installed(jdbc, ordered.signature()).isEmpty()) {
+			changes.add(new Change(ordered.signature(), List.of(ordered.definition())));
+		}
 		for (AuditedTable table : tables) {
 			Boolean valid = indexValid(jdbc, schema.orderIndex(table, true));
 			if (table.ordered() && !Boolean.TRUE.equals(valid)) {
@@ -293,6 +297,10 @@ final class SchemaInstaller {
 			.map((table) -> schema.orderIndex(table, true))
 			.filter((index) -> !Boolean.TRUE.equals(indexValid(jdbc, index)))
 			.forEach(missing::add);
+		AuditSchema.OrderedFunction ordered = schema.orderedFunction(tables);
+		if (tables.stream().anyMatch(AuditedTable::ordered) && installed(jdbc, ordered.signature()).isEmpty()) {
+			missing.add(ordered.signature());
+		}
 		return missing;
 	}
 
@@ -335,6 +343,9 @@ final class SchemaInstaller {
 		tables.stream()
 			.filter(AuditedTable::ordered)
 			.forEach((table) -> statements.addAll(orderIndex(schema, table, false, false)));
+		if (tables.stream().anyMatch(AuditedTable::ordered)) {
+			statements.add(schema.orderedFunction(tables).definition());
+		}
 		return statements;
 	}
 

@@ -52,6 +52,9 @@ final class DueDeliveries {
 
 	private final RowOrder order;
 
+	/** Per ordered subscriber, the row key after which its next claim starts. */
+	private final Map<String, String> cursors = new ConcurrentHashMap<>();
+
 	DueDeliveries(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, FanOut fanOut,
 			ClaimKeeper keeper, int batchSize, Duration lease, RowOrder order) {
 		this.keeper = keeper;
@@ -101,9 +104,11 @@ final class DueDeliveries {
 		int claimedInOrder = 0;
 		if (!ordered.isEmpty()) {
 			this.jdbc.update(this.order.fillKeys(), (Object) array("text", ordered));
-			List<DeliveryLedger.ClaimedDelivery> heads = claim(this.order.claim(), ordered);
-			claimedInOrder = heads.size();
-			entries.addAll(heads);
+			for (String subscriber : ordered) {
+				List<DeliveryLedger.ClaimedDelivery> heads = claimInOrder(subscriber);
+				claimedInOrder += heads.size();
+				entries.addAll(heads);
+			}
 		}
 		if (entries.isEmpty()) {
 			return 0;
@@ -133,6 +138,21 @@ final class DueDeliveries {
 			this.keeper.release(leases);
 		}
 		return (claimedInOrder > 0) ? Math.max(this.batchSize, entries.size()) : entries.size();
+	}
+
+	/**
+	 * Claim an ordered subscriber's entries from where its last batch ended, or from the
+	 * start once a batch finds fewer than it could take.
+	 */
+	private List<DeliveryLedger.ClaimedDelivery> claimInOrder(String subscriber) {
+		String[] last = { "" };
+		List<DeliveryLedger.ClaimedDelivery> heads = this.jdbc.query(this.order.claim(), (rs, row) -> {
+			last[0] = rs.getString(5);
+			return new DeliveryLedger.ClaimedDelivery(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4));
+		}, this.cursors.getOrDefault(subscriber, ""), subscriber, this.batchSize, this.lease.toMillis());
+		// the greatest key claimed, as the database orders keys
+		this.cursors.put(subscriber, (heads.size() < this.batchSize) ? "" : last[0]);
+		return heads;
 	}
 
 	private List<DeliveryLedger.ClaimedDelivery> claim(String sql, List<String> subscribers) {

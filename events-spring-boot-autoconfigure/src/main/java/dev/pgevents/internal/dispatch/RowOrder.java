@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
 import dev.pgevents.Event;
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
+import dev.pgevents.internal.capture.RowKeys;
 
 /**
  * The rule of ordered subscribers ({@code @EventSubscriber(ordered = true)}), in one
@@ -73,22 +74,11 @@ final class RowOrder {
 					.add(subscriber));
 			}
 		});
-		this.keyText = keyText(tables, "x");
-		String args = "WITH args AS (SELECT ?::uuid AS own_scope, ?::bigint[] AS own_rows, ?::text[] AS ordered) ";
-		// the ledger entries of the ordered subscribers that hold the row back; an entry
-		// not keyed yet (made by an instance that does not audit its table) holds back
-		// every row until the relay keys it
-		String held = """
-				CASE WHEN r.table_name IN (%5$s) THEN ARRAY(SELECT DISTINCT d.subscriber FROM %1$s d
-					WHERE d.subscriber = ANY (args.ordered) AND d.status IN ('%2$s', '%3$s') AND d.audit_id < r.id
-						AND (d.row_key IS NULL OR d.row_key = %4$s)) END
-				""".formatted(schema.deliveryTable(), LedgerStatus.PENDING, LedgerStatus.DEAD, keyText(tables, "r"),
-				orderedTables(tables));
-		String inFlight = inFlight(schema, tables, true);
-		this.check = args + "SELECT r.id, " + inFlight + ", " + held + " FROM " + schema.auditTable()
-				+ " r CROSS JOIN args WHERE r.id = ANY (?::bigint[])";
-		this.read = args + "SELECT " + prefixed("r") + ", " + inFlight + ", " + held + " FROM "
-				+ schema.pendingFunction() + "(?, ?, " + page + ") r CROSS JOIN args ORDER BY r.id";
+		RowKeys keys = new RowKeys(schema, tables);
+		this.keyText = keys.text("x");
+		this.check = "SELECT r.id, " + keys.inFlight("e.id <> ALL (?::bigint[])") + ", " + keys.held() + " FROM "
+				+ schema.auditTable() + " r WHERE r.id = ANY (?::bigint[])";
+		this.read = "SELECT * FROM " + schema.orderedFunction(tables).name() + "(?, ?, " + page + ")";
 		this.fillKeys = """
 				UPDATE %1$s d SET row_key = (SELECT %2$s FROM %3$s x WHERE x.id = d.audit_id)
 				WHERE d.subscriber = ANY (?::text[]) AND d.row_key IS NULL AND d.status IN ('%4$s', '%5$s')
@@ -99,28 +89,30 @@ final class RowOrder {
 		// due, not leased, and no earlier event of its row is undispatched
 		this.claim = """
 				WITH heads AS (
-					SELECT DISTINCT ON (d.subscriber, d.row_key) d.audit_id, d.subscriber, d.status,
-						d.next_attempt_at, d.lease_until
+					SELECT DISTINCT ON (d.row_key) d.audit_id, d.subscriber, d.status, d.next_attempt_at, d.lease_until,
+						d.row_key
 					FROM %1$s d
-					WHERE d.subscriber = ANY (?::text[]) AND d.status IN ('%2$s', '%3$s') AND d.row_key IS NOT NULL
-					ORDER BY d.subscriber, d.row_key, d.audit_id
+					WHERE d.row_key > ? AND d.subscriber = ? AND d.status IN ('%2$s', '%3$s')
+					ORDER BY d.row_key, d.audit_id
 				), ready AS (
 					SELECT h.audit_id, h.subscriber FROM heads h JOIN %4$s r ON r.id = h.audit_id
 					WHERE h.status = '%2$s' AND h.next_attempt_at <= clock_timestamp()
 						AND (h.lease_until IS NULL OR h.lease_until < clock_timestamp())
 						AND NOT %5$s
-					ORDER BY h.next_attempt_at LIMIT ?
+					ORDER BY h.row_key LIMIT ?
 				), due AS (
 					SELECT d.audit_id, d.subscriber FROM %1$s d JOIN ready USING (audit_id, subscriber)
 					WHERE d.status = '%2$s' AND (d.lease_until IS NULL OR d.lease_until < clock_timestamp())
 					FOR UPDATE OF d SKIP LOCKED
+				), claimed AS (
+					UPDATE %1$s d SET lease_until = clock_timestamp() + ? * interval '1 millisecond',
+						lease_token = d.lease_token + 1
+					FROM due WHERE d.audit_id = due.audit_id AND d.subscriber = due.subscriber
+					RETURNING d.audit_id, d.subscriber, d.attempts, d.lease_token, d.row_key
 				)
-				UPDATE %1$s d SET lease_until = clock_timestamp() + ? * interval '1 millisecond',
-					lease_token = d.lease_token + 1
-				FROM due WHERE d.audit_id = due.audit_id AND d.subscriber = due.subscriber
-				RETURNING d.audit_id, d.subscriber, d.attempts, d.lease_token
+				SELECT audit_id, subscriber, attempts, lease_token, max(row_key) OVER () FROM claimed
 				""".formatted(schema.deliveryTable(), LedgerStatus.PENDING, LedgerStatus.DEAD, schema.auditTable(),
-				inFlight(schema, tables, false));
+				keys.inFlight(null));
 		// a row is parked by its dead letter: nothing after it is attempted
 		this.parkedCounts = "SELECT subscriber, count(*) FROM " + schema.deliveryTable() + " WHERE status = '"
 				+ LedgerStatus.DEAD + "' AND subscriber = ANY (?::text[]) GROUP BY subscriber";
@@ -132,76 +124,6 @@ final class RowOrder {
 				WHERE d.status = '%4$s' AND d.subscriber = ANY (?::text[])
 				ORDER BY d.updated_at DESC, d.audit_id DESC LIMIT ?
 				""".formatted(schema.deliveryTable(), LedgerStatus.PENDING, schema.auditTable(), LedgerStatus.DEAD);
-	}
-
-	/**
-	 * A row's key as text, its table's name first: one CASE over the audited tables.
-	 * {@code null} for a table this instance does not audit.
-	 */
-	private static String keyText(List<AuditedTable> tables, String alias) {
-		if (tables.isEmpty()) {
-			return "NULL::text";
-		}
-		StringBuilder sql = new StringBuilder("CASE " + alias + ".table_name");
-		for (AuditedTable table : tables) {
-			sql.append(" WHEN ")
-				.append(literal(table.name()))
-				.append(" THEN ")
-				.append(literal(table.name() + ":"))
-				.append(" || coalesce(")
-				.append(table.keyExpression(alias))
-				.append("::text, '')");
-		}
-		return sql.append(" END").toString();
-	}
-
-	/**
-	 * Whether an earlier row of the same table and key as the audit row {@code r} is
-	 * undispatched; when {@code excluding}, other than the caller's own (the scope
-	 * {@code args.own_scope} and the rows {@code args.own_rows}), which it delivers in
-	 * order itself.
-	 */
-	private static String inFlight(AuditSchema schema, List<AuditedTable> tables, boolean excluding) {
-		StringBuilder sql = new StringBuilder("(CASE r.table_name");
-		for (AuditedTable table : tables) {
-			if (!table.ordered()) {
-				continue;
-			}
-			sql.append(" WHEN ")
-				.append(literal(table.name()))
-				.append(" THEN EXISTS (SELECT FROM ")
-				.append(schema.auditTable())
-				.append(" e WHERE e.event_processed_at IS NULL AND e.table_name = ")
-				.append(literal(table.name()))
-				.append(" AND ")
-				.append(table.keyExpression("e"))
-				.append(" = ")
-				.append(table.keyExpression("r"))
-				.append(" AND e.id < r.id");
-			if (excluding) {
-				sql.append(" AND (args.own_scope IS NULL OR e.scope_id IS DISTINCT FROM args.own_scope)")
-					.append(" AND e.id <> ALL (args.own_rows)");
-			}
-			sql.append(")");
-		}
-		return sql.append(" ELSE false END)").toString();
-	}
-
-	/** The ordered tables, as SQL literals for {@code IN}: never empty. */
-	private static String orderedTables(List<AuditedTable> tables) {
-		List<String> names = tables.stream()
-			.filter(AuditedTable::ordered)
-			.map((table) -> literal(table.name()))
-			.toList();
-		return names.isEmpty() ? "NULL" : String.join(", ", names);
-	}
-
-	private static String literal(String text) {
-		return "'" + text.replace("'", "''") + "'";
-	}
-
-	private static String prefixed(String alias) {
-		return alias + "." + AuditRow.COLUMNS.replace(", ", ", " + alias + ".");
 	}
 
 	/**
@@ -257,10 +179,8 @@ final class RowOrder {
 		}
 		try (PreparedStatement check = connection.prepareStatement(this.check)) {
 			AuditJdbc.customPlans(check);
-			check.setObject(1, null);
-			check.setArray(2, connection.createArrayOf("bigint", ownRows.toArray()));
-			check.setArray(3, connection.createArrayOf("text", this.ordered.toArray()));
-			check.setArray(4, connection.createArrayOf("bigint", ids.toArray()));
+			check.setArray(1, connection.createArrayOf("bigint", ownRows.toArray()));
+			check.setArray(2, connection.createArrayOf("bigint", ids.toArray()));
 			try (ResultSet rs = check.executeQuery()) {
 				while (rs.next()) {
 					batch.read(rs.getLong(1), rs.getBoolean(2), rs.getArray(3));
@@ -289,12 +209,8 @@ final class RowOrder {
 	 * @throws SQLException when the driver fails
 	 */
 	void bindRead(PreparedStatement statement, UUID scope, long after) throws SQLException {
-		Connection connection = statement.getConnection();
 		statement.setObject(1, scope);
-		statement.setArray(2, connection.createArrayOf("bigint", new Object[0]));
-		statement.setArray(3, connection.createArrayOf("text", this.ordered.toArray()));
-		statement.setObject(4, scope);
-		statement.setLong(5, after);
+		statement.setLong(2, after);
 	}
 
 	/**
@@ -307,10 +223,12 @@ final class RowOrder {
 	}
 
 	/**
-	 * Claim, under a lease, each row's first waiting entry of the ordered subscribers
-	 * that nothing holds back.
-	 * @return the statement, whose parameters are the subscribers, the batch size and the
-	 * lease in milliseconds
+	 * Claim, under a lease, the first waiting entries of rows of one ordered subscriber
+	 * that nothing holds back, in row-key order from a cursor: the subscriber's rows are
+	 * visited in turn, and the scan stops as soon as it has a batch.
+	 * @return the statement, whose parameters are the cursor (the last row key claimed,
+	 * or an empty string), the subscriber, the batch size and the lease in milliseconds;
+	 * it returns the claimed entries, each with the greatest row key claimed
 	 */
 	String claim() {
 		return this.claim;
@@ -363,7 +281,7 @@ final class RowOrder {
 			if (held != null) {
 				String[] subscribers = (String[]) held.getArray();
 				if (subscribers.length > 0) {
-					this.held.put(id, Set.of(subscribers));
+					this.held.put(id, Set.copyOf(List.of(subscribers)));
 				}
 			}
 		}

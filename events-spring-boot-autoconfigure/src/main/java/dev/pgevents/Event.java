@@ -12,10 +12,10 @@ import org.jspecify.annotations.Nullable;
  *
  * @param id stable identifier of this change (the audit row id): the same on every
  * delivery of the change, so subscribers can deduplicate with it
- * @param eventName <em>table</em>{@code .created}, {@code .updated}, {@code .deleted} or
- * {@code .truncated}, for example {@code member.created}; the table is named with its
- * schema when it is not in the application's (its connections' current schema), for
- * example {@code billing.invoice.created}
+ * @param eventName <em>table</em>{@code .created}, {@code .updated}, {@code .deleted},
+ * {@code .truncated} or {@code .snapshot}, for example {@code member.created}; the table
+ * is named with its schema when it is not in the application's (its connections' current
+ * schema), for example {@code billing.invoice.created}
  * @param occurredAt when the row was written (not when the event was dispatched)
  * @param identityId who made the change, as resolved by the {@link IdentityResolver} of
  * the writing transaction; {@code null} when unknown or written outside the application
@@ -39,10 +39,16 @@ public record Event(String id, String eventName, Instant occurredAt, @Nullable S
 	public static final String TRUNCATED = "truncated";
 
 	/**
+	 * Suffix of the event name of a row as it is, sent to one subscriber by
+	 * {@link EventDeliveries#backfill}: its data is the row, its previous data null.
+	 */
+	public static final String SNAPSHOT = "snapshot";
+
+	/**
 	 * Whether this event has the given name, or one that the pattern stands for, as in
 	 * {@link EventSubscriber#value()}: <em>table</em>{@code .*} for the table's created,
-	 * updated and deleted events (not truncated), {@code *.}<em>operation</em> for that
-	 * operation of every table.
+	 * updated and deleted events (not truncated or snapshot),
+	 * {@code *.}<em>operation</em> for that operation of every table.
 	 * @param nameOrPattern an event name ({@code member.created}) or a pattern
 	 * ({@code member.*}, {@code *.deleted})
 	 * @return whether this event is one it names
@@ -55,7 +61,7 @@ public record Event(String id, String eventName, Instant occurredAt, @Nullable S
 		}
 		if (nameOrPattern.endsWith(".*")) {
 			return this.eventName.substring(0, dot).equals(nameOrPattern.substring(0, nameOrPattern.length() - 2))
-					&& !operation.equals(TRUNCATED);
+					&& !operation.equals(TRUNCATED) && !operation.equals(SNAPSHOT);
 		}
 		return this.eventName.equals(nameOrPattern);
 	}

@@ -1,5 +1,6 @@
 package dev.pgevents;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -45,6 +46,40 @@ public interface EventDeliveries {
 	 * @return whether there was such a dead letter
 	 */
 	boolean skip(String eventId, String subscriber);
+
+	/**
+	 * Send one subscriber a {@code
+	 *
+	<table>
+	 * .snapshot} event of every row the table has now (its data the row, its previous
+	 * data null), so that a projection added to a running system starts complete. No
+	 * other subscriber gets them. The rows are read in batches of
+	 * {@code events.relay.batch-size} by primary key, each batch in a short transaction
+	 * of its own (for an ordered subscriber under a share lock, so that each row's
+	 * snapshot takes its place in the row's order); they are delivered through the relay
+	 * like retries (order, backoff, dead letters, metrics). Calling it again sends the
+	 * rows again.
+	 * @param subscriber the subscriber, which must take {@code <table>.snapshot} (or
+	 * {@code *.snapshot}; {@code <table>.*} does not include it)
+	 * @param table the table, as events name it
+	 * @return the rows queued, once every row is queued
+	 * @throws IllegalArgumentException when the application has no such subscriber, does
+	 * not audit the table, or the subscriber does not take its snapshot event
+	 */
+	long backfill(String subscriber, String table);
+
+	/**
+	 * Deliver again to one subscriber every event it takes (its names, patterns and
+	 * filters) that occurred at or after an instant and is still in the audit table
+	 * ({@code events.retention}), in the original order per row: to rebuild a projection
+	 * after a bug. No other subscriber is called again. When the instant lies before what
+	 * retention kept, what is kept is delivered, and a warning says from when.
+	 * @param subscriber the subscriber
+	 * @param since the instant
+	 * @return the events queued
+	 * @throws IllegalArgumentException when the application has no such subscriber
+	 */
+	long rewind(String subscriber, Instant since);
 
 	/**
 	 * Retire a subscriber that no running instance has any more (renamed, removed, or

@@ -26,9 +26,11 @@ public @interface EventSubscriber {
 	 * Event names, each <em>table</em>{@code .created}, <em>table</em>{@code .updated} or
 	 * <em>table</em>{@code .deleted} (for example {@code member.created}; a table outside
 	 * the application's schema with its schema: {@code billing.invoice.created}), or a
-	 * pattern: <em>table</em>{@code .*} for every operation of one table,
-	 * {@code *.deleted} (and so on) for one operation of every audited table (those named
-	 * by subscribers and {@code events.audit.tables}).
+	 * pattern: <em>table</em>{@code .*} for the created, updated and deleted events of
+	 * one table, {@code *.deleted} (and so on) for one operation of every audited table
+	 * (those named by subscribers and {@code events.audit.tables}). Also
+	 * <em>table</em>{@code .truncated}, and <em>table</em>{@code .snapshot}: a row as it
+	 * is, sent by {@link EventDeliveries#backfill} to this subscriber alone.
 	 * @return the event names
 	 */
 	String[] value();

@@ -6,6 +6,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +25,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The {@code events} actuator endpoint over real HTTP: the subscribers and the backlog,
- * the dead deliveries, and their replay.
+ * the dead deliveries, and their replay; a backfill and a rewind.
  */
 @WithTestDatabase
 @SpringBootTest(classes = EventsEndpointTests.App.class, webEnvironment = WebEnvironment.RANDOM_PORT,
@@ -74,10 +75,45 @@ class EventsEndpointTests {
 	}
 
 	@Test
+	void aBackfillAndARewindArePostedOverHttp() throws Exception {
+		this.transactions.executeWithoutResult(
+				(status) -> this.jdbc.update("INSERT INTO member (name, email) VALUES ('s', 's@example.com')"));
+		int members = this.jdbc.queryForObject("SELECT count(*) FROM member", Integer.class);
+
+		HttpResponse<String> backfill = post("/actuator/events/backfill",
+				"{\"subscriber\": \"snapshots\", \"table\": \"member\"}");
+		assertThat(backfill.statusCode()).isEqualTo(200);
+		assertThat(backfill.body()).isEqualTo("{\"queued\":" + members + "}");
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.subscribers.snapshots.get() == members);
+
+		HttpResponse<String> rewind = post("/actuator/events/rewind",
+				"{\"subscriber\": \"snapshots\", \"since\": \"2000-01-01T00:00:00Z\"}");
+		assertThat(rewind.statusCode()).isEqualTo(200);
+		assertThat(rewind.body()).isEqualTo("{\"queued\":" + members + "}");
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.subscribers.snapshots.get() == 2 * members);
+
+		assertThat(
+				post("/actuator/events/backfill", "{\"subscriber\": \"failing\", \"table\": \"member\"}").statusCode())
+			.as("a subscriber without snapshots")
+			.isEqualTo(400);
+		assertThat(post("/actuator/events/rewind", "{\"subscriber\": \"snapshots\", \"since\": \"yesterday\"}")
+			.statusCode()).as("not an instant").isEqualTo(400);
+		assertThat(post("/actuator/events/backfill", "{\"table\": \"member\"}").statusCode()).as("no subscriber")
+			.isEqualTo(400);
+	}
+
+	@Test
 	void anUnknownStatusIsABadRequest() throws Exception {
 		HttpResponse<String> response = this.http.send(HttpRequest.newBuilder(uri("/actuator/events/lost")).build(),
 				HttpResponse.BodyHandlers.ofString());
 		assertThat(response.statusCode()).isEqualTo(400);
+	}
+
+	private HttpResponse<String> post(String path, String body) throws Exception {
+		return this.http.send(HttpRequest.newBuilder(uri(path))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(body))
+			.build(), HttpResponse.BodyHandlers.ofString());
 	}
 
 	private String get(String path) throws Exception {
@@ -97,8 +133,18 @@ class EventsEndpointTests {
 
 		final AtomicBoolean delivered = new AtomicBoolean();
 
+		final AtomicInteger snapshots = new AtomicInteger();
+
+		@EventSubscriber("member.snapshot")
+		void snapshots(Event event) {
+			this.snapshots.incrementAndGet();
+		}
+
 		@EventSubscriber("member.created")
 		void failing(Event event) {
+			if ("s@example.com".equals(event.target().data().get("email"))) {
+				return; // the backfill test's member
+			}
 			if (!this.fixed.get()) {
 				throw new IllegalStateException("broken");
 			}

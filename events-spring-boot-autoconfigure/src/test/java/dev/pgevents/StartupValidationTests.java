@@ -90,7 +90,7 @@ class StartupValidationTests {
 				.rootCause()
 				.hasMessageContaining("onCreated(Event)")
 				.hasMessageContaining(
-						"event name 'member.create' is not '<table>.<created|updated|deleted|truncated>'"));
+						"event name 'member.create' is not '<table>.<created|updated|deleted|truncated|snapshot>'"));
 	}
 
 	@Test
@@ -452,7 +452,7 @@ class StartupValidationTests {
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
 				.hasMessageContaining("onAny(Event)")
-				.hasMessageContaining("nor a pattern '<table>.*' or '*.<created|updated|deleted|truncated>'"));
+				.hasMessageContaining("nor a pattern '<table>.*' or '*.<created|updated|deleted|truncated|snapshot>'"));
 	}
 
 	@Test

@@ -32,6 +32,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import dev.pgevents.Event;
+import dev.pgevents.EventDeliveries;
 import dev.pgevents.EventSubscriber;
 
 import org.springframework.boot.SpringBootConfiguration;
@@ -74,6 +75,9 @@ public final class Benchmarks {
 	static final int FIRST_WARMUP = Integer.getInteger("bench.first-warmup", 10_000);
 
 	static final int BULK_ROWS = Integer.getInteger("bench.bulk", 100_000);
+
+	/** Rows of the backfill scenario. */
+	static final int BACKFILL_ROWS = Integer.getInteger("bench.backfill", 1_000_000);
 
 	/** The producer thread counts to measure, e.g. {@code -Dbench.threads=4}. */
 	static final int[] THREADS = Arrays.stream(System.getProperty("bench.threads", "1,4").split(","))
@@ -163,6 +167,9 @@ public final class Benchmarks {
 		if (only.isEmpty() || only.contains("bulk")) {
 			bulk(false);
 			bulk(true);
+		}
+		if (only.isEmpty() || only.contains("backfill")) {
+			backfill();
 		}
 		if (only.isEmpty() || only.contains("backlog")) {
 			backlog();
@@ -347,6 +354,61 @@ public final class Benchmarks {
 	}
 
 	/** {@value #BULK_ROWS} undispatched rows present when the application starts. */
+	/**
+	 * A backfill of {@value #BACKFILL_ROWS} existing rows for one subscriber: how fast it
+	 * queues them, how fast they are delivered (from the call), and the heap it takes.
+	 */
+	private void backfill() throws Exception {
+		List<double[]> results = new ArrayList<>();
+		long peakHeap = 0;
+		for (int repetition = 0; repetition < REPETITIONS; repetition++) {
+			resetSchema();
+			try (ConfigurableApplicationContext context = start("bench.subscriber=snapshot",
+					"events.relay.poll-interval=50ms")) {
+				JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+				// rows that were there before the subscriber: no events
+				jdbc.execute("ALTER TABLE member DISABLE TRIGGER USER");
+				jdbc.update("INSERT INTO member SELECT gen_random_uuid(), 'n' || i, 'e' || i, now() "
+						+ "FROM generate_series(1, ?) i", BACKFILL_ROWS);
+				jdbc.execute("ALTER TABLE member ENABLE TRIGGER USER");
+				vacuum();
+				System.gc();
+				long heapBefore = usedHeap();
+				AtomicLong peak = new AtomicLong(heapBefore);
+				delivered.set(0);
+				Thread sampler = new Thread(() -> {
+					while (!Thread.currentThread().isInterrupted()) {
+						peak.accumulateAndGet(usedHeap(), Math::max);
+						try {
+							Thread.sleep(20);
+						}
+						catch (InterruptedException ex) {
+							return;
+						}
+					}
+				});
+				sampler.start();
+				long start = System.nanoTime();
+				long queued = context.getBean(EventDeliveries.class).backfill("snapshot", "member");
+				double queuedSeconds = (System.nanoTime() - start) / 1e9;
+				await(() -> delivered.get() >= queued);
+				double deliveredSeconds = (System.nanoTime() - start) / 1e9;
+				sampler.interrupt();
+				sampler.join();
+				peakHeap = Math.max(peakHeap, peak.get() - heapBefore);
+				results.add(new double[] { queued / queuedSeconds, queued / deliveredSeconds });
+				System.err.printf("backfill repetition %d: %d rows queued in %.2f s, delivered in %.2f s%n",
+						repetition + 1, queued, queuedSeconds, deliveredSeconds);
+			}
+		}
+		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s", "backfill", 1,
+				median(results, 1), "-", "-", "-", "-"));
+		this.rows.add(String.format(Locale.ROOT,
+				"# backfill: %d rows, queued at %.0f rows/s, delivered at %.0f rows/s (medians, both from the call); "
+						+ "peak heap growth %d MB",
+				BACKFILL_ROWS, median(results, 0), median(results, 1), peakHeap / (1024 * 1024)));
+	}
+
 	private void backlog() throws Exception {
 		resetSchema();
 		List<Double> seconds = new ArrayList<>();
@@ -584,6 +646,16 @@ public final class Benchmarks {
 
 	}
 
+	/** Counts snapshots, for the backfill scenario. */
+	static class SnapshotSubscriber {
+
+		@EventSubscriber(value = "member.snapshot", name = "snapshot")
+		void snapshot(Event event) {
+			delivered.incrementAndGet();
+		}
+
+	}
+
 	/** Counts updates, for the bulk scenario. */
 	static class UpdateSubscriber {
 
@@ -620,6 +692,13 @@ public final class Benchmarks {
 				havingValue = "ordered")
 		OrderedSubscriber orderedSubscriber() {
 			return new OrderedSubscriber();
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.subscriber",
+				havingValue = "snapshot")
+		SnapshotSubscriber snapshotSubscriber() {
+			return new SnapshotSubscriber();
 		}
 
 		@Bean

@@ -21,7 +21,6 @@ import dev.pgevents.internal.dispatch.AfterCommitDispatch;
 import dev.pgevents.internal.dispatch.Backoff;
 import dev.pgevents.internal.dispatch.DeliveryEngine;
 import dev.pgevents.internal.dispatch.DeliveryObserver;
-import dev.pgevents.internal.dispatch.JdbcEventDeliveries;
 import dev.pgevents.internal.dispatch.Relay;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
@@ -139,8 +138,8 @@ public final class EventsAutoConfiguration {
 	}
 
 	@Bean
-	EventDeliveries eventDeliveries(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers) {
-		return new JdbcEventDeliveries(dataSource, schema, subscribers.names());
+	EventDeliveries eventDeliveries(DeliveryEngine engine) {
+		return engine.deliveries();
 	}
 
 	@Bean

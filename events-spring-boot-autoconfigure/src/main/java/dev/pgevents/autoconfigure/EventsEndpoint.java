@@ -1,5 +1,7 @@
 package dev.pgevents.autoconfigure;
 
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,9 +25,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The {@code events} actuator endpoint, after Boot's {@code loggers}: GET the subscribers
- * and the backlog, GET the deliveries of a status, POST to replay the dead ones. Exposed
- * over the web only where the application includes it in
- * {@code management.endpoints.web.exposure.include}.
+ * and the backlog, GET the deliveries of a status, POST to replay the dead ones, to
+ * backfill a table for a subscriber, or to rewind a subscriber. Exposed over the web only
+ * where the application includes it in {@code management.endpoints.web.exposure.include}.
  */
 @Endpoint(id = "events")
 public final class EventsEndpoint {
@@ -90,20 +92,55 @@ public final class EventsEndpoint {
 	}
 
 	/**
-	 * Replay the dead deliveries that match.
-	 * @param status {@code dead}
-	 * @param subscriber only this subscriber's
-	 * @param eventName only those of this event, or of this pattern (member.*, *.deleted)
-	 * @return how many were replayed
+	 * Act on the ledger: replay the dead deliveries that match ({@code events/dead}),
+	 * backfill a table for a subscriber ({@code events/backfill}), or rewind a subscriber
+	 * ({@code events/rewind}).
+	 * @param action {@code dead}, {@code backfill} or {@code rewind}
+	 * @param subscriber the subscriber: only this one's dead deliveries; the one to
+	 * backfill or rewind
+	 * @param eventName only the dead deliveries of this event, or of this pattern
+	 * (member.*, *.deleted)
+	 * @param table the table to backfill
+	 * @param since the instant to rewind to, ISO-8601 ({@code 2026-12-01T00:00:00Z})
+	 * @return {@code {"replayed": n}}, or {@code {"queued": n}}
 	 */
 	@WriteOperation
-	public Map<String, Integer> replay(@Selector String status, @Nullable String subscriber,
-			@Nullable String eventName) {
-		if (!"dead".equals(status)) {
-			throw new InvalidEndpointRequestException("Only dead deliveries are replayed: POST to events/dead",
-					"Only dead deliveries are replayed");
+	public Map<String, Long> act(@Selector String action, @Nullable String subscriber, @Nullable String eventName,
+			@Nullable String table, @Nullable String since) {
+		try {
+			return switch (action) {
+				case "dead" ->
+					Map.of("replayed", (long) this.deliveries.replayAll(query(action, subscriber, eventName)));
+				case "backfill" -> Map.of("queued",
+						this.deliveries.backfill(required("subscriber", subscriber), required("table", table)));
+				case "rewind" -> Map.of("queued",
+						this.deliveries.rewind(required("subscriber", subscriber), instant(required("since", since))));
+				default -> throw new InvalidEndpointRequestException(
+						"POST to events/dead (replay), events/backfill or " + "events/rewind, not events/" + action,
+						"Unknown action");
+			};
 		}
-		return Map.of("replayed", this.deliveries.replayAll(query(status, subscriber, eventName)));
+		catch (IllegalArgumentException ex) {
+			throw new InvalidEndpointRequestException(String.valueOf(ex.getMessage()), "Invalid request");
+		}
+	}
+
+	private static String required(String name, @Nullable String value) {
+		if (value == null || value.isBlank()) {
+			throw new InvalidEndpointRequestException("The body needs \"" + name + "\"", "Missing " + name);
+		}
+		return value;
+	}
+
+	private static Instant instant(String value) {
+		try {
+			return Instant.parse(value);
+		}
+		catch (DateTimeParseException ex) {
+			throw new InvalidEndpointRequestException(
+					"\"since\" is '" + value + "', not an ISO-8601 instant such as 2026-12-01T00:00:00Z",
+					"Invalid since");
+		}
 	}
 
 	private static DeliveryQuery query(String status, @Nullable String subscriber, @Nullable String eventName) {

@@ -10,6 +10,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.Event;
+import dev.pgevents.EventDeliveries;
 import dev.pgevents.EventSubscriber;
 import dev.pgevents.WithTestDatabase;
 
@@ -121,6 +122,21 @@ class EventScenarioTests {
 	}
 
 	@Test
+	void waitsForTheSnapshotOfABackfillAndRecordsIt(@Autowired EventDeliveries deliveries,
+			@Autowired RecordedEvents recordedEvents) {
+		this.jdbc.update("INSERT INTO note (body) VALUES ('kept')");
+
+		Event snapshot = this.scenario.stimulate(() -> deliveries.backfill("noteSnapshots", "note"))
+			.andWaitForDelivery("noteSnapshots")
+			.matching((event) -> "kept".equals(event.target().data().get("body")))
+			.toArrive();
+
+		EventAssert.assertThat(snapshot).hasName("note.snapshot").hasData("body", "kept");
+		assertThat(recordedEvents.named("note.snapshot")).extracting(Event::id).contains(snapshot.id());
+		assertThat(recordedEvents.named("note.*")).extracting(Event::eventName).containsOnly("note.created");
+	}
+
+	@Test
 	void anUnknownSubscriberIsRefused() {
 		assertThatIllegalArgumentException().isThrownBy(() -> this.scenario.stimulate(() -> {
 		}).andWaitForDelivery("welcom"))
@@ -140,6 +156,10 @@ class EventScenarioTests {
 		void welcome(Event event) throws InterruptedException {
 			Thread.sleep(200);
 			this.welcomed.add(UUID.fromString(event.target().id()));
+		}
+
+		@EventSubscriber(value = "note.snapshot", name = "noteSnapshots")
+		void noteSnapshots(Event event) {
 		}
 
 		@EventSubscriber(value = "member_profile.created", name = "profiles")

@@ -67,6 +67,37 @@ public record AuditedTable(String name, String relation, List<String> keyColumns
 	}
 
 	/**
+	 * Its primary-key columns in SQL, quoted, in key order: what a keyset over its rows
+	 * orders and compares by.
+	 * @param alias the table's alias
+	 * @return the columns, comma-separated
+	 */
+	public String keyColumnList(String alias) {
+		return String.join(", ", keyColumns(alias));
+	}
+
+	/**
+	 * Its primary-key columns in SQL, quoted, in key order.
+	 * @param alias the table's alias
+	 * @return the columns, each qualified with the alias
+	 */
+	public List<String> keyColumns(String alias) {
+		return this.keyColumns.stream().map((column) -> alias + "." + SqlIdentifier.quote(column)).toList();
+	}
+
+	/**
+	 * An expression that turns a row of it into the data of its audit rows: the row as
+	 * jsonb, without its excluded columns.
+	 * @param alias the table's alias
+	 * @return the expression
+	 */
+	public String dataExpression(String alias) {
+		String row = "to_jsonb(" + alias + ".*)";
+		return this.excludedColumns.isEmpty() ? row : row + " - ARRAY["
+				+ String.join(", ", this.excludedColumns.stream().map(RowKeys::literal).toList()) + "]::text[]";
+	}
+
+	/**
 	 * The arguments of one of its capture triggers: those of a statement-level trigger
 	 * begin with the key columns, those of a row-level one with the table's name; then,
 	 * when columns are excluded, an empty string (no column has an empty name) and the

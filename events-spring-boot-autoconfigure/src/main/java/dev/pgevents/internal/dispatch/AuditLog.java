@@ -84,12 +84,15 @@ public final class AuditLog {
 	 */
 	public List<Event> takenBy(long after, String subscriber) {
 		List<String> eventNames = this.subscribers.eventNamesBySubscriber().getOrDefault(subscriber, List.of());
+		// a snapshot is taken only by the subscriber it was sent to
 		return read(() -> this.jdbc.query("SELECT " + prefixed("a.") + " FROM " + this.schema.auditTable()
 				+ " a WHERE a.id > ? AND a.event_processed_at IS NOT NULL AND a.table_name || '.' || a.op = ANY(?)"
 				+ " AND NOT EXISTS (SELECT 1 FROM " + this.schema.deliveryTable()
 				+ " d WHERE d.audit_id = a.id AND d.subscriber = ? AND d.status <> '" + LedgerStatus.DELIVERED
-				+ "') ORDER BY a.id", (rs, row) -> this.events.toEvent(AuditRow.read(rs)), after,
-				eventNames.toArray(String[]::new), subscriber));
+				+ "') AND (a.op <> '" + Event.SNAPSHOT + "' OR EXISTS (SELECT 1 FROM " + this.schema.deliveryTable()
+				+ " s WHERE s.audit_id = a.id AND s.subscriber = ?)) ORDER BY a.id",
+				(rs, row) -> this.events.toEvent(AuditRow.read(rs)), after, eventNames.toArray(String[]::new),
+				subscriber, subscriber));
 	}
 
 	/**

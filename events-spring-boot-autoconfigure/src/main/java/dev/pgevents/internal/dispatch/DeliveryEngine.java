@@ -11,6 +11,7 @@ import javax.sql.DataSource;
 
 import org.jspecify.annotations.Nullable;
 
+import dev.pgevents.EventDeliveries;
 import dev.pgevents.EventHandler;
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
@@ -37,6 +38,8 @@ public final class DeliveryEngine implements AutoCloseable {
 
 	private final AuditLog auditLog;
 
+	private final JdbcEventDeliveries deliveries;
+
 	/**
 	 * Build the engine.
 	 * @param dataSource the audited database
@@ -61,6 +64,8 @@ public final class DeliveryEngine implements AutoCloseable {
 		EventFactory events = new EventFactory(tables);
 		FanOut fanOut = new FanOut(subscribers, handler, events, settings.backoff(), ledger, observer, order);
 		this.auditLog = new AuditLog(transactions, schema, tables, subscribers, events, order);
+		this.deliveries = new JdbcEventDeliveries(transactions, schema, subscribers.names(),
+				new Redelivery(transactions, schema, tables, subscribers, settings.batchSize(), settings.retention()));
 		// threads are started as work comes: in sync mode only when committing threads
 		// hand over
 		ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.dispatchThreads(), settings.dispatchThreads(), 0,
@@ -75,7 +80,7 @@ public final class DeliveryEngine implements AutoCloseable {
 				new SubscriberHeartbeat(connections, schema, subscribers), this.captureCheck, this.backlog,
 				new UndispatchedRows(connections, schema, fanOut, this.keeper, instance, settings.batchSize(),
 						settings.lease()),
-				new DueDeliveries(connections, schema, subscribers, fanOut, this.keeper, settings.batchSize(),
+				new DueDeliveries(connections, schema, subscribers, fanOut, ledger, this.keeper, settings.batchSize(),
 						settings.lease(), order),
 				new Retention(connections, schema, settings.retention()),
 				new NotificationListener(connections, schema, settings.pollInterval()));
@@ -95,6 +100,14 @@ public final class DeliveryEngine implements AutoCloseable {
 	 */
 	public Relay relay() {
 		return this.relay;
+	}
+
+	/**
+	 * The delivery ledger, its replays, backfills and rewinds.
+	 * @return the ledger view
+	 */
+	public EventDeliveries deliveries() {
+		return this.deliveries;
 	}
 
 	/**

@@ -38,9 +38,7 @@ final class DeliveryLedger {
 
 	private final String markProcessed;
 
-	private final String deliveredEntry;
-
-	private final String failedEntry;
+	private final String finishedEntries;
 
 	private final String channel;
 
@@ -91,35 +89,48 @@ final class DeliveryLedger {
 				)
 				SELECT (SELECT count(*) FROM handed) + (SELECT count(*) FROM failed WHERE attempts = 0)
 				""".formatted(schema.auditTable(), schema.deliveryTable(), schema.subscriberTable(), keyText);
-		this.deliveredEntry = "UPDATE " + schema.deliveryTable() + " SET status = '" + LedgerStatus.DELIVERED
-				+ "', attempts = attempts + 1," + " lease_until = NULL, updated_at = clock_timestamp()"
-				+ " WHERE audit_id = ? AND subscriber = ? AND lease_token = ?";
-		this.failedEntry = "UPDATE " + schema.deliveryTable() + " SET status = ?, attempts = attempts + 1,"
-				+ " next_attempt_at = clock_timestamp() + ? * interval '1 millisecond', last_error = ?,"
-				+ " lease_until = NULL, updated_at = clock_timestamp()"
-				+ " WHERE audit_id = ? AND subscriber = ? AND lease_token = ?";
+		// an entry whose lease token changed was claimed by another instance since: its
+		// outcome is that one's to record
+		this.finishedEntries = """
+				UPDATE %1$s d SET status = f.status, attempts = d.attempts + 1,
+					next_attempt_at = CASE WHEN f.status = '%2$s'
+						THEN clock_timestamp() + f.delay_ms * interval '1 millisecond' ELSE d.next_attempt_at END,
+					last_error = coalesce(f.error, d.last_error), lease_until = NULL, updated_at = clock_timestamp()
+				FROM unnest(?::bigint[], ?::text[], ?::integer[], ?::text[], ?::bigint[], ?::text[])
+					AS f(audit_id, subscriber, lease_token, status, delay_ms, error)
+				WHERE d.audit_id = f.audit_id AND d.subscriber = f.subscriber AND d.lease_token = f.lease_token
+				""".formatted(schema.deliveryTable(), LedgerStatus.PENDING);
 	}
 
 	/**
-	 * Record the outcome of a claimed ledger entry, at once.
-	 * @param entry the entry, with the lease token of the claim
-	 * @param failure why it failed, or {@code null} when it was delivered
-	 * @return whether the outcome was recorded: {@code false} when another instance has
-	 * claimed the entry since
+	 * Record the outcomes of claimed ledger entries, in one transaction.
+	 * @param outcomes each entry, with the lease token of its claim, and how it ended
+	 * @return how many were recorded: not those another instance has claimed since
 	 */
-	boolean finished(ClaimedDelivery entry, @Nullable Failure failure) {
-		int updated = this.transactions.write((status) -> {
-			this.jdbc.execute((Connection connection) -> {
-				bookkeeping(connection, Duration.ZERO);
-				return Boolean.TRUE;
-			});
-			return (failure != null)
-					? this.jdbc.update(this.failedEntry, failure.dead() ? LedgerStatus.DEAD : LedgerStatus.PENDING,
-							failure.delay().toMillis(), failure.error(), entry.auditId(), entry.subscriber(),
-							entry.leaseToken())
-					: this.jdbc.update(this.deliveredEntry, entry.auditId(), entry.subscriber(), entry.leaseToken());
-		});
-		return updated == 1;
+	int finished(List<Finished> outcomes) {
+		if (outcomes.isEmpty()) {
+			return 0;
+		}
+		return this.transactions.write((status) -> this.jdbc.execute((Connection connection) -> {
+			bookkeeping(connection, Duration.ZERO);
+			try (PreparedStatement finish = connection.prepareStatement(this.finishedEntries)) {
+				AuditJdbc.customPlans(finish);
+				finish.setArray(1, array(connection, "bigint", outcomes, (f) -> f.entry().auditId()));
+				finish.setArray(2, array(connection, "text", outcomes, (f) -> f.entry().subscriber()));
+				finish.setArray(3, array(connection, "integer", outcomes, (f) -> f.entry().leaseToken()));
+				finish.setArray(4, array(connection, "text", outcomes, Finished::status));
+				finish.setArray(5, array(connection, "bigint", outcomes,
+						(f) -> (f.failure() != null) ? f.failure().delay().toMillis() : 0L));
+				finish.setArray(6,
+						array(connection, "text", outcomes, (f) -> (f.failure() != null) ? f.failure().error() : null));
+				return finish.executeUpdate();
+			}
+		}));
+	}
+
+	private static java.sql.Array array(Connection connection, String type, List<Finished> outcomes,
+			java.util.function.Function<Finished, @Nullable Object> value) throws SQLException {
+		return connection.createArrayOf(type, outcomes.stream().map(value).toArray());
 	}
 
 	/**
@@ -245,6 +256,23 @@ final class DeliveryLedger {
 		static String describe(String prefix, Throwable ex) {
 			String error = prefix + ex.getClass().getName() + ": " + ex.getMessage();
 			return (error.length() > 2000) ? error.substring(0, 2000) : error;
+		}
+
+	}
+
+	/**
+	 * How the delivery of a claimed ledger entry ended.
+	 *
+	 * @param entry the entry
+	 * @param failure why it failed, or {@code null} when it was delivered
+	 */
+	record Finished(ClaimedDelivery entry, @Nullable Failure failure) {
+
+		String status() {
+			if (this.failure == null) {
+				return LedgerStatus.DELIVERED;
+			}
+			return this.failure.dead() ? LedgerStatus.DEAD : LedgerStatus.PENDING;
 		}
 
 	}

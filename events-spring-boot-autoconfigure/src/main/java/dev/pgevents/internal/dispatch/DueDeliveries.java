@@ -55,8 +55,11 @@ final class DueDeliveries {
 	/** Per ordered subscriber, the row key after which its next claim starts. */
 	private final Map<String, String> cursors = new ConcurrentHashMap<>();
 
+	private final DeliveryLedger ledger;
+
 	DueDeliveries(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, FanOut fanOut,
-			ClaimKeeper keeper, int batchSize, Duration lease, RowOrder order) {
+			DeliveryLedger ledger, ClaimKeeper keeper, int batchSize, Duration lease, RowOrder order) {
+		this.ledger = ledger;
 		this.keeper = keeper;
 		this.order = order;
 		this.jdbc = new AuditJdbc(dataSource);
@@ -119,8 +122,11 @@ final class DueDeliveries {
 					this.jdbc.execute((Connection connection) -> connection.createArrayOf("bigint", ids)))
 			.stream()
 			.collect(Collectors.toMap(AuditRow::id, Function.identity()));
+		// the leases of the entries delivered are kept until their outcomes are
+		// recorded, all at once at the end of the batch
 		Leases leases = new Leases(entries);
 		this.keeper.keep(leases);
+		List<DeliveryLedger.Finished> outcomes = new ArrayList<>(entries.size());
 		try {
 			for (DeliveryLedger.ClaimedDelivery entry : entries.stream()
 				.sorted(Comparator.comparingLong(DeliveryLedger.ClaimedDelivery::auditId))
@@ -128,11 +134,11 @@ final class DueDeliveries {
 				if (!running.getAsBoolean()) {
 					break;
 				}
-				leases.call.run(
+				outcomes.add(leases.call.run(
 						"The retry of audit row " + entry.auditId() + " for subscriber '" + entry.subscriber() + "'",
-						() -> this.fanOut.deliver(entry, rows.get(entry.auditId())));
-				leases.held.remove(entry);
+						() -> this.fanOut.deliver(entry, rows.get(entry.auditId()))));
 			}
+			this.ledger.finished(outcomes);
 		}
 		finally {
 			this.keeper.release(leases);

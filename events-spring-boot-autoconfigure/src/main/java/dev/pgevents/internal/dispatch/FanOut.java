@@ -126,16 +126,15 @@ final class FanOut {
 	}
 
 	/**
-	 * Deliver a claimed ledger entry and record the outcome.
+	 * Deliver a claimed ledger entry; its outcome is the caller's to record.
 	 * @param entry the entry
 	 * @param row its audit row, or {@code null} when it no longer exists (deleted by
 	 * hand: retention keeps the rows of undelivered entries)
-	 * @return whether the outcome was recorded (not when another instance claimed the
-	 * entry since)
+	 * @return how it ended
 	 */
-	boolean deliver(DeliveryLedger.ClaimedDelivery entry, @Nullable AuditRow row) {
+	DeliveryLedger.Finished deliver(DeliveryLedger.ClaimedDelivery entry, @Nullable AuditRow row) {
 		if (row == null) {
-			return this.ledger.finished(entry, new DeliveryLedger.Failure(entry.subscriber(),
+			return new DeliveryLedger.Finished(entry, new DeliveryLedger.Failure(entry.subscriber(),
 					"the audit row " + entry.auditId() + " no longer exists", true, Duration.ZERO));
 		}
 		Event event;
@@ -143,10 +142,11 @@ final class FanOut {
 			event = this.events.toEvent(row);
 		}
 		catch (RuntimeException | StackOverflowError ex) {
-			return this.ledger.finished(entry, unreadable(entry.subscriber(), row, ex, DeliveryObserver.Path.RETRY));
+			return new DeliveryLedger.Finished(entry,
+					unreadable(entry.subscriber(), row, ex, DeliveryObserver.Path.RETRY));
 		}
-		return this.ledger.finished(entry, call(this.subscribers.named(entry.subscriber()), entry.subscriber(), event,
-				row.traceparent(), entry.attempts() + 1, DeliveryObserver.Path.RETRY));
+		return new DeliveryLedger.Finished(entry, call(this.subscribers.named(entry.subscriber()), entry.subscriber(),
+				event, row.traceparent(), entry.attempts() + 1, DeliveryObserver.Path.RETRY));
 	}
 
 	private DeliveryLedger.Failure unreadable(String subscriber, AuditRow row, Throwable ex,

@@ -3,10 +3,9 @@ package dev.pgevents.internal.dispatch;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-
-import javax.sql.DataSource;
 
 import dev.pgevents.Delivery;
 import dev.pgevents.DeliveryQuery;
@@ -31,14 +30,19 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 
 	private final OwnTransactions transactions;
 
+	private final Redelivery redelivery;
+
 	/**
 	 * Create the ledger view.
-	 * @param dataSource the audited database
+	 * @param transactions the starter's own transactions
 	 * @param schema the audit schema
 	 * @param localSubscribers the subscribers of this instance
+	 * @param redelivery backfills and rewinds
 	 */
-	public JdbcEventDeliveries(DataSource dataSource, AuditSchema schema, List<String> localSubscribers) {
-		this.transactions = new OwnTransactions(dataSource);
+	JdbcEventDeliveries(OwnTransactions transactions, AuditSchema schema, List<String> localSubscribers,
+			Redelivery redelivery) {
+		this.transactions = transactions;
+		this.redelivery = redelivery;
 		this.jdbc = new AuditJdbc(this.transactions.dataSource());
 		this.schema = schema;
 		this.localSubscribers = List.copyOf(localSubscribers);
@@ -117,6 +121,16 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 	}
 
 	@Override
+	public long backfill(String subscriber, String table) {
+		return this.redelivery.backfill(subscriber, table);
+	}
+
+	@Override
+	public long rewind(String subscriber, Instant since) {
+		return this.redelivery.rewind(subscriber, since);
+	}
+
+	@Override
 	public int replayAll(DeliveryQuery query) {
 		List<Object> args = new ArrayList<>();
 		String where = where(query, args);
@@ -162,7 +176,7 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 			args.add(eventName.substring(2));
 		}
 		else if (eventName != null && eventName.endsWith(".*")) {
-			conditions.add("a.table_name = ? AND a.op <> '" + Event.TRUNCATED + "'");
+			conditions.add("a.table_name = ? AND a.op NOT IN ('" + Event.TRUNCATED + "', '" + Event.SNAPSHOT + "')");
 			args.add(eventName.substring(0, eventName.length() - 2));
 		}
 		else if (eventName != null) {

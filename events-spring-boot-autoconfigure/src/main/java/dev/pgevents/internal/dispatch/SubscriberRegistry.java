@@ -42,7 +42,7 @@ import org.springframework.util.ClassUtils;
 public final class SubscriberRegistry {
 
 	private static final String OPERATION = "(" + Event.CREATED + "|" + Event.UPDATED + "|" + Event.DELETED + "|"
-			+ Event.TRUNCATED + ")";
+			+ Event.TRUNCATED + "|" + Event.SNAPSHOT + ")";
 
 	/** A table as events name it: {@code member}, or {@code billing.invoice}. */
 	private static final String TABLE = "((?:[a-z_][a-z0-9_]{0,62}\\.)?[a-z_][a-z0-9_]{0,62})";
@@ -167,9 +167,9 @@ public final class SubscriberRegistry {
 			}
 			else if (!ANY_TABLE.matcher(eventName).matches()) {
 				throw new SubscriberDeclarationException(method, "event name '" + eventName
-						+ "' is not '<table>.<created|updated|deleted|truncated>' with a lower-case table name, "
+						+ "' is not '<table>.<created|updated|deleted|truncated|snapshot>' with a lower-case table name, "
 						+ "schema-qualified for a table outside the application's schema ('billing.invoice.created'), "
-						+ "nor a pattern '<table>.*' or '*.<created|updated|deleted|truncated>'; e.g. "
+						+ "nor a pattern '<table>.*' or '*.<created|updated|deleted|truncated|snapshot>'; e.g. "
 						+ "@EventSubscriber(\"member.created\"). Tables whose names need quoting (upper case, "
 						+ "dashes) cannot be audited");
 			}

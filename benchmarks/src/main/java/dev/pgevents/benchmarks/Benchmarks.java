@@ -401,8 +401,8 @@ public final class Benchmarks {
 						repetition + 1, queued, queuedSeconds, deliveredSeconds);
 			}
 		}
-		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s", "backfill", 1,
-				median(results, 1), "-", "-", "-", "-"));
+		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s", "backfill", 1, median(results, 1),
+				"-", "-", "-", "-"));
 		this.rows.add(String.format(Locale.ROOT,
 				"# backfill: %d rows, queued at %.0f rows/s, delivered at %.0f rows/s (medians, both from the call); "
 						+ "peak heap growth %d MB",

@@ -353,7 +353,6 @@ public final class Benchmarks {
 		}
 	}
 
-	/** {@value #BULK_ROWS} undispatched rows present when the application starts. */
 	/**
 	 * A backfill of {@value #BACKFILL_ROWS} existing rows for one subscriber: how fast it
 	 * queues them, how fast they are delivered (from the call), and the heap it takes.
@@ -387,14 +386,19 @@ public final class Benchmarks {
 						}
 					}
 				});
+				sampler.setDaemon(true);
 				sampler.start();
 				long start = System.nanoTime();
 				long queued = context.getBean(EventDeliveries.class).backfill("snapshot", "member");
 				double queuedSeconds = (System.nanoTime() - start) / 1e9;
-				await(() -> delivered.get() >= queued);
+				try {
+					await(() -> delivered.get() >= queued);
+				}
+				finally {
+					sampler.interrupt();
+					sampler.join();
+				}
 				double deliveredSeconds = (System.nanoTime() - start) / 1e9;
-				sampler.interrupt();
-				sampler.join();
 				peakHeap = Math.max(peakHeap, peak.get() - heapBefore);
 				results.add(new double[] { queued / queuedSeconds, queued / deliveredSeconds });
 				System.err.printf("backfill repetition %d: %d rows queued in %.2f s, delivered in %.2f s%n",

@@ -16,7 +16,8 @@ import dev.pgevents.internal.dispatch.AuditLog;
  * A stimulus, then a wait for what it causes: an event to commit, or a subscriber to take
  * one, whichever path the delivery takes (after commit, the dispatch executor in async
  * mode, the relay for outside writes, a retry). Only what commits after the stimulus
- * starts counts. <pre class="code">
+ * starts counts, and, for a subscriber's delivery, earlier changes delivered to it again
+ * (a replay or a rewind that the stimulus made). <pre class="code">
  * scenario.stimulate(() -&gt; members.register("ada@example.com"))
  *     .andWaitForDelivery("verifyEmail")
  *     .matching((event) -&gt; event.target().data().get("email").equals("ada@example.com"))
@@ -53,7 +54,7 @@ public final class EventScenario {
 	 * @return what to wait for
 	 */
 	public Stimulated stimulate(Stimulus stimulus) {
-		long start = this.log.end();
+		AuditLog.Position start = this.log.position();
 		try {
 			stimulus.run();
 		}
@@ -85,9 +86,9 @@ public final class EventScenario {
 	 */
 	public final class Stimulated {
 
-		private final long start;
+		private final AuditLog.Position start;
 
-		Stimulated(long start) {
+		Stimulated(AuditLog.Position start) {
 			this.start = start;
 		}
 
@@ -124,7 +125,7 @@ public final class EventScenario {
 	 */
 	public final class Expectation {
 
-		private final long start;
+		private final AuditLog.Position start;
 
 		private final @Nullable String eventName;
 
@@ -134,7 +135,7 @@ public final class EventScenario {
 
 		private final String description;
 
-		Expectation(long start, @Nullable String eventName, @Nullable String subscriber,
+		Expectation(AuditLog.Position start, @Nullable String eventName, @Nullable String subscriber,
 				Predicate<? super Event> condition, String description) {
 			this.start = start;
 			this.eventName = eventName;
@@ -190,7 +191,7 @@ public final class EventScenario {
 
 		private Optional<Event> probe() {
 			if (this.subscriber == null) {
-				return EventScenario.this.log.events(this.start).stream().filter(this::expected).findFirst();
+				return EventScenario.this.log.events(this.start.end()).stream().filter(this::expected).findFirst();
 			}
 			Optional<Event> taken = EventScenario.this.log.takenBy(this.start, this.subscriber)
 				.stream()
@@ -203,7 +204,7 @@ public final class EventScenario {
 		}
 
 		private void failOnDeadLetter(String subscriber) {
-			List<Delivery> dead = EventScenario.this.log.deliveries(this.start)
+			List<Delivery> dead = EventScenario.this.log.deliveries(this.start.end())
 				.stream()
 				.filter((delivery) -> delivery.subscriber().equals(subscriber)
 						&& delivery.status() == Delivery.Status.DEAD)
@@ -211,7 +212,7 @@ public final class EventScenario {
 			if (dead.isEmpty()) {
 				return;
 			}
-			for (Event event : EventScenario.this.log.events(this.start)) {
+			for (Event event : EventScenario.this.log.events(this.start.end())) {
 				for (Delivery delivery : dead) {
 					if (delivery.eventId().equals(event.id()) && expected(event)) {
 						throw new AssertionError("Subscriber '" + subscriber + "' did not take "
@@ -224,7 +225,7 @@ public final class EventScenario {
 		}
 
 		private String timedOut() {
-			List<Event> committed = EventScenario.this.log.events(this.start);
+			List<Event> committed = EventScenario.this.log.events(this.start.end());
 			String what = (this.subscriber != null)
 					? "Subscriber '" + this.subscriber + "' took no event"
 							+ (this.description.isEmpty() ? "" : " " + this.description)

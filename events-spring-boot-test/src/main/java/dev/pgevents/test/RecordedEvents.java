@@ -36,11 +36,11 @@ public final class RecordedEvents implements AssertProvider<RecordedEventsAssert
 
 	private final AuditLog log;
 
-	private volatile long start;
+	private volatile AuditLog.Position start;
 
 	RecordedEvents(AuditLog log) {
 		this.log = log;
-		this.start = log.end();
+		this.start = log.position();
 	}
 
 	/**
@@ -48,7 +48,7 @@ public final class RecordedEvents implements AssertProvider<RecordedEventsAssert
 	 * @return every change committed since recording started, oldest first
 	 */
 	public List<Event> all() {
-		return this.log.events(this.start);
+		return this.log.events(this.start.end());
 	}
 
 	/**
@@ -68,7 +68,7 @@ public final class RecordedEvents implements AssertProvider<RecordedEventsAssert
 	 * @return the entries, in the order of their events
 	 */
 	public List<Delivery> deliveries() {
-		return this.log.deliveries(this.start);
+		return this.log.deliveries(this.start.end());
 	}
 
 	/**
@@ -82,7 +82,9 @@ public final class RecordedEvents implements AssertProvider<RecordedEventsAssert
 	/**
 	 * Wait until every recorded change has been handed to each of this application's
 	 * subscribers that takes it, or dead-lettered for it: after-commit dispatch, the
-	 * dispatch executor (async mode), the relay (outside writes) and retries alike.
+	 * dispatch executor (async mode), the relay (outside writes) and retries alike; and
+	 * until what was queued again since recording started (a replay, a rewind, a
+	 * backfill) has been delivered too.
 	 * @param timeout how long to wait at most
 	 * @throws AssertionError on timeout, naming what is still waiting: the events, their
 	 * subscribers, the attempts made and the last error
@@ -97,7 +99,7 @@ public final class RecordedEvents implements AssertProvider<RecordedEventsAssert
 	 * Called before each test method.
 	 */
 	public void clear() {
-		this.start = this.log.end();
+		this.start = this.log.position();
 	}
 
 	/**
@@ -123,7 +125,7 @@ public final class RecordedEvents implements AssertProvider<RecordedEventsAssert
 	 * @return an audit row id
 	 */
 	long start() {
-		return this.start;
+		return this.start.end();
 	}
 
 	@Override

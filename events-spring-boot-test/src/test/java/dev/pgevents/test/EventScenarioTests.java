@@ -3,6 +3,7 @@ package dev.pgevents.test;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -134,6 +135,15 @@ class EventScenarioTests {
 		EventAssert.assertThat(snapshot).hasName("note.snapshot").hasData("body", "kept");
 		assertThat(recordedEvents.named("note.snapshot")).extracting(Event::id).contains(snapshot.id());
 		assertThat(recordedEvents.named("note.*")).extracting(Event::eventName).containsOnly("note.created");
+
+		// a rewind delivers the same snapshot again: the scenario sees that delivery
+		Event again = this.scenario
+			.stimulate(() -> deliveries.rewind("noteSnapshots", Instant.now().minusSeconds(3600)))
+			.andWaitForDelivery("noteSnapshots")
+			.matching((event) -> event.id().equals(snapshot.id()))
+			.toArrive();
+		assertThat(again.id()).isEqualTo(snapshot.id());
+		recordedEvents.awaitQuiet(Duration.ofSeconds(10));
 	}
 
 	@Test

@@ -1,5 +1,6 @@
 package dev.pgevents.internal.dispatch;
 
+import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,13 +55,18 @@ public final class AuditLog {
 	}
 
 	/**
-	 * The position of the newest change written so far.
-	 * @return its audit row id, or 0 when there is none
+	 * Where the audit log stands now: the newest change written so far, and the
+	 * database's clock (deliveries made again later, by a replay or a rewind, are
+	 * recognized by it).
+	 * @return the position
 	 */
-	public long end() {
-		Long end = read(() -> this.jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM " + this.schema.auditTable(),
-				Long.class));
-		return (end != null) ? end : 0;
+	public Position position() {
+		return read(() -> {
+			List<Position> positions = this.jdbc.query(
+					"SELECT coalesce(max(id), 0), clock_timestamp() FROM " + this.schema.auditTable(),
+					(rs, row) -> new Position(rs.getLong(1), rs.getTimestamp(2).toInstant()));
+			return positions.get(0);
+		});
 	}
 
 	/**
@@ -76,13 +82,15 @@ public final class AuditLog {
 	}
 
 	/**
-	 * The changes after a position that a subscriber of this instance has taken: handed
-	 * to it, or to nobody when the change was dispatched before the subscriber existed.
-	 * @param after the position
+	 * The changes a subscriber of this instance has taken since a position: changes
+	 * written after it that were handed to the subscriber (or to nobody, when dispatched
+	 * before the subscriber existed), and earlier changes delivered to it again since (a
+	 * replay, a rewind).
+	 * @param since the position
 	 * @param subscriber the subscriber
 	 * @return their events, in the order they were written
 	 */
-	public List<Event> takenBy(long after, String subscriber) {
+	public List<Event> takenBy(Position since, String subscriber) {
 		List<String> eventNames = this.subscribers.eventNamesBySubscriber().getOrDefault(subscriber, List.of());
 		// a snapshot is taken only by the subscriber it was sent to
 		return read(() -> this.jdbc.query("SELECT " + prefixed("a.") + " FROM " + this.schema.auditTable()
@@ -90,9 +98,12 @@ public final class AuditLog {
 				+ " AND NOT EXISTS (SELECT 1 FROM " + this.schema.deliveryTable()
 				+ " d WHERE d.audit_id = a.id AND d.subscriber = ? AND d.status <> '" + LedgerStatus.DELIVERED
 				+ "') AND (a.op <> '" + Event.SNAPSHOT + "' OR EXISTS (SELECT 1 FROM " + this.schema.deliveryTable()
-				+ " s WHERE s.audit_id = a.id AND s.subscriber = ?)) ORDER BY a.id",
-				(rs, row) -> this.events.toEvent(AuditRow.read(rs)), after, eventNames.toArray(String[]::new),
-				subscriber, subscriber));
+				+ " s WHERE s.audit_id = a.id AND s.subscriber = ?)) UNION ALL SELECT " + prefixed("a.") + " FROM "
+				+ this.schema.deliveryTable() + " r JOIN " + this.schema.auditTable()
+				+ " a ON a.id = r.audit_id WHERE r.subscriber = ? AND r.status = '" + LedgerStatus.DELIVERED
+				+ "' AND r.updated_at >= ? AND a.id <= ? ORDER BY 1",
+				(rs, row) -> this.events.toEvent(AuditRow.read(rs)), since.end(), eventNames.toArray(String[]::new),
+				subscriber, subscriber, subscriber, Timestamp.from(since.at()), since.end()));
 	}
 
 	/**
@@ -109,13 +120,15 @@ public final class AuditLog {
 	}
 
 	/**
-	 * The work not yet done for the changes after a position: changes not dispatched, and
-	 * deliveries to this instance's subscribers waiting for an attempt.
-	 * @param after the position
+	 * The work not yet done since a position: changes written after it that are not
+	 * dispatched, and deliveries to this instance's subscribers waiting for an attempt,
+	 * of those changes or queued again since (a replay, a rewind, a backfill).
+	 * @param since the position
 	 * @param limit at most this many of each
 	 * @return the work, changes first
 	 */
-	public List<Outstanding> outstanding(long after, int limit) {
+	public List<Outstanding> outstanding(Position since, int limit) {
+		long after = since.end();
 		Map<String, List<String>> bySubscriber = this.subscribers.eventNamesBySubscriber();
 		return read(() -> {
 			List<Outstanding> outstanding = new ArrayList<>(this.jdbc
@@ -131,12 +144,12 @@ public final class AuditLog {
 							return new Outstanding(Long.toString(rs.getLong(1)), eventName, takers, 0, null, null);
 						}, after, this.tables, limit));
 			outstanding.addAll(this.jdbc.query(JdbcEventDeliveries.select(this.schema)
-					+ " WHERE d.audit_id > ? AND d.status = '" + LedgerStatus.PENDING
+					+ " WHERE (d.audit_id > ? OR d.updated_at >= ?) AND d.status = '" + LedgerStatus.PENDING
 					+ "' AND d.subscriber = ANY(?) ORDER BY d.audit_id, d.subscriber LIMIT ?", (rs, row) -> {
 						Delivery delivery = JdbcEventDeliveries.read(rs, row);
 						return new Outstanding(delivery.eventId(), delivery.eventName(), List.of(delivery.subscriber()),
 								delivery.attempts(), delivery.lastError(), delivery.nextAttemptAt());
-					}, after, this.subscribers.names().toArray(String[]::new), limit));
+					}, after, Timestamp.from(since.at()), this.subscribers.names().toArray(String[]::new), limit));
 			return outstanding;
 		});
 	}
@@ -171,6 +184,16 @@ public final class AuditLog {
 
 	private <T> T read(Supplier<T> query) {
 		return this.transactions.read((status) -> query.get());
+	}
+
+	/**
+	 * A position in the audit log.
+	 *
+	 * @param end the newest change written at that moment, 0 when there was none
+	 * @param at the database's clock at that moment
+	 */
+	public record Position(long end, Instant at) {
+
 	}
 
 	/**

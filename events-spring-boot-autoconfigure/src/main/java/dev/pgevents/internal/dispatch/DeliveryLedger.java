@@ -62,12 +62,15 @@ final class DeliveryLedger {
 		this.localSubscribers = localSubscribers.toArray(String[]::new);
 		this.subscriberExpiry = subscriberExpiry.toSeconds() + " seconds";
 		this.channel = schema.channel();
-		// failures are recorded for the rows this statement marks, and only for those
+		// failures are recorded for the rows this statement marks, and only for those.
+		// The rows are looked up by primary key whatever the statistics say: written as
+		// "event_processed_at IS NULL", the condition let the planner scan the index of
+		// undispatched rows for each row to mark once statistics taken while nothing was
+		// pending said it was empty (5 s per 500 rows with 76,000 pending)
 		this.markProcessed = """
 				WITH marked AS (
 					UPDATE %1$s a SET event_processed_at = clock_timestamp()
-					FROM unnest(?::bigint[]) AS d(id)
-					WHERE a.id = d.id AND a.event_processed_at IS NULL
+					WHERE a.id = ANY (?::bigint[]) AND (a.event_processed_at IS NULL) IS TRUE
 					RETURNING a.id, a.table_name || '.' || a.op AS event_name
 				), failed AS (
 					INSERT INTO %2$s (audit_id, subscriber, status, attempts, next_attempt_at, last_error, row_key)

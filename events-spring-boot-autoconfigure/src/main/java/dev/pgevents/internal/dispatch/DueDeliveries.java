@@ -2,6 +2,7 @@ package dev.pgevents.internal.dispatch;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -32,6 +33,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  */
 final class DueDeliveries {
 
+	private static final Timestamp START = new Timestamp(0);
+
 	private final JdbcTemplate jdbc;
 
 	private final SubscriberRegistry subscribers;
@@ -55,6 +58,14 @@ final class DueDeliveries {
 	/** Per ordered subscriber, the row key after which its next claim starts. */
 	private final Map<String, String> cursors = new ConcurrentHashMap<>();
 
+	/**
+	 * Per unordered subscriber, the due time at which its next claim starts: the entries
+	 * delivered before it leave dead index entries behind until a vacuum, which a claim
+	 * from the start would read again each time (a backfill of 1,000,000 rows slowed to a
+	 * crawl).
+	 */
+	private final Map<String, Timestamp> dueCursors = new ConcurrentHashMap<>();
+
 	private final DeliveryLedger ledger;
 
 	DueDeliveries(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, FanOut fanOut,
@@ -70,7 +81,7 @@ final class DueDeliveries {
 		this.claim = """
 				WITH due AS (
 					SELECT audit_id, subscriber FROM %1$s
-					WHERE status = '%2$s' AND subscriber = ANY (?::text[]) AND next_attempt_at <= clock_timestamp()
+					WHERE status = '%2$s' AND subscriber = ? AND next_attempt_at >= ? AND next_attempt_at <= now()
 						AND (lease_until IS NULL OR lease_until < clock_timestamp())
 					ORDER BY next_attempt_at LIMIT ?
 					FOR UPDATE SKIP LOCKED
@@ -78,7 +89,7 @@ final class DueDeliveries {
 				UPDATE %1$s d SET lease_until = clock_timestamp() + ? * interval '1 millisecond',
 					lease_token = d.lease_token + 1
 				FROM due WHERE d.audit_id = due.audit_id AND d.subscriber = due.subscriber
-				RETURNING d.audit_id, d.subscriber, d.attempts, d.lease_token
+				RETURNING d.audit_id, d.subscriber, d.attempts, d.lease_token, d.next_attempt_at
 				""".formatted(schema.deliveryTable(), LedgerStatus.PENDING);
 		this.selectRows = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.auditTable() + " WHERE id = ANY (?)";
 		this.renew = """
@@ -101,8 +112,10 @@ final class DueDeliveries {
 		List<String> ordered = this.order.subscribers();
 		List<String> unordered = this.subscribers.names().stream().filter((name) -> !ordered.contains(name)).toList();
 		List<DeliveryLedger.ClaimedDelivery> entries = new ArrayList<>();
-		if (!unordered.isEmpty()) {
-			entries.addAll(claim(this.claim, unordered));
+		// one subscriber at a time: the due index then yields its entries in order, and
+		// the claim reads a batch of them, not every pending entry to sort them
+		for (String subscriber : unordered) {
+			entries.addAll(claim(subscriber));
 		}
 		int claimedInOrder = 0;
 		if (!ordered.isEmpty()) {
@@ -161,9 +174,23 @@ final class DueDeliveries {
 		return heads;
 	}
 
-	private List<DeliveryLedger.ClaimedDelivery> claim(String sql, List<String> subscribers) {
-		return this.jdbc.query(sql, (rs, row) -> new DeliveryLedger.ClaimedDelivery(rs.getLong(1), rs.getString(2),
-				rs.getInt(3), rs.getInt(4)), array("text", subscribers), this.batchSize, this.lease.toMillis());
+	/**
+	 * Claim an unordered subscriber's due entries from the due time where its last batch
+	 * ended (the entries there that it claimed are leased, those delivered no longer
+	 * pending), or from the start once a batch finds fewer than it could take: an entry
+	 * left behind (its claimer's lease expired) is claimed then.
+	 */
+	private List<DeliveryLedger.ClaimedDelivery> claim(String subscriber) {
+		Timestamp[] last = { START };
+		List<DeliveryLedger.ClaimedDelivery> due = this.jdbc.query(this.claim, (rs, row) -> {
+			Timestamp dueAt = rs.getTimestamp(5);
+			if (dueAt.after(last[0])) {
+				last[0] = dueAt;
+			}
+			return new DeliveryLedger.ClaimedDelivery(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4));
+		}, subscriber, this.dueCursors.getOrDefault(subscriber, START), this.batchSize, this.lease.toMillis());
+		this.dueCursors.put(subscriber, (due.size() < this.batchSize) ? START : last[0]);
+		return due;
 	}
 
 	private java.sql.Array array(String type, List<?> values) {

@@ -38,6 +38,7 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.util.ClassUtils;
@@ -60,14 +61,18 @@ public final class EventsAutoConfiguration {
 
 	@Bean
 	static SubscriberRegistry eventSubscriberRegistry(ConfigurableListableBeanFactory beanFactory,
-			ObjectProvider<JsonMapper> jsonMapper) {
-		return new SubscriberRegistry(beanFactory, jsonMapper.getIfAvailable(JsonMapper::new));
+			ObjectProvider<JsonMapper> jsonMapper, Environment environment) {
+		return new SubscriberRegistry(beanFactory, jsonMapper.getIfAvailable(JsonMapper::new),
+				ForwardingRoutes.of(environment, beanFactory));
 	}
 
 	@Bean
 	static SmartInitializingSingleton eventSubscriberVerifier(ConfigurableListableBeanFactory beanFactory,
 			ObjectProvider<SubscriberRegistry> subscribers) {
-		return () -> subscribers.ifAvailable((registry) -> registry.verifyAllFound(beanFactory));
+		return () -> subscribers.ifAvailable((registry) -> {
+			registry.verifyAllFound(beanFactory);
+			registry.verifyRoutes();
+		});
 	}
 
 	@Bean

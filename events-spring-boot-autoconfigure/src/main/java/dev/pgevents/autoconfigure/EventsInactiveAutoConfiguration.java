@@ -34,7 +34,7 @@ public final class EventsInactiveAutoConfiguration {
 	@Bean
 	static SmartInitializingSingleton eventSubscribersWithoutDatabase(ConfigurableListableBeanFactory beanFactory) {
 		return () -> {
-			SubscriberRegistry subscribers = new SubscriberRegistry(beanFactory, new JsonMapper());
+			SubscriberRegistry subscribers = new SubscriberRegistry(beanFactory, new JsonMapper(), List.of());
 			if (subscribers.isEmpty()) {
 				return;
 			}

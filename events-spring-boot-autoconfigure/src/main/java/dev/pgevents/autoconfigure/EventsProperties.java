@@ -35,6 +35,8 @@ public class EventsProperties implements Validator {
 
 	private final Health health = new Health();
 
+	private final Forward forward = new Forward();
+
 	/**
 	 * How long processed audit rows and delivered ledger entries are kept before the
 	 * relay deletes them. Zero keeps them forever (for using the audit table as an audit
@@ -131,6 +133,10 @@ public class EventsProperties implements Validator {
 		return this.health;
 	}
 
+	public Forward getForward() {
+		return this.forward;
+	}
+
 	public Retry getRetry() {
 		return this.retry;
 	}
@@ -222,7 +228,189 @@ public class EventsProperties implements Validator {
 	}
 
 	/**
-	 * Retries of a subscriber that failed.
+	 * Forwarding of events to message brokers: each route is a subscriber of its own
+	 * ({@code kafka:<topic>}, {@code rabbit:<exchange>}) that takes each row's events in
+	 * order.
+	 */
+	public static class Forward {
+
+		/**
+		 * The CloudEvents source of forwarded events. Defaults to
+		 * spring.application.name.
+		 */
+		private @Nullable String source;
+
+		private final Kafka kafka = new Kafka();
+
+		private final Rabbit rabbit = new Rabbit();
+
+		public @Nullable String getSource() {
+			return this.source;
+		}
+
+		public void setSource(@Nullable String source) {
+			this.source = source;
+		}
+
+		public Kafka getKafka() {
+			return this.kafka;
+		}
+
+		public Rabbit getRabbit() {
+			return this.rabbit;
+		}
+
+		/**
+		 * Forwarding to RabbitMQ, through the application's RabbitTemplate.
+		 */
+		public static class Rabbit {
+
+			/**
+			 * Routes of events to exchanges.
+			 */
+			private List<RabbitRoute> routes = new ArrayList<>();
+
+			public List<RabbitRoute> getRoutes() {
+				return this.routes;
+			}
+
+			public void setRoutes(List<RabbitRoute> routes) {
+				this.routes = routes;
+			}
+
+		}
+
+		/**
+		 * A route of events to a RabbitMQ exchange.
+		 */
+		public static class RabbitRoute {
+
+			/**
+			 * Event names and patterns, as @EventSubscriber takes them.
+			 */
+			private List<String> events = new ArrayList<>();
+
+			/**
+			 * The exchange.
+			 */
+			private @Nullable String exchange;
+
+			/**
+			 * The routing key. Defaults to each event's name.
+			 */
+			private @Nullable String routingKey;
+
+			/**
+			 * The name of the RabbitTemplate bean whose connections to use. Defaults to
+			 * the application's one RabbitTemplate.
+			 */
+			private @Nullable String template;
+
+			public List<String> getEvents() {
+				return this.events;
+			}
+
+			public void setEvents(List<String> events) {
+				this.events = events;
+			}
+
+			public @Nullable String getExchange() {
+				return this.exchange;
+			}
+
+			public void setExchange(@Nullable String exchange) {
+				this.exchange = exchange;
+			}
+
+			public @Nullable String getRoutingKey() {
+				return this.routingKey;
+			}
+
+			public void setRoutingKey(@Nullable String routingKey) {
+				this.routingKey = routingKey;
+			}
+
+			public @Nullable String getTemplate() {
+				return this.template;
+			}
+
+			public void setTemplate(@Nullable String template) {
+				this.template = template;
+			}
+
+		}
+
+		/**
+		 * Forwarding to Kafka, through the application's KafkaTemplate.
+		 */
+		public static class Kafka {
+
+			/**
+			 * Routes of events to topics.
+			 */
+			private List<KafkaRoute> routes = new ArrayList<>();
+
+			public List<KafkaRoute> getRoutes() {
+				return this.routes;
+			}
+
+			public void setRoutes(List<KafkaRoute> routes) {
+				this.routes = routes;
+			}
+
+		}
+
+		/**
+		 * A route of events to a Kafka topic.
+		 */
+		public static class KafkaRoute {
+
+			/**
+			 * Event names and patterns, as @EventSubscriber takes them.
+			 */
+			private List<String> events = new ArrayList<>();
+
+			/**
+			 * The topic.
+			 */
+			private @Nullable String topic;
+
+			/**
+			 * The name of the KafkaTemplate bean whose producer settings to use. Defaults
+			 * to the application's one KafkaTemplate.
+			 */
+			private @Nullable String template;
+
+			public List<String> getEvents() {
+				return this.events;
+			}
+
+			public void setEvents(List<String> events) {
+				this.events = events;
+			}
+
+			public @Nullable String getTopic() {
+				return this.topic;
+			}
+
+			public void setTopic(@Nullable String topic) {
+				this.topic = topic;
+			}
+
+			public @Nullable String getTemplate() {
+				return this.template;
+			}
+
+			public void setTemplate(@Nullable String template) {
+				this.template = template;
+			}
+
+		}
+
+	}
+
+	/**
+	 * The events health check.
 	 */
 	public static class Health {
 

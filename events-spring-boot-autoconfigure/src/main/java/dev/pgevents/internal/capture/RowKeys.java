@@ -93,15 +93,19 @@ public final class RowKeys {
 	 * ordered one: an earlier entry of the same row that waits for an attempt or is
 	 * dead-lettered), found through the ledger's index by row; an entry not keyed yet
 	 * (made by an instance that does not audit its table) counts for every row. Null for
-	 * the rows of tables that are not ordered.
+	 * the rows of tables that are not ordered. The keyed and the unkeyed entries are two
+	 * lookups of the index: as one condition ({@code row_key = ... OR row_key IS NULL}),
+	 * without bitmap scans, the ledger was read by audit id for every row (11 ms a row
+	 * with 50,000 entries waiting for a forwarding route).
 	 * @return the expression
 	 */
 	public String held() {
 		return """
 				CASE WHEN r.table_name IN (%1$s) THEN ARRAY(SELECT d.subscriber FROM %2$s d
-					WHERE (d.row_key = %3$s OR d.row_key IS NULL) AND d.status IN ('pending', 'dead')
-						AND d.audit_id < r.id) END""".formatted(orderedTables(), this.schema.deliveryTable(),
-				text("r"));
+					WHERE d.row_key = %3$s AND d.status IN ('pending', 'dead') AND d.audit_id < r.id)
+					|| ARRAY(SELECT d.subscriber FROM %2$s d
+					WHERE d.row_key IS NULL AND d.status IN ('pending', 'dead') AND d.audit_id < r.id) END"""
+			.formatted(orderedTables(), this.schema.deliveryTable(), text("r"));
 	}
 
 	/** The ordered tables as SQL literals for {@code IN}: never empty. */

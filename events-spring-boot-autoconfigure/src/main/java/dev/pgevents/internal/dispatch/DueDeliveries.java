@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -140,6 +141,7 @@ final class DueDeliveries {
 		Leases leases = new Leases(entries);
 		this.keeper.keep(leases);
 		List<DeliveryLedger.Finished> outcomes = new ArrayList<>(entries.size());
+		List<CompletableFuture<DeliveryLedger.Finished>> sent = new ArrayList<>();
 		try {
 			for (DeliveryLedger.ClaimedDelivery entry : entries.stream()
 				.sorted(Comparator.comparingLong(DeliveryLedger.ClaimedDelivery::auditId))
@@ -147,9 +149,21 @@ final class DueDeliveries {
 				if (!running.getAsBoolean()) {
 					break;
 				}
+				Forwarder forwarder = forwarderOf(entry.subscriber());
+				if (forwarder != null) {
+					// pipelined: a route's entries are one per row, so none waits for
+					// another
+					sent.add(this.fanOut.forward(entry, rows.get(entry.auditId()), forwarder));
+					continue;
+				}
 				outcomes.add(leases.call.run(
 						"The retry of audit row " + entry.auditId() + " for subscriber '" + entry.subscriber() + "'",
 						() -> this.fanOut.deliver(entry, rows.get(entry.auditId()))));
+			}
+			if (!sent.isEmpty()) {
+				outcomes.addAll(
+						leases.call.run("Waiting for the brokers to acknowledge " + sent.size() + " forwarded events",
+								() -> sent.stream().map(CompletableFuture::join).toList()));
 			}
 			this.ledger.finished(outcomes);
 		}
@@ -191,6 +205,11 @@ final class DueDeliveries {
 		}, subscriber, this.dueCursors.getOrDefault(subscriber, START), this.batchSize, this.lease.toMillis());
 		this.dueCursors.put(subscriber, (due.size() < this.batchSize) ? START : last[0]);
 		return due;
+	}
+
+	private @Nullable Forwarder forwarderOf(String name) {
+		Subscriber subscriber = this.subscribers.named(name);
+		return (subscriber != null) ? subscriber.forwarder() : null;
 	}
 
 	private java.sql.Array array(String type, List<?> values) {

@@ -4,7 +4,11 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
 
 import org.apache.commons.logging.Log;
@@ -13,6 +17,7 @@ import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.Event;
 import dev.pgevents.EventHandler;
+import dev.pgevents.internal.capture.ThrottledLog;
 
 /**
  * Hands an audit row's event to the {@link EventHandler} once per local subscriber of it,
@@ -41,6 +46,9 @@ final class FanOut {
 
 	private final RowOrder order;
 
+	/** A broker that is down refuses every event of a batch: one line, not hundreds. */
+	private final ThrottledLog refused = new ThrottledLog(logger, Duration.ofSeconds(10));
+
 	FanOut(SubscriberRegistry subscribers, EventHandler handler, EventFactory events, Backoff backoff,
 			DeliveryLedger ledger, DeliveryObserver observer, RowOrder order) {
 		this.observer = observer;
@@ -68,12 +76,17 @@ final class FanOut {
 		RowOrder.Batch order = claim.query((connection) -> this.order.applies()
 				? this.order.check(connection, claim.rows(), claim.rows().stream().map(AuditRow::id).toList())
 				: new RowOrder.Batch());
+		Sends sends = new Sends();
 		for (AuditRow row : claim.rows()) {
 			if (!running.getAsBoolean()) {
 				break;
 			}
 			outcomes.add(claim.calling("The delivery of audit row " + row.id() + " (" + row.eventName() + ")",
-					() -> deliver(row, DeliveryObserver.Path.RELAY, order)));
+					() -> deliver(row, DeliveryObserver.Path.RELAY, order, sends)));
+		}
+		if (!sends.isEmpty()) {
+			claim.calling("Waiting for the brokers to acknowledge " + sends.size() + " forwarded events",
+					sends::awaitAll);
 		}
 		claim.run((connection) -> this.ledger.record(connection, outcomes));
 		claim.commit();
@@ -90,6 +103,19 @@ final class FanOut {
 	 * @return what each call did
 	 */
 	DeliveryLedger.Outcome deliver(AuditRow row, DeliveryObserver.Path path, RowOrder.Batch order) {
+		return deliver(row, path, order, null);
+	}
+
+	/**
+	 * Deliver a row's event, in a relay batch whose events to forwarding routes are sent
+	 * from here.
+	 * @param sends the batch's sends, to which a route's event is added when it is the
+	 * first of its row in the batch and nothing holds it back (its outcome joins the
+	 * row's once the broker answered); {@code null} off the relay, where a route's events
+	 * wait in the ledger for the relay
+	 */
+	private DeliveryLedger.Outcome deliver(AuditRow row, DeliveryObserver.Path path, RowOrder.Batch order,
+			@Nullable Sends sends) {
 		List<Subscriber> targets = this.subscribers.subscribersOf(row.eventName());
 		if (targets.isEmpty()) {
 			return new DeliveryLedger.Outcome(row.id(), List.of());
@@ -109,6 +135,19 @@ final class FanOut {
 		String traceparent = row.traceparent();
 		String key = RowOrder.Batch.key(row, event);
 		for (Subscriber subscriber : targets) {
+			Forwarder forwarder = subscriber.forwarder();
+			if (forwarder != null) {
+				// a route sends from the relay alone, off the committing threads, and one
+				// event of a row at a time: the next waits until the broker took this one
+				if (sends == null || order.mustWait(subscriber.name(), row, key)
+						|| !sends.first(subscriber.name(), key)) {
+					failures.add(DeliveryLedger.Failure.waiting(subscriber.name()));
+				}
+				else {
+					sends.add(failures, send(forwarder, subscriber.name(), event, traceparent, 1, path));
+				}
+				continue;
+			}
 			if (subscriber.ordered() && order.mustWait(subscriber.name(), row, key)) {
 				failures.add(DeliveryLedger.Failure.waiting(subscriber.name()));
 				order.hold(subscriber.name(), key);
@@ -147,6 +186,63 @@ final class FanOut {
 		}
 		return new DeliveryLedger.Finished(entry, call(this.subscribers.named(entry.subscriber()), entry.subscriber(),
 				event, row.traceparent(), entry.attempts() + 1, DeliveryObserver.Path.RETRY));
+	}
+
+	/**
+	 * Send a claimed ledger entry of a forwarding route without waiting for the broker.
+	 * @param entry the entry
+	 * @param row its audit row, or {@code null} when it no longer exists
+	 * @param forwarder the route's forwarder
+	 * @return how it ended, once the broker acknowledged it or refused it
+	 */
+	CompletableFuture<DeliveryLedger.Finished> forward(DeliveryLedger.ClaimedDelivery entry, @Nullable AuditRow row,
+			Forwarder forwarder) {
+		if (row == null) {
+			return CompletableFuture.completedFuture(deliver(entry, null));
+		}
+		Event event;
+		try {
+			event = this.events.toEvent(row);
+		}
+		catch (RuntimeException | StackOverflowError ex) {
+			return CompletableFuture.completedFuture(new DeliveryLedger.Finished(entry,
+					unreadable(entry.subscriber(), row, ex, DeliveryObserver.Path.RETRY)));
+		}
+		return send(forwarder, entry.subscriber(), event, row.traceparent(), entry.attempts() + 1,
+				DeliveryObserver.Path.RETRY)
+			.thenApply((failure) -> new DeliveryLedger.Finished(entry, failure));
+	}
+
+	/**
+	 * Send an event to a route's broker without waiting.
+	 * @return the failure, or {@code null} once the broker acknowledged the event
+	 */
+	private CompletableFuture<DeliveryLedger.@Nullable Failure> send(Forwarder forwarder, String subscriber,
+			Event event, String traceparent, int attempt, DeliveryObserver.Path path) {
+		Duration latency = Duration.between(event.occurredAt(), Instant.now());
+		CompletableFuture<?> sent;
+		try {
+			sent = forwarder.send(event, traceparent);
+		}
+		catch (RuntimeException ex) {
+			sent = CompletableFuture.failedFuture(ex);
+		}
+		return sent.handle((acknowledged, ex) -> {
+			if (ex == null) {
+				this.observer.called(subscriber, event.eventName(), path, latency, DeliveryObserver.Outcome.DELIVERED);
+				return null;
+			}
+			Throwable cause = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex;
+			DeliveryLedger.Failure failure = DeliveryLedger.Failure.of(subscriber, cause, attempt, this.backoff);
+			this.observer.called(subscriber, event.eventName(), path, latency,
+					failure.dead() ? DeliveryObserver.Outcome.DEAD : DeliveryObserver.Outcome.FAILED);
+			this.refused.warn(
+					"Route '" + subscriber + "' could not send event " + event.id() + " (" + event.eventName()
+							+ "), attempt " + attempt + "; "
+							+ (failure.dead() ? "dead-lettered" : "retrying in " + failure.delay().toMillis() + " ms"),
+					cause);
+			return failure;
+		});
 	}
 
 	private DeliveryLedger.Failure unreadable(String subscriber, AuditRow row, Throwable ex,
@@ -188,6 +284,49 @@ final class FanOut {
 					ex);
 			return failure;
 		}
+	}
+
+	/**
+	 * A relay batch's events sent to forwarding routes, at most one per row and route,
+	 * whose outcomes join their rows' once the brokers answered.
+	 */
+	private static final class Sends {
+
+		private final Set<String> rows = new HashSet<>();
+
+		private final List<List<DeliveryLedger.Failure>> failures = new ArrayList<>();
+
+		private final List<CompletableFuture<DeliveryLedger.@Nullable Failure>> sent = new ArrayList<>();
+
+		/** Whether this is the batch's first event of the row for the route. */
+		boolean first(String subscriber, String key) {
+			return this.rows.add(subscriber + "\u0000" + key);
+		}
+
+		void add(List<DeliveryLedger.Failure> rowFailures, CompletableFuture<DeliveryLedger.@Nullable Failure> send) {
+			this.failures.add(rowFailures);
+			this.sent.add(send);
+		}
+
+		boolean isEmpty() {
+			return this.sent.isEmpty();
+		}
+
+		int size() {
+			return this.sent.size();
+		}
+
+		/** Wait for every answer, and add each failure to its row's outcome. */
+		@Nullable Void awaitAll() {
+			for (int i = 0; i < this.sent.size(); i++) {
+				DeliveryLedger.Failure failure = this.sent.get(i).join();
+				if (failure != null) {
+					this.failures.get(i).add(failure);
+				}
+			}
+			return null;
+		}
+
 	}
 
 }

@@ -1,33 +1,19 @@
 package dev.pgevents.internal.dispatch;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Type;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Function;
-import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
-import tools.jackson.databind.JavaType;
-import tools.jackson.databind.json.JsonMapper;
 
 import dev.pgevents.Event;
-import dev.pgevents.EventTarget;
 
-import org.springframework.aop.support.AopUtils;
 import org.springframework.expression.EvaluationContext;
 import org.springframework.expression.Expression;
 import org.springframework.expression.spel.support.SimpleEvaluationContext;
-import org.springframework.util.ClassUtils;
-import org.springframework.util.ReflectionUtils;
 
 /**
- * One {@code @EventSubscriber} method: its name, its events, and how to call it.
+ * One subscriber: its name, its events, the filters that pick the events it is called
+ * with, and where they go (an {@code @EventSubscriber} method, or a forwarding route).
  */
 final class Subscriber {
 
@@ -52,13 +38,7 @@ final class Subscriber {
 
 	private final boolean ordered;
 
-	private final Method method;
-
-	private final Supplier<Object> bean;
-
-	private final List<Function<Event, @Nullable Object>> arguments;
-
-	private volatile @Nullable Invocable target;
+	private final Recipient recipient;
 
 	/**
 	 * @param name the subscriber name
@@ -68,22 +48,17 @@ final class Subscriber {
 	 * @param changed the fields of which an update must change one, or none
 	 * @param condition the condition on the event, or {@code null}
 	 * @param ordered whether it takes each row's events in order
-	 * @param method the method
-	 * @param bean supplies the bean
-	 * @param jsonMapper binds data to typed parameters
+	 * @param recipient where its events go
 	 */
 	Subscriber(String name, List<String> eventNames, List<String> anyTableOperations, List<String> changed,
-			@Nullable Expression condition, boolean ordered, Method method, Supplier<Object> bean,
-			JsonMapper jsonMapper) {
+			@Nullable Expression condition, boolean ordered, Recipient recipient) {
 		this.name = name;
 		this.eventNames = new CopyOnWriteArrayList<>(eventNames);
 		this.anyTableOperations = anyTableOperations;
 		this.changed = changed;
 		this.condition = condition;
 		this.ordered = ordered;
-		this.method = method;
-		this.bean = bean;
-		this.arguments = argumentsOf(method, jsonMapper);
+		this.recipient = recipient;
 	}
 
 	String name() {
@@ -142,101 +117,36 @@ final class Subscriber {
 		return holds;
 	}
 
-	Method method() {
-		return this.method;
-	}
-
 	String describe() {
-		return SubscriberDeclarationException.describe(this.method);
+		return this.recipient.describe();
 	}
 
 	/**
-	 * Call the method with the arguments bound from {@code event}.
+	 * Where its events go.
+	 * @return the recipient
+	 */
+	Recipient recipient() {
+		return this.recipient;
+	}
+
+	/**
+	 * The forwarder of a forwarding route.
+	 * @return the forwarder, or {@code null} for a subscriber method
+	 */
+	@Nullable Forwarder forwarder() {
+		return (this.recipient instanceof ForwardingRoute route) ? route : null;
+	}
+
+	/**
+	 * Call the subscriber method with the arguments bound from {@code event}.
 	 * @param event the event
 	 * @throws Exception what the method threw, or why its arguments could not be bound
 	 */
 	void invoke(Event event) throws Exception {
-		Object[] args = new Object[this.arguments.size()];
-		for (int i = 0; i < args.length; i++) {
-			args[i] = this.arguments.get(i).apply(event);
+		if (!(this.recipient instanceof SubscriberMethod method)) {
+			throw new IllegalStateException("'" + this.name + "' is a forwarding route, not a subscriber method");
 		}
-		Invocable target = target();
-		try {
-			target.method().invoke(target.bean(), args);
-		}
-		catch (InvocationTargetException ex) {
-			if (ex.getCause() instanceof Exception cause) {
-				throw cause;
-			}
-			throw ex;
-		}
-	}
-
-	private Invocable target() {
-		Invocable target = this.target;
-		if (target == null) {
-			Object bean = this.bean.get();
-			Method invocable = AopUtils.selectInvocableMethod(this.method, bean.getClass());
-			ReflectionUtils.makeAccessible(invocable);
-			target = new Invocable(bean, invocable);
-			this.target = target;
-		}
-		return target;
-	}
-
-	private record Invocable(Object bean, Method method) {
-	}
-
-	private static List<Function<Event, @Nullable Object>> argumentsOf(Method method, JsonMapper jsonMapper) {
-		Class<?>[] types = method.getParameterTypes();
-		Type[] genericTypes = method.getGenericParameterTypes();
-		List<Function<Event, @Nullable Object>> arguments = new ArrayList<>();
-		boolean dataBound = false;
-		for (int i = 0; i < types.length; i++) {
-			Class<?> type = types[i];
-			if (type == Event.class) {
-				arguments.add((event) -> event);
-			}
-			else if (type == EventTarget.class) {
-				arguments.add(Event::target);
-			}
-			else if (!isBindable(type)) {
-				throw new SubscriberDeclarationException(method,
-						"cannot supply parameter " + (i + 1) + " of type " + type.getName()
-								+ ". Parameters may be an Event, an EventTarget, and one record, bean "
-								+ "or Map bound from the row's data (target.data)");
-			}
-			else if (dataBound) {
-				throw new SubscriberDeclarationException(method, "cannot supply parameter " + (i + 1) + " of type "
-						+ type.getName() + ": only one parameter can be bound from the row's data (target.data)");
-			}
-			else {
-				dataBound = true;
-				JavaType javaType = jsonMapper.constructType(genericTypes[i]);
-				arguments.add((event) -> bind(jsonMapper, event, javaType));
-			}
-		}
-		return List.copyOf(arguments);
-	}
-
-	private static Object bind(JsonMapper jsonMapper, Event event, JavaType type) {
-		try {
-			return jsonMapper.convertValue(event.target().data(), type);
-		}
-		catch (RuntimeException ex) {
-			throw new UnbindableEventException("Cannot bind the data of event " + event.id() + " (" + event.eventName()
-					+ ") to " + type.toCanonical() + ": " + ex.getMessage(), ex);
-		}
-	}
-
-	private static boolean isBindable(Class<?> type) {
-		if (Map.class.isAssignableFrom(type)) {
-			return true;
-		}
-		return !(type.isPrimitive() || ClassUtils.isPrimitiveWrapper(type) || type.isArray() || type.isEnum()
-				|| CharSequence.class.isAssignableFrom(type) || Number.class.isAssignableFrom(type)
-				|| Collection.class.isAssignableFrom(type) || type == Optional.class || type == Object.class
-				|| type.getName().startsWith("java."));
+		method.invoke(event);
 	}
 
 }

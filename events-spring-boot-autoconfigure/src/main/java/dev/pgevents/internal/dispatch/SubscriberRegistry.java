@@ -62,12 +62,15 @@ public final class SubscriberRegistry {
 	private final Map<String, List<Subscriber>> byTable = new LinkedHashMap<>();
 
 	/**
-	 * Find and validate the subscriber methods of every bean in {@code beanFactory}.
+	 * Find and validate the subscriber methods of every bean in {@code beanFactory}, and
+	 * the forwarding routes.
 	 * @param beanFactory the application's bean factory
 	 * @param jsonMapper binds event data to typed parameters
-	 * @throws SubscriberDeclarationException when a method is declared wrongly
+	 * @param routes the forwarding routes, each a subscriber taking its events in order
+	 * @throws dev.pgevents.internal.capture.StartupFailure when a method or a route is
+	 * declared wrongly
 	 */
-	public SubscriberRegistry(ConfigurableListableBeanFactory beanFactory, JsonMapper jsonMapper) {
+	public SubscriberRegistry(ConfigurableListableBeanFactory beanFactory, JsonMapper jsonMapper, List<Route> routes) {
 		for (String beanName : beanFactory.getBeanDefinitionNames()) {
 			if (beanFactory.getBeanDefinition(beanName).getRole() == BeanDefinition.ROLE_INFRASTRUCTURE) {
 				continue;
@@ -79,11 +82,19 @@ public final class SubscriberRegistry {
 			Map<Method, EventSubscriber> methods = MethodIntrospector.selectMethods(ClassUtils.getUserClass(type),
 					(MethodIntrospector.MetadataLookup<EventSubscriber>) (method) -> AnnotatedElementUtils
 						.findMergedAnnotation(method, EventSubscriber.class));
-			methods.forEach((method,
-					annotation) -> add(new Subscriber(subscriberName(method, annotation),
-							eventNames(method, annotation), anyTableOperations(annotation),
-							List.of(annotation.changed()), condition(method, annotation), annotation.ordered(), method,
-							() -> beanFactory.getBean(beanName), jsonMapper)));
+			methods.forEach((method, annotation) -> {
+				SubscriberMethod recipient = new SubscriberMethod(method, () -> beanFactory.getBean(beanName),
+						jsonMapper);
+				add(new Subscriber(subscriberName(method, annotation), eventNames(annotation.value(), recipient),
+						anyTableOperations(annotation.value()), List.of(annotation.changed()),
+						condition(recipient, annotation), annotation.ordered(), recipient));
+			});
+		}
+		for (Route route : routes) {
+			ForwardingRoute recipient = new ForwardingRoute(route);
+			String[] events = route.events().toArray(String[]::new);
+			add(new Subscriber(route.name(), eventNames(events, recipient), anyTableOperations(events), List.of(), null,
+					true, recipient));
 		}
 	}
 
@@ -96,7 +107,11 @@ public final class SubscriberRegistry {
 	 */
 	public void verifyAllFound(ConfigurableListableBeanFactory beanFactory) {
 		Set<Method> found = new HashSet<>();
-		this.byName.values().forEach((subscriber) -> found.add(subscriber.method()));
+		this.byName.values().forEach((subscriber) -> {
+			if (subscriber.recipient() instanceof SubscriberMethod method) {
+				found.add(method.method());
+			}
+		});
 		for (String beanName : beanFactory.getSingletonNames()) {
 			Object bean = beanFactory.getSingleton(beanName);
 			if (bean == null) {
@@ -123,13 +138,27 @@ public final class SubscriberRegistry {
 		}
 	}
 
+	/**
+	 * Make each forwarding route's forwarder, now that the beans of the broker clients
+	 * exist, so that a route that cannot send fails the startup.
+	 * @throws dev.pgevents.internal.capture.StartupFailure for such a route
+	 */
+	public void verifyRoutes() {
+		this.byName.values().forEach((subscriber) -> {
+			if (subscriber.recipient() instanceof ForwardingRoute route) {
+				route.resolve();
+			}
+		});
+	}
+
 	private void add(Subscriber subscriber) {
 		Subscriber existing = this.byName.putIfAbsent(subscriber.name(), subscriber);
 		if (existing != null) {
-			throw new SubscriberDeclarationException(subscriber.method(),
-					"the subscriber name '" + subscriber.name() + "' is taken by " + existing.describe()
-							+ ". Subscriber names must be unique: give one of them another with "
-							+ "@EventSubscriber(value = ..., name = \"...\")");
+			throw subscriber.recipient()
+				.invalid("the subscriber name '" + subscriber.name() + "' is taken by " + existing.describe()
+						+ ". Subscriber names must be unique: give one of them another with "
+						+ "@EventSubscriber(value = ..., name = \"...\")" + ", or merge two routes to one "
+						+ "destination into one");
 		}
 		for (String eventName : subscriber.eventNames()) {
 			this.byEvent.computeIfAbsent(eventName, (key) -> new ArrayList<>()).add(subscriber);
@@ -149,13 +178,12 @@ public final class SubscriberRegistry {
 	 * The event names of a declaration, <em>table</em>{@code .*} expanded to the table's
 	 * three row events; {@code *.}<em>op</em> patterns wait for {@link #resolve}.
 	 */
-	private static List<String> eventNames(Method method, EventSubscriber annotation) {
-		if (annotation.value().length == 0) {
-			throw new SubscriberDeclarationException(method,
-					"names no event. Name at least one, e.g. @EventSubscriber(\"member.created\")");
+	private static List<String> eventNames(String[] declared, Recipient recipient) {
+		if (declared.length == 0) {
+			throw recipient.invalid("names no event. Name at least one, e.g. member.created");
 		}
 		List<String> names = new ArrayList<>();
-		for (String eventName : annotation.value()) {
+		for (String eventName : declared) {
 			Matcher anyOperation = ANY_OPERATION.matcher(eventName);
 			if (EVENT_NAME.matcher(eventName).matches()) {
 				names.add(eventName);
@@ -166,7 +194,7 @@ public final class SubscriberRegistry {
 				}
 			}
 			else if (!ANY_TABLE.matcher(eventName).matches()) {
-				throw new SubscriberDeclarationException(method, "event name '" + eventName
+				throw recipient.invalid("event name '" + eventName
 						+ "' is not '<table>.<created|updated|deleted|truncated|snapshot>' with a lower-case table name, "
 						+ "schema-qualified for a table outside the application's schema ('billing.invoice.created'), "
 						+ "nor a pattern '<table>.*' or '*.<created|updated|deleted|truncated|snapshot>'; e.g. "
@@ -177,8 +205,8 @@ public final class SubscriberRegistry {
 		return names.stream().distinct().toList();
 	}
 
-	private static List<String> anyTableOperations(EventSubscriber annotation) {
-		return Arrays.stream(annotation.value())
+	private static List<String> anyTableOperations(String[] declared) {
+		return Arrays.stream(declared)
 			.map(ANY_TABLE::matcher)
 			.filter(Matcher::matches)
 			.map((matcher) -> matcher.group(1))
@@ -186,7 +214,7 @@ public final class SubscriberRegistry {
 			.toList();
 	}
 
-	private static @Nullable Expression condition(Method method, EventSubscriber annotation) {
+	private static @Nullable Expression condition(SubscriberMethod method, EventSubscriber annotation) {
 		if (annotation.condition().isBlank()) {
 			return null;
 		}
@@ -194,7 +222,7 @@ public final class SubscriberRegistry {
 			return CONDITIONS.parseExpression(annotation.condition());
 		}
 		catch (ParseException ex) {
-			throw new SubscriberDeclarationException(method,
+			throw method.invalid(
 					"condition '" + annotation.condition() + "' is not a valid SpEL expression: " + ex.getMessage());
 		}
 	}
@@ -211,9 +239,10 @@ public final class SubscriberRegistry {
 		for (Subscriber subscriber : this.byName.values()) {
 			for (String operation : subscriber.anyTableOperations()) {
 				if (audited.isEmpty()) {
-					throw new SubscriberDeclarationException(subscriber.method(), "event pattern '*." + operation
-							+ "' matches no table: no table is audited. Name the tables in events.audit.tables, "
-							+ "or name the events exactly");
+					throw subscriber.recipient()
+						.invalid("event pattern '*." + operation
+								+ "' matches no table: no table is audited. Name the tables in events.audit.tables, "
+								+ "or name the events exactly");
 				}
 				for (AuditedTable table : audited) {
 					String eventName = table.name() + "." + operation;
@@ -238,15 +267,16 @@ public final class SubscriberRegistry {
 			}
 		}
 		if (!updates) {
-			throw new SubscriberDeclarationException(subscriber.method(), "filters on changed fields "
-					+ subscriber.changed() + " but takes no update event: 'changed' applies to <table>.updated events");
+			throw subscriber.recipient()
+				.invalid("filters on changed fields " + subscriber.changed()
+						+ " but takes no update event: 'changed' applies to <table>.updated events");
 		}
 		for (String field : subscriber.changed()) {
 			if (!fields.contains(field)) {
-				throw new SubscriberDeclarationException(subscriber.method(),
-						"filters on the changed field '" + field + "', which none of its updated tables has (their "
-								+ "fields: " + String.join(", ", fields) + "). Name fields as in target.data, "
-								+ "in lowerCamelCase");
+				throw subscriber.recipient()
+					.invalid("filters on the changed field '" + field
+							+ "', which none of its updated tables has (their " + "fields: " + String.join(", ", fields)
+							+ "). Name fields as in target.data, " + "in lowerCamelCase");
 			}
 		}
 	}

@@ -1,0 +1,22 @@
+package dev.pgevents.internal.dispatch;
+
+import java.util.concurrent.CompletableFuture;
+
+import dev.pgevents.Event;
+
+/**
+ * Sends events to a broker for a forwarding route.
+ */
+public interface Forwarder {
+
+	/**
+	 * Send an event without waiting for the broker, so that a batch is sent pipelined.
+	 * @param event the event
+	 * @param traceparent the W3C {@code traceparent} of the transaction that made the
+	 * change
+	 * @return completes once the broker acknowledged the event, exceptionally when it did
+	 * not take it
+	 */
+	CompletableFuture<?> send(Event event, String traceparent);
+
+}

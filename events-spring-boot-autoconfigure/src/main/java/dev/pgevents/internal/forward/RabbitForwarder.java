@@ -1,0 +1,122 @@
+package dev.pgevents.internal.forward;
+
+import java.time.Duration;
+import java.util.Date;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.pgevents.Event;
+import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.dispatch.Forwarder;
+
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.MessageDeliveryMode;
+import org.springframework.amqp.core.MessageProperties;
+import org.springframework.amqp.core.ReturnedMessage;
+import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.amqp.rabbit.connection.CorrelationData;
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.beans.factory.NoSuchBeanDefinitionException;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+
+/**
+ * Sends a route's events to a RabbitMQ exchange: the event as JSON, with the message
+ * properties of the event (id, type, time, source), persistent, routed by the event name
+ * unless the route sets a routing key. An event counts as delivered once the broker
+ * confirmed it; one it could not route (mandatory, returned) or refused is a failure.
+ */
+public final class RabbitForwarder implements Forwarder {
+
+	/** A confirm that never comes (a connection that hangs) fails the send after this. */
+	private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
+
+	private final RabbitTemplate template;
+
+	private final String exchange;
+
+	private final @Nullable String routingKey;
+
+	private final CloudEvent format;
+
+	private RabbitForwarder(RabbitTemplate template, String exchange, @Nullable String routingKey, CloudEvent format) {
+		this.template = template;
+		this.exchange = exchange;
+		this.routingKey = routingKey;
+		this.format = format;
+	}
+
+	/**
+	 * The forwarder of a route.
+	 * @param beanFactory where the template is found
+	 * @param property the route's property, for messages
+	 * @param templateName the template bean's name, or {@code null} for the one there is
+	 * @param exchange the exchange
+	 * @param routingKey the routing key, or {@code null} for the event name
+	 * @param source the CloudEvents source
+	 * @return the forwarder
+	 * @throws StartupFailure when there is no such template, or its connections do not
+	 * confirm and return messages
+	 */
+	public static RabbitForwarder of(ConfigurableListableBeanFactory beanFactory, String property,
+			@Nullable String templateName, String exchange, @Nullable String routingKey, String source) {
+		String route = "Forwarding route " + property + " (exchange '" + exchange + "')";
+		RabbitTemplate template;
+		try {
+			template = (templateName != null) ? beanFactory.getBean(templateName, RabbitTemplate.class)
+					: beanFactory.getBean(RabbitTemplate.class);
+		}
+		catch (NoSuchBeanDefinitionException ex) {
+			throw new StartupFailure(
+					route + " finds "
+							+ ((templateName != null) ? "no RabbitTemplate bean named '" + templateName + "'"
+									: "no single RabbitTemplate bean: " + ex.getMessage()),
+					"Configure RabbitMQ (spring.rabbitmq.*) with spring-boot-starter-amqp, or name a RabbitTemplate "
+							+ "bean in " + property + ".template");
+		}
+		ConnectionFactory connections = template.getConnectionFactory();
+		if (!connections.isPublisherConfirms() || !connections.isPublisherReturns()) {
+			throw new StartupFailure(
+					route + " needs publisher confirms and returns: a message counts as delivered only once the "
+							+ "broker confirmed it, and one it could not route is a failure",
+					"Set spring.rabbitmq.publisher-confirm-type=correlated and spring.rabbitmq.publisher-returns=true");
+		}
+		// a template of its own: mandatory, whatever the application's template sets
+		RabbitTemplate forwarding = new RabbitTemplate(connections);
+		forwarding.setMandatory(true);
+		return new RabbitForwarder(forwarding, exchange, routingKey, new CloudEvent(source));
+	}
+
+	@Override
+	public CompletableFuture<?> send(Event event, String traceparent) {
+		MessageProperties properties = new MessageProperties();
+		properties.setMessageId(event.id());
+		properties.setType(event.eventName());
+		properties.setContentType(MessageProperties.CONTENT_TYPE_JSON);
+		properties.setTimestamp(Date.from(event.occurredAt()));
+		properties.setAppId(this.format.source());
+		properties.setDeliveryMode(MessageDeliveryMode.PERSISTENT);
+		properties.setHeader(CloudEvent.TRACEPARENT, traceparent);
+		properties.setHeader("table", CloudEvent.table(event));
+		CorrelationData correlation = new CorrelationData(event.id());
+		this.template.send(this.exchange, (this.routingKey != null) ? this.routingKey : event.eventName(),
+				new Message(this.format.json(event), properties), correlation);
+		return correlation.getFuture()
+			.orTimeout(CONFIRM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+			.thenApply((confirm) -> {
+				if (!confirm.ack()) {
+					throw new IllegalStateException("The broker did not confirm the message to exchange '"
+							+ this.exchange + "': " + confirm.reason());
+				}
+				ReturnedMessage returned = correlation.getReturned();
+				if (returned != null) {
+					throw new IllegalStateException("The broker could not route the message to exchange '"
+							+ this.exchange + "' with routing key '" + returned.getRoutingKey() + "': "
+							+ returned.getReplyCode() + " " + returned.getReplyText());
+				}
+				return confirm;
+			});
+	}
+
+}

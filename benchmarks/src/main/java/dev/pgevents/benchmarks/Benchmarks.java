@@ -330,10 +330,7 @@ public final class Benchmarks {
 			// repetition 0 warms up (compiles the dispatch path) and is not counted
 			for (int repetition = 0; repetition <= REPETITIONS; repetition++) {
 				truncate();
-				jdbc.execute("ALTER TABLE member DISABLE TRIGGER USER");
-				jdbc.update("INSERT INTO member SELECT gen_random_uuid(), 'n' || i, 'e' || i, now() "
-						+ "FROM generate_series(1, ?) i", BULK_ROWS);
-				jdbc.execute("ALTER TABLE member ENABLE TRIGGER USER");
+				existingMembers(jdbc, BULK_ROWS);
 				vacuum();
 				delivered.set(0);
 				long start = System.nanoTime();
@@ -378,10 +375,7 @@ public final class Benchmarks {
 			List<Double> rates = new ArrayList<>();
 			for (int repetition = 0; repetition <= REPETITIONS; repetition++) {
 				truncate();
-				jdbc.execute("ALTER TABLE member DISABLE TRIGGER USER");
-				jdbc.update("INSERT INTO member SELECT gen_random_uuid(), 'n' || i, 'e' || i, now() "
-						+ "FROM generate_series(1, ?) i", BULK_ROWS);
-				jdbc.execute("ALTER TABLE member ENABLE TRIGGER USER");
+				existingMembers(jdbc, BULK_ROWS);
 				vacuum();
 				long before = records(broker, "members");
 				long start = System.nanoTime();
@@ -431,10 +425,7 @@ public final class Benchmarks {
 					"events.relay.poll-interval=50ms")) {
 				JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
 				// rows that were there before the subscriber: no events
-				jdbc.execute("ALTER TABLE member DISABLE TRIGGER USER");
-				jdbc.update("INSERT INTO member SELECT gen_random_uuid(), 'n' || i, 'e' || i, now() "
-						+ "FROM generate_series(1, ?) i", BACKFILL_ROWS);
-				jdbc.execute("ALTER TABLE member ENABLE TRIGGER USER");
+				existingMembers(jdbc, BACKFILL_ROWS);
 				vacuum();
 				System.gc();
 				long heapBefore = usedHeap();
@@ -657,6 +648,15 @@ public final class Benchmarks {
 				throw new IllegalStateException(ex);
 			}
 		});
+	}
+
+	/** Rows that were there before any subscriber: no event is captured for them. */
+	private static void existingMembers(JdbcTemplate jdbc, int rows) {
+		jdbc.execute("ALTER TABLE member DISABLE TRIGGER USER");
+		jdbc.update(
+				"INSERT INTO member SELECT gen_random_uuid(), 'n' || i, 'e' || i, now() FROM generate_series(1, ?) i",
+				rows);
+		jdbc.execute("ALTER TABLE member ENABLE TRIGGER USER");
 	}
 
 	private static void pause(long millis) {

@@ -19,4 +19,10 @@ public interface Forwarder {
 	 */
 	CompletableFuture<?> send(Event event, String traceparent);
 
+	/**
+	 * Release what the forwarder opened (its producer), once the relay has stopped.
+	 */
+	default void close() {
+	}
+
 }

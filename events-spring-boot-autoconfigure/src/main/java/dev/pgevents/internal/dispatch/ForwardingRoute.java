@@ -41,6 +41,14 @@ final class ForwardingRoute implements Recipient, Forwarder {
 	}
 
 	@Override
+	public void close() {
+		Forwarder forwarder = this.forwarder;
+		if (forwarder != null) {
+			forwarder.close();
+		}
+	}
+
+	@Override
 	public String describe() {
 		return this.route.property() + " (" + this.route.destination() + ")";
 	}

@@ -151,6 +151,18 @@ public final class SubscriberRegistry {
 		});
 	}
 
+	/**
+	 * Close the forwarding routes' forwarders: called as the context closes, after the
+	 * relay, which uses them, has stopped.
+	 */
+	public void close() {
+		this.byName.values().forEach((subscriber) -> {
+			if (subscriber.recipient() instanceof ForwardingRoute route) {
+				route.close();
+			}
+		});
+	}
+
 	private void add(Subscriber subscriber) {
 		Subscriber existing = this.byName.putIfAbsent(subscriber.name(), subscriber);
 		if (existing != null) {

@@ -17,6 +17,7 @@ import dev.pgevents.Event;
 import dev.pgevents.internal.capture.StartupFailure;
 import dev.pgevents.internal.dispatch.Forwarder;
 
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.NoSuchBeanDefinitionException;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -32,14 +33,17 @@ import org.springframework.kafka.core.ProducerFactory;
  */
 public final class KafkaForwarder implements Forwarder {
 
+	private final ProducerFactory<String, byte[]> producers;
+
 	private final KafkaTemplate<String, byte[]> template;
 
 	private final String topic;
 
 	private final CloudEvent format;
 
-	private KafkaForwarder(KafkaTemplate<String, byte[]> template, String topic, CloudEvent format) {
-		this.template = template;
+	private KafkaForwarder(ProducerFactory<String, byte[]> producers, String topic, CloudEvent format) {
+		this.producers = producers;
+		this.template = new KafkaTemplate<>(producers);
 		this.topic = topic;
 		this.format = format;
 	}
@@ -81,7 +85,7 @@ public final class KafkaForwarder implements Forwarder {
 			.copyWithConfigurationOverride(Map.of(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
 					ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class, ProducerConfig.ACKS_CONFIG,
 					"all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true));
-		return new KafkaForwarder(new KafkaTemplate<>(forwarding), topic, new CloudEvent(source));
+		return new KafkaForwarder(forwarding, topic, new CloudEvent(source));
 	}
 
 	@Override
@@ -94,6 +98,22 @@ public final class KafkaForwarder implements Forwarder {
 			.toList();
 		return this.template
 			.send(new ProducerRecord<>(this.topic, null, event.target().id(), this.format.json(event), headers));
+	}
+
+	/**
+	 * Closes the route's producer (the copy of the template's factory is the route's
+	 * own).
+	 */
+	@Override
+	public void close() {
+		if (this.producers instanceof DisposableBean factory) {
+			try {
+				factory.destroy();
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException("Cannot close the producer of topic '" + this.topic + "'", ex);
+			}
+		}
 	}
 
 	/**

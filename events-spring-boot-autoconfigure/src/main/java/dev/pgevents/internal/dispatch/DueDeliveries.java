@@ -142,6 +142,7 @@ final class DueDeliveries {
 		this.keeper.keep(leases);
 		List<DeliveryLedger.Finished> outcomes = new ArrayList<>(entries.size());
 		List<CompletableFuture<DeliveryLedger.Finished>> sent = new ArrayList<>();
+		FanOut.Unreachable unreachable = new FanOut.Unreachable();
 		try {
 			for (DeliveryLedger.ClaimedDelivery entry : entries.stream()
 				.sorted(Comparator.comparingLong(DeliveryLedger.ClaimedDelivery::auditId))
@@ -153,7 +154,7 @@ final class DueDeliveries {
 				if (forwarder != null) {
 					// pipelined: a route's entries are one per row, so none waits for
 					// another
-					sent.add(this.fanOut.forward(entry, rows.get(entry.auditId()), forwarder));
+					sent.add(this.fanOut.forward(entry, rows.get(entry.auditId()), forwarder, unreachable));
 					continue;
 				}
 				outcomes.add(leases.call.run(

@@ -4,8 +4,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -144,7 +146,8 @@ final class FanOut {
 					failures.add(DeliveryLedger.Failure.waiting(subscriber.name()));
 				}
 				else {
-					sends.add(failures, send(forwarder, subscriber.name(), event, traceparent, 1, path));
+					sends.add(failures,
+							send(forwarder, subscriber.name(), event, traceparent, 1, path, sends.unreachable));
 				}
 				continue;
 			}
@@ -193,10 +196,11 @@ final class FanOut {
 	 * @param entry the entry
 	 * @param row its audit row, or {@code null} when it no longer exists
 	 * @param forwarder the route's forwarder
+	 * @param unreachable the routes whose broker could not be reached in this batch
 	 * @return how it ended, once the broker acknowledged it or refused it
 	 */
 	CompletableFuture<DeliveryLedger.Finished> forward(DeliveryLedger.ClaimedDelivery entry, @Nullable AuditRow row,
-			Forwarder forwarder) {
+			Forwarder forwarder, Unreachable unreachable) {
 		if (row == null) {
 			return CompletableFuture.completedFuture(deliver(entry, null));
 		}
@@ -209,23 +213,34 @@ final class FanOut {
 					unreadable(entry.subscriber(), row, ex, DeliveryObserver.Path.RETRY)));
 		}
 		return send(forwarder, entry.subscriber(), event, row.traceparent(), entry.attempts() + 1,
-				DeliveryObserver.Path.RETRY)
+				DeliveryObserver.Path.RETRY, unreachable)
 			.thenApply((failure) -> new DeliveryLedger.Finished(entry, failure));
 	}
 
 	/**
-	 * Send an event to a route's broker without waiting.
+	 * Send an event to a route's broker without waiting, unless the broker could not be
+	 * reached earlier in the batch.
 	 * @return the failure, or {@code null} once the broker acknowledged the event
 	 */
 	private CompletableFuture<DeliveryLedger.@Nullable Failure> send(Forwarder forwarder, String subscriber,
-			Event event, String traceparent, int attempt, DeliveryObserver.Path path) {
+			Event event, String traceparent, int attempt, DeliveryObserver.Path path, Unreachable unreachable) {
 		Duration latency = Duration.between(event.occurredAt(), Instant.now());
 		CompletableFuture<?> sent;
-		try {
-			sent = forwarder.send(event, traceparent);
+		UnreachableBrokerException earlier = unreachable.routes.get(subscriber);
+		if (earlier != null) {
+			sent = CompletableFuture.failedFuture(earlier);
 		}
-		catch (RuntimeException ex) {
-			sent = CompletableFuture.failedFuture(ex);
+		else {
+			try {
+				sent = forwarder.send(event, traceparent);
+			}
+			catch (UnreachableBrokerException ex) {
+				unreachable.routes.put(subscriber, ex);
+				sent = CompletableFuture.failedFuture(ex);
+			}
+			catch (RuntimeException ex) {
+				sent = CompletableFuture.failedFuture(ex);
+			}
 		}
 		return sent.handle((acknowledged, ex) -> {
 			if (ex == null) {
@@ -287,10 +302,23 @@ final class FanOut {
 	}
 
 	/**
+	 * The routes of a batch whose broker could not be reached: the client may have waited
+	 * for it (Kafka's {@code max.block.ms}), so their other events of the batch fail at
+	 * once with the same cause and wait for their retries.
+	 */
+	static final class Unreachable {
+
+		private final Map<String, UnreachableBrokerException> routes = new HashMap<>();
+
+	}
+
+	/**
 	 * A relay batch's events sent to forwarding routes, at most one per row and route,
 	 * whose outcomes join their rows' once the brokers answered.
 	 */
 	private static final class Sends {
+
+		private final Unreachable unreachable = new Unreachable();
 
 		private final Set<String> rows = new HashSet<>();
 

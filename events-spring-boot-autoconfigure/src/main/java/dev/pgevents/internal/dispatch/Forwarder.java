@@ -16,6 +16,8 @@ public interface Forwarder {
 	 * change
 	 * @return completes once the broker acknowledged the event, exceptionally when it did
 	 * not take it
+	 * @throws UnreachableBrokerException when the client cannot reach the broker to take
+	 * the event
 	 */
 	CompletableFuture<?> send(Event event, String traceparent);
 

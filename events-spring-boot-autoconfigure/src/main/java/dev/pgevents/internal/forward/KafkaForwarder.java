@@ -1,12 +1,17 @@
 package dev.pgevents.internal.forward;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -16,6 +21,7 @@ import org.jspecify.annotations.Nullable;
 import dev.pgevents.Event;
 import dev.pgevents.internal.capture.StartupFailure;
 import dev.pgevents.internal.dispatch.Forwarder;
+import dev.pgevents.internal.dispatch.UnreachableBrokerException;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.NoSuchBeanDefinitionException;
@@ -32,6 +38,9 @@ import org.springframework.kafka.core.ProducerFactory;
  * neither duplicates it nor puts it behind a later event of its row.
  */
 public final class KafkaForwarder implements Forwarder {
+
+	/** How long a send waits for the topic's metadata unless the application says. */
+	static final Duration MAX_BLOCK = Duration.ofSeconds(5);
 
 	private final ProducerFactory<String, byte[]> producers;
 
@@ -80,11 +89,17 @@ public final class KafkaForwarder implements Forwarder {
 					"Forwarding route " + property + " (topic '" + topic + "') would use a transactional producer",
 					"Name a KafkaTemplate without a transaction-id-prefix in " + property + ".template");
 		}
+		Map<String, Object> overrides = new HashMap<>(Map.of(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+				StringSerializer.class, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+				ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true));
+		if (!factory.getConfigurationProperties().containsKey(ProducerConfig.MAX_BLOCK_MS_CONFIG)) {
+			// a send waits this long for a broker that does not answer, and so holds the
+			// relay back (once per batch): Kafka's default is a minute
+			overrides.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) MAX_BLOCK.toMillis());
+		}
 		@SuppressWarnings("unchecked")
 		ProducerFactory<String, byte[]> forwarding = (ProducerFactory<String, byte[]>) factory
-			.copyWithConfigurationOverride(Map.of(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-					ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class, ProducerConfig.ACKS_CONFIG,
-					"all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true));
+			.copyWithConfigurationOverride(overrides);
 		return new KafkaForwarder(forwarding, topic, new CloudEvent(source));
 	}
 
@@ -96,8 +111,24 @@ public final class KafkaForwarder implements Forwarder {
 			.map((attribute) -> (Header) new RecordHeader(kafkaName(attribute.getKey()),
 					attribute.getValue().getBytes(StandardCharsets.UTF_8)))
 			.toList();
-		return this.template
+		CompletableFuture<?> sent = this.template
 			.send(new ProducerRecord<>(this.topic, null, event.target().id(), this.format.json(event), headers));
+		if (sent.isCompletedExceptionally()) {
+			// refused within the call: a timeout there is the producer's wait of up to
+			// max.block.ms for the topic's metadata, which no broker answered
+			try {
+				sent.join();
+			}
+			catch (CompletionException | CancellationException ex) {
+				for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+					if (cause instanceof TimeoutException) {
+						throw new UnreachableBrokerException("No Kafka broker answered for topic '" + this.topic
+								+ "' within max.block.ms: " + cause.getMessage(), cause);
+					}
+				}
+			}
+		}
+		return sent;
 	}
 
 	/**

@@ -10,7 +10,9 @@ import org.jspecify.annotations.Nullable;
 import dev.pgevents.Event;
 import dev.pgevents.internal.capture.StartupFailure;
 import dev.pgevents.internal.dispatch.Forwarder;
+import dev.pgevents.internal.dispatch.UnreachableBrokerException;
 
+import org.springframework.amqp.AmqpConnectException;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessageDeliveryMode;
 import org.springframework.amqp.core.MessageProperties;
@@ -100,8 +102,14 @@ public final class RabbitForwarder implements Forwarder {
 		properties.setHeader(CloudEvent.TRACEPARENT, traceparent);
 		properties.setHeader("table", CloudEvent.table(event));
 		CorrelationData correlation = new CorrelationData(event.id());
-		this.template.send(this.exchange, (this.routingKey != null) ? this.routingKey : event.eventName(),
-				new Message(this.format.json(event), properties), correlation);
+		try {
+			this.template.send(this.exchange, (this.routingKey != null) ? this.routingKey : event.eventName(),
+					new Message(this.format.json(event), properties), correlation);
+		}
+		catch (AmqpConnectException ex) {
+			throw new UnreachableBrokerException(
+					"Cannot connect to RabbitMQ for exchange '" + this.exchange + "': " + ex.getMessage(), ex);
+		}
 		return correlation.getFuture()
 			.orTimeout(CONFIRM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
 			.thenApply((confirm) -> {

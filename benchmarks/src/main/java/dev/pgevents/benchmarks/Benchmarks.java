@@ -3,6 +3,8 @@ package dev.pgevents.benchmarks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +30,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -39,6 +43,12 @@ import dev.pgevents.Event;
 import dev.pgevents.EventDeliveries;
 import dev.pgevents.EventSubscriber;
 
+import org.springframework.amqp.core.BindingBuilder;
+import org.springframework.amqp.core.Declarables;
+import org.springframework.amqp.core.Queue;
+import org.springframework.amqp.core.QueueInformation;
+import org.springframework.amqp.core.TopicExchange;
+import org.springframework.amqp.rabbit.core.RabbitAdmin;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -175,6 +185,9 @@ public final class Benchmarks {
 		}
 		if (only.isEmpty() || only.contains("forward-kafka")) {
 			forwardKafka();
+		}
+		if (only.isEmpty() || only.contains("forward-rabbit")) {
+			forwardRabbit();
 		}
 		if (only.isEmpty() || only.contains("backfill")) {
 			backfill();
@@ -364,51 +377,98 @@ public final class Benchmarks {
 	 * acknowledged the last one.
 	 */
 	private void forwardKafka() throws Exception {
-		resetSchema();
 		EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 4, "members");
 		broker.afterPropertiesSet();
-		try (ConfigurableApplicationContext context = start("events.relay.poll-interval=50ms",
-				"spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
-				"events.forward.kafka.routes[0].events[0]=member.updated",
-				"events.forward.kafka.routes[0].topic=members")) {
+		try {
+			forward("forward-kafka", "kafka:members", (context) -> {
+			}, (context) -> records(broker, "members"), "spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
+					"events.forward.kafka.routes[0].events[0]=member.updated",
+					"events.forward.kafka.routes[0].topic=members");
+		}
+		finally {
+			broker.destroy();
+		}
+	}
+
+	/**
+	 * The same forwarded to a RabbitMQ exchange of the machine's server (bound to one
+	 * durable queue, purged before each repetition), where one answers.
+	 */
+	private void forwardRabbit() throws Exception {
+		String host = System.getenv().getOrDefault("BENCH_RABBITMQ_HOST", "127.0.0.1");
+		try (Socket socket = new Socket()) {
+			socket.connect(new InetSocketAddress(host, 5672), 1000);
+		}
+		catch (IOException ex) {
+			System.err.println("forward rabbit skipped: no RabbitMQ broker answers on " + host
+					+ ":5672 (set BENCH_RABBITMQ_HOST)");
+			return;
+		}
+		forward("forward-rabbit", "rabbit:bench.members", (context) -> {
+			RabbitAdmin admin = context.getBean(RabbitAdmin.class);
+			admin.initialize();
+			admin.purgeQueue("bench.members");
+		}, (context) -> {
+			RabbitAdmin admin = context.getBean(RabbitAdmin.class);
+			QueueInformation queue = admin.getQueueInfo("bench.members");
+			return (queue != null) ? queue.getMessageCount() : 0;
+		}, "spring.rabbitmq.host=" + host, "spring.rabbitmq.publisher-confirm-type=correlated",
+				"spring.rabbitmq.publisher-returns=true", "bench.rabbit=true",
+				"events.forward.rabbit.routes[0].events[0]=member.updated",
+				"events.forward.rabbit.routes[0].exchange=bench.members");
+	}
+
+	/**
+	 * One UPDATE of {@value #BULK_ROWS} rows from outside the application, forwarded by a
+	 * route: events per second until every row is dispatched and none waits for the
+	 * route, and then each event is on the broker once.
+	 * @param scenario the scenario's name
+	 * @param route the route's subscriber name
+	 * @param reset makes the broker ready for a repetition
+	 * @param messages how many messages the broker holds
+	 * @param properties the route and its broker
+	 */
+	private void forward(String scenario, String route, Consumer<ConfigurableApplicationContext> reset,
+			ToLongFunction<ConfigurableApplicationContext> messages, String... properties) throws Exception {
+		resetSchema();
+		List<String> all = new ArrayList<>(List.of("events.relay.poll-interval=50ms"));
+		all.addAll(Arrays.asList(properties));
+		try (ConfigurableApplicationContext context = start(all.toArray(String[]::new))) {
 			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
 			List<Double> rates = new ArrayList<>();
 			for (int repetition = 0; repetition <= REPETITIONS; repetition++) {
 				truncate();
 				existingMembers(jdbc, BULK_ROWS);
 				vacuum();
-				long before = records(broker, "members");
+				reset.accept(context);
+				long before = messages.applyAsLong(context);
 				long start = System.nanoTime();
 				try (Connection connection = DriverManager.getConnection(this.url);
 						Statement statement = connection.createStatement()) {
 					statement.execute("UPDATE member SET name = name || 'x'");
 				}
-				// done once every row is dispatched and nothing waits for the route: two
-				// lookups of small indexes, every 20 ms (a count of the ledger every
+				// two lookups of small indexes, every 20 ms (a count of the ledger every
 				// millisecond took a core of its own)
 				await(() -> {
 					pause(20);
 					return count("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL") == 0
-							&& count("SELECT count(*) FROM keel_audit_delivery WHERE subscriber = 'kafka:members' "
-									+ "AND status = 'pending'") == 0;
+							&& count("SELECT count(*) FROM keel_audit_delivery WHERE subscriber = '" + route
+									+ "' AND status = 'pending'") == 0;
 				});
 				double rate = BULK_ROWS / ((System.nanoTime() - start) / 1e9);
-				long forwarded = records(broker, "members") - before;
+				long forwarded = messages.applyAsLong(context) - before;
 				if (forwarded != BULK_ROWS) {
 					throw new IllegalStateException(forwarded + " of " + BULK_ROWS + " events forwarded");
 				}
-				System.err.printf("forward kafka %s: %.0f events/s%n",
+				System.err.printf("%s %s: %.0f events/s%n", scenario,
 						(repetition == 0) ? "warm-up" : "repetition " + repetition, rate);
 				if (repetition > 0) {
 					rates.add(rate);
 				}
 			}
 			Collections.sort(rates);
-			this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s", "forward-kafka", 1,
+			this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s", scenario, 1,
 					rates.get(rates.size() / 2), "-", "-", "-", "-"));
-		}
-		finally {
-			broker.destroy();
 		}
 	}
 
@@ -839,6 +899,19 @@ public final class Benchmarks {
 				havingValue = "true")
 		ModulithListener modulithListener() {
 			return new ModulithListener();
+		}
+
+		/**
+		 * forward-rabbit: the route's exchange, bound to one queue that takes every
+		 * event.
+		 */
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.rabbit",
+				havingValue = "true")
+		Declarables benchMembers() {
+			TopicExchange exchange = new TopicExchange("bench.members");
+			Queue queue = new Queue("bench.members");
+			return new Declarables(exchange, queue, BindingBuilder.bind(queue).to(exchange).with("#"));
 		}
 
 	}

@@ -38,6 +38,8 @@ final class DeliveryLedger {
 
 	private final String markProcessed;
 
+	private final String failedAfterMark;
+
 	private final String finishedEntries;
 
 	private final String channel;
@@ -92,6 +94,16 @@ final class DeliveryLedger {
 				)
 				SELECT (SELECT count(*) FROM handed) + (SELECT count(*) FROM failed WHERE attempts = 0)
 				""".formatted(schema.auditTable(), schema.deliveryTable(), schema.subscriberTable(), keyText);
+		// the failures of rows this transaction marked already (they hold its locks)
+		this.failedAfterMark = """
+				INSERT INTO %1$s (audit_id, subscriber, status, attempts, next_attempt_at, last_error, row_key)
+				SELECT f.id, f.subscriber, f.status, f.attempts,
+					clock_timestamp() + f.delay_ms * interval '1 millisecond', f.error,
+					(SELECT %3$s FROM %2$s x WHERE x.id = f.id)
+				FROM unnest(?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::integer[])
+					AS f(id, subscriber, status, delay_ms, error, attempts)
+				ON CONFLICT (audit_id, subscriber) DO NOTHING
+				""".formatted(schema.deliveryTable(), schema.auditTable(), keyText);
 		// an entry whose lease token changed was claimed by another instance since: its
 		// outcome is that one's to record
 		this.finishedEntries = """
@@ -174,23 +186,11 @@ final class DeliveryLedger {
 		if (batch.isEmpty()) {
 			return;
 		}
-		List<Object[]> failures = new ArrayList<>();
-		for (Outcome outcome : batch) {
-			for (Failure failure : outcome.failures()) {
-				failures.add(new Object[] { outcome.auditId(), failure.subscriber(),
-						failure.dead() ? LedgerStatus.DEAD : LedgerStatus.PENDING, failure.delay().toMillis(),
-						failure.waiting() ? null : failure.error(), failure.waiting() ? 0 : 1 });
-			}
-		}
 		long handed;
 		try (PreparedStatement mark = connection.prepareStatement(this.markProcessed)) {
 			AuditJdbc.customPlans(mark);
 			mark.setArray(1, connection.createArrayOf("bigint", batch.stream().map(Outcome::auditId).toArray()));
-			String[] types = { "bigint", "text", "text", "bigint", "text", "integer" };
-			for (int column = 0; column < types.length; column++) {
-				int c = column;
-				mark.setArray(c + 2, connection.createArrayOf(types[c], failures.stream().map((f) -> f[c]).toArray()));
-			}
+			setFailures(connection, mark, 2, batch);
 			mark.setArray(8, connection.createArrayOf("text", this.localSubscribers));
 			mark.setString(9, this.subscriberExpiry);
 			try (ResultSet rs = mark.executeQuery()) {
@@ -205,6 +205,46 @@ final class DeliveryLedger {
 				notify.setString(1, this.channel);
 				notify.execute();
 			}
+		}
+	}
+
+	/**
+	 * Record failures of rows that {@link #record} marked in the same transaction (the
+	 * forwarding routes' failures, known once the brokers answered).
+	 * @param connection the connection of that transaction
+	 * @param batch the rows' further failures
+	 * @throws SQLException when the database fails
+	 */
+	void recordFailures(Connection connection, List<Outcome> batch) throws SQLException {
+		if (batch.stream().allMatch((outcome) -> outcome.failures().isEmpty())) {
+			return;
+		}
+		try (PreparedStatement insert = connection.prepareStatement(this.failedAfterMark)) {
+			AuditJdbc.customPlans(insert);
+			setFailures(connection, insert, 1, batch);
+			insert.executeUpdate();
+		}
+	}
+
+	/**
+	 * Set the six array parameters of the failures of some rows, from the given one:
+	 * audit id, subscriber, status, delay, error and attempts.
+	 */
+	private static void setFailures(Connection connection, PreparedStatement statement, int first, List<Outcome> batch)
+			throws SQLException {
+		List<Object[]> failures = new ArrayList<>();
+		for (Outcome outcome : batch) {
+			for (Failure failure : outcome.failures()) {
+				failures.add(new Object[] { outcome.auditId(), failure.subscriber(),
+						failure.dead() ? LedgerStatus.DEAD : LedgerStatus.PENDING, failure.delay().toMillis(),
+						failure.waiting() ? null : failure.error(), failure.waiting() ? 0 : 1 });
+			}
+		}
+		String[] types = { "bigint", "text", "text", "bigint", "text", "integer" };
+		for (int column = 0; column < types.length; column++) {
+			int c = column;
+			statement.setArray(first + c,
+					connection.createArrayOf(types[c], failures.stream().map((f) -> f[c]).toArray()));
 		}
 	}
 

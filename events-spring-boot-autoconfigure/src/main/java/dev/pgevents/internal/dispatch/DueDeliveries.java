@@ -142,7 +142,7 @@ final class DueDeliveries {
 		this.keeper.keep(leases);
 		List<DeliveryLedger.Finished> outcomes = new ArrayList<>(entries.size());
 		List<CompletableFuture<DeliveryLedger.Finished>> sent = new ArrayList<>();
-		FanOut.Unreachable unreachable = new FanOut.Unreachable();
+		FanOut.Forwarding forwarding = new FanOut.Forwarding();
 		try {
 			for (DeliveryLedger.ClaimedDelivery entry : entries.stream()
 				.sorted(Comparator.comparingLong(DeliveryLedger.ClaimedDelivery::auditId))
@@ -154,7 +154,7 @@ final class DueDeliveries {
 				if (forwarder != null) {
 					// pipelined: a route's entries are one per row, so none waits for
 					// another
-					sent.add(this.fanOut.forward(entry, rows.get(entry.auditId()), forwarder, unreachable));
+					sent.add(this.fanOut.forward(entry, rows.get(entry.auditId()), forwarder, forwarding));
 					continue;
 				}
 				outcomes.add(leases.call.run(
@@ -162,9 +162,11 @@ final class DueDeliveries {
 						() -> this.fanOut.deliver(entry, rows.get(entry.auditId()))));
 			}
 			if (!sent.isEmpty()) {
-				outcomes.addAll(
-						leases.call.run("Waiting for the brokers to acknowledge " + sent.size() + " forwarded events",
-								() -> sent.stream().map(CompletableFuture::join).toList()));
+				outcomes.addAll(leases.call
+					.run("Waiting for the brokers to acknowledge " + sent.size() + " forwarded events", () -> {
+						forwarding.flush();
+						return sent.stream().map(CompletableFuture::join).toList();
+					}));
 			}
 			this.ledger.finished(outcomes);
 		}

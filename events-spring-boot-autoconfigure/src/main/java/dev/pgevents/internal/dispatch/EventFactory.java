@@ -14,6 +14,7 @@ import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.json.JsonFactory;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.pgevents.Event;
@@ -29,9 +30,6 @@ import dev.pgevents.internal.capture.StartupFailure;
  */
 public final class EventFactory {
 
-	private static final TypeReference<Map<String, Object>> ROW = new TypeReference<>() {
-	};
-
 	private final Map<String, List<String>> keyColumns;
 
 	private final Map<String, String> lowerCamel = new ConcurrentHashMap<>();
@@ -46,7 +44,7 @@ public final class EventFactory {
 	 * that a {@code numeric} reaches the event exactly as stored (integers beyond a
 	 * {@code long} are {@code BigInteger} already).
 	 */
-	private static final JsonMapper ROW_READER = JsonMapper
+	private static final ObjectReader ROW_READER = JsonMapper
 		.builder(JsonFactory.builder()
 			.streamReadConstraints(StreamReadConstraints.builder()
 				.maxNestingDepth(Integer.MAX_VALUE)
@@ -56,7 +54,10 @@ public final class EventFactory {
 				.build())
 			.build())
 		.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-		.build();
+		.build()
+		// resolved once: resolving the map type took a tenth of the relay's time
+		.readerFor(new TypeReference<Map<String, Object>>() {
+		});
 
 	/**
 	 * @param tables the audited tables
@@ -108,12 +109,12 @@ public final class EventFactory {
 	private static Event make(long id, String table, String op, String json, @Nullable String previousJson,
 			List<String> keyColumns, @Nullable String identityId, Instant occurredAt, Map<String, String> lowerCamel,
 			Map<String, String> upperCamel) {
-		Map<String, Object> columns = ROW_READER.readValue(json, ROW);
+		Map<String, Object> columns = ROW_READER.readValue(json);
 		Map<String, Object> data = camelCaseKeys(columns, lowerCamel);
 		Map<String, Object> previousData = switch (op) {
 			case Event.DELETED -> data;
 			case Event.UPDATED ->
-				(previousJson != null) ? camelCaseKeys(ROW_READER.readValue(previousJson, ROW), lowerCamel) : null;
+				(previousJson != null) ? camelCaseKeys(ROW_READER.readValue(previousJson), lowerCamel) : null;
 			default -> null;
 		};
 		String type = upperCamel.computeIfAbsent(table,

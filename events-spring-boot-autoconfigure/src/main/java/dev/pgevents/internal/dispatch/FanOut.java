@@ -86,11 +86,14 @@ final class FanOut {
 			outcomes.add(claim.calling("The delivery of audit row " + row.id() + " (" + row.eventName() + ")",
 					() -> deliver(row, DeliveryObserver.Path.RELAY, order, sends)));
 		}
-		if (!sends.isEmpty()) {
-			claim.calling("Waiting for the brokers to acknowledge " + sends.size() + " forwarded events",
-					sends::awaitAll);
-		}
+		// the rows are marked while the brokers take the events sent; the routes'
+		// failures follow in the same transaction
 		claim.run((connection) -> this.ledger.record(connection, outcomes));
+		if (!sends.isEmpty()) {
+			List<DeliveryLedger.Outcome> refused = claim.calling(
+					"Waiting for the brokers to acknowledge " + sends.size() + " forwarded events", sends::awaitAll);
+			claim.run((connection) -> this.ledger.recordFailures(connection, refused));
+		}
 		claim.commit();
 		return outcomes.size();
 	}
@@ -146,8 +149,8 @@ final class FanOut {
 					failures.add(DeliveryLedger.Failure.waiting(subscriber.name()));
 				}
 				else {
-					sends.add(failures,
-							send(forwarder, subscriber.name(), event, traceparent, 1, path, sends.unreachable));
+					sends.add(row.id(),
+							send(forwarder, subscriber.name(), event, traceparent, 1, path, sends.forwarding));
 				}
 				continue;
 			}
@@ -196,11 +199,11 @@ final class FanOut {
 	 * @param entry the entry
 	 * @param row its audit row, or {@code null} when it no longer exists
 	 * @param forwarder the route's forwarder
-	 * @param unreachable the routes whose broker could not be reached in this batch
+	 * @param batch the batch's sends
 	 * @return how it ended, once the broker acknowledged it or refused it
 	 */
 	CompletableFuture<DeliveryLedger.Finished> forward(DeliveryLedger.ClaimedDelivery entry, @Nullable AuditRow row,
-			Forwarder forwarder, Unreachable unreachable) {
+			Forwarder forwarder, Forwarding batch) {
 		if (row == null) {
 			return CompletableFuture.completedFuture(deliver(entry, null));
 		}
@@ -213,7 +216,7 @@ final class FanOut {
 					unreadable(entry.subscriber(), row, ex, DeliveryObserver.Path.RETRY)));
 		}
 		return send(forwarder, entry.subscriber(), event, row.traceparent(), entry.attempts() + 1,
-				DeliveryObserver.Path.RETRY, unreachable)
+				DeliveryObserver.Path.RETRY, batch)
 			.thenApply((failure) -> new DeliveryLedger.Finished(entry, failure));
 	}
 
@@ -223,19 +226,20 @@ final class FanOut {
 	 * @return the failure, or {@code null} once the broker acknowledged the event
 	 */
 	private CompletableFuture<DeliveryLedger.@Nullable Failure> send(Forwarder forwarder, String subscriber,
-			Event event, String traceparent, int attempt, DeliveryObserver.Path path, Unreachable unreachable) {
+			Event event, String traceparent, int attempt, DeliveryObserver.Path path, Forwarding batch) {
 		Duration latency = Duration.between(event.occurredAt(), Instant.now());
 		CompletableFuture<?> sent;
-		UnreachableBrokerException earlier = unreachable.routes.get(subscriber);
+		UnreachableBrokerException earlier = batch.unreachable.get(subscriber);
 		if (earlier != null) {
 			sent = CompletableFuture.failedFuture(earlier);
 		}
 		else {
 			try {
+				batch.used.add(forwarder);
 				sent = forwarder.send(event, traceparent);
 			}
 			catch (UnreachableBrokerException ex) {
-				unreachable.routes.put(subscriber, ex);
+				batch.unreachable.put(subscriber, ex);
 				sent = CompletableFuture.failedFuture(ex);
 			}
 			catch (RuntimeException ex) {
@@ -302,13 +306,21 @@ final class FanOut {
 	}
 
 	/**
-	 * The routes of a batch whose broker could not be reached: the client may have waited
-	 * for it (Kafka's {@code max.block.ms}), so their other events of the batch fail at
-	 * once with the same cause and wait for their retries.
+	 * A batch's sends to forwarding routes: the forwarders used, flushed once the batch
+	 * is sent, and the routes whose broker could not be reached. The client may have
+	 * waited for such a broker (Kafka's {@code max.block.ms}), so the route's other
+	 * events of the batch fail at once with the same cause and wait for their retries.
 	 */
-	static final class Unreachable {
+	static final class Forwarding {
 
-		private final Map<String, UnreachableBrokerException> routes = new HashMap<>();
+		private final Map<String, UnreachableBrokerException> unreachable = new HashMap<>();
+
+		private final Set<Forwarder> used = new HashSet<>();
+
+		/** Have the forwarders send what their clients hold back, and wait for it. */
+		void flush() {
+			this.used.forEach(Forwarder::flush);
+		}
 
 	}
 
@@ -318,11 +330,11 @@ final class FanOut {
 	 */
 	private static final class Sends {
 
-		private final Unreachable unreachable = new Unreachable();
+		private final Forwarding forwarding = new Forwarding();
 
 		private final Set<String> rows = new HashSet<>();
 
-		private final List<List<DeliveryLedger.Failure>> failures = new ArrayList<>();
+		private final List<Long> auditIds = new ArrayList<>();
 
 		private final List<CompletableFuture<DeliveryLedger.@Nullable Failure>> sent = new ArrayList<>();
 
@@ -331,8 +343,8 @@ final class FanOut {
 			return this.rows.add(subscriber + "\u0000" + key);
 		}
 
-		void add(List<DeliveryLedger.Failure> rowFailures, CompletableFuture<DeliveryLedger.@Nullable Failure> send) {
-			this.failures.add(rowFailures);
+		void add(long auditId, CompletableFuture<DeliveryLedger.@Nullable Failure> send) {
+			this.auditIds.add(auditId);
 			this.sent.add(send);
 		}
 
@@ -344,15 +356,17 @@ final class FanOut {
 			return this.sent.size();
 		}
 
-		/** Wait for every answer, and add each failure to its row's outcome. */
-		@Nullable Void awaitAll() {
+		/** Wait for every answer: the failures, by row. */
+		List<DeliveryLedger.Outcome> awaitAll() {
+			this.forwarding.flush();
+			List<DeliveryLedger.Outcome> refused = new ArrayList<>();
 			for (int i = 0; i < this.sent.size(); i++) {
 				DeliveryLedger.Failure failure = this.sent.get(i).join();
 				if (failure != null) {
-					this.failures.get(i).add(failure);
+					refused.add(new DeliveryLedger.Outcome(this.auditIds.get(i), List.of(failure)));
 				}
 			}
-			return null;
+			return refused;
 		}
 
 	}

@@ -22,6 +22,14 @@ public interface Forwarder {
 	CompletableFuture<?> send(Event event, String traceparent);
 
 	/**
+	 * A batch is sent: send at once what the client holds back to send together (Kafka's
+	 * {@code linger.ms}), since the relay is about to wait for it. May wait for the
+	 * broker's answers.
+	 */
+	default void flush() {
+	}
+
+	/**
 	 * Release what the forwarder opened (its producer), once the relay has stopped.
 	 */
 	default void close() {

@@ -41,6 +41,11 @@ final class ForwardingRoute implements Recipient, Forwarder {
 	}
 
 	@Override
+	public void flush() {
+		resolve().flush();
+	}
+
+	@Override
 	public void close() {
 		Forwarder forwarder = this.forwarder;
 		if (forwarder != null) {

@@ -3,6 +3,7 @@ package dev.pgevents.internal.forward;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import tools.jackson.databind.ObjectWriter;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.pgevents.Event;
@@ -18,7 +19,7 @@ final class CloudEvent {
 	static final String TRACEPARENT = "traceparent";
 
 	/** The starter's own mapper: the application's settings must not change the shape. */
-	private static final JsonMapper JSON = JsonMapper.builder().build();
+	private static final ObjectWriter JSON = JsonMapper.builder().build().writerFor(Event.class);
 
 	private final String source;
 

@@ -131,6 +131,11 @@ public final class KafkaForwarder implements Forwarder {
 		return sent;
 	}
 
+	@Override
+	public void flush() {
+		this.template.flush();
+	}
+
 	/**
 	 * Closes the route's producer (the copy of the template's factory is the route's
 	 * own).

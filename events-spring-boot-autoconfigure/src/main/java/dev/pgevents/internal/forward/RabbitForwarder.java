@@ -2,8 +2,12 @@ package dev.pgevents.internal.forward;
 
 import java.time.Duration;
 import java.util.Date;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.jspecify.annotations.Nullable;
 
@@ -41,6 +45,9 @@ public final class RabbitForwarder implements Forwarder {
 	private final @Nullable String routingKey;
 
 	private final CloudEvent format;
+
+	/** The messages of the batch being sent (the relay's thread alone sends). */
+	private final List<Pending> batch = new ArrayList<>();
 
 	private RabbitForwarder(RabbitTemplate template, String exchange, @Nullable String routingKey, CloudEvent format) {
 		this.template = template;
@@ -102,29 +109,75 @@ public final class RabbitForwarder implements Forwarder {
 		properties.setHeader(CloudEvent.TRACEPARENT, traceparent);
 		properties.setHeader("table", CloudEvent.table(event));
 		CorrelationData correlation = new CorrelationData(event.id());
+		this.batch.add(new Pending((this.routingKey != null) ? this.routingKey : event.eventName(),
+				new Message(this.format.json(event), properties), correlation));
+		return correlation.getFuture().thenApply((confirm) -> {
+			if (!confirm.ack()) {
+				throw new IllegalStateException("The broker did not confirm the message to exchange '" + this.exchange
+						+ "': " + confirm.reason());
+			}
+			ReturnedMessage returned = correlation.getReturned();
+			if (returned != null) {
+				throw new IllegalStateException("The broker could not route the message to exchange '" + this.exchange
+						+ "' with routing key '" + returned.getRoutingKey() + "': " + returned.getReplyCode() + " "
+						+ returned.getReplyText());
+			}
+			return confirm;
+		});
+	}
+
+	/**
+	 * Publish the batch on one channel and wait for its confirms there: a channel with
+	 * confirms outstanding does not go back to the connection factory's cache, so sending
+	 * each message on its own would open a channel per message.
+	 */
+	@Override
+	public void flush() {
+		if (this.batch.isEmpty()) {
+			return;
+		}
+		List<Pending> sending = List.copyOf(this.batch);
+		this.batch.clear();
+		CompletableFuture<?>[] confirms = sending.stream()
+			.map((pending) -> pending.correlation().getFuture())
+			.toArray(CompletableFuture[]::new);
 		try {
-			this.template.send(this.exchange, (this.routingKey != null) ? this.routingKey : event.eventName(),
-					new Message(this.format.json(event), properties), correlation);
+			this.template.invoke((operations) -> {
+				sending.forEach((pending) -> operations.send(this.exchange, pending.routingKey(), pending.message(),
+						pending.correlation()));
+				try {
+					CompletableFuture.allOf(confirms).get(CONFIRM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+				}
+				catch (ExecutionException ex) {
+					// each message's own failure is in its future
+				}
+				catch (TimeoutException ex) {
+					fail(sending, new IllegalStateException("The broker did not confirm the message to exchange '"
+							+ this.exchange + "' within " + CONFIRM_TIMEOUT.toSeconds() + " s"));
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					fail(sending, new IllegalStateException("Interrupted while waiting for the broker", ex));
+				}
+				return null;
+			});
 		}
 		catch (AmqpConnectException ex) {
-			throw new UnreachableBrokerException(
-					"Cannot connect to RabbitMQ for exchange '" + this.exchange + "': " + ex.getMessage(), ex);
+			fail(sending, new UnreachableBrokerException(
+					"Cannot connect to RabbitMQ for exchange '" + this.exchange + "': " + ex.getMessage(), ex));
 		}
-		return correlation.getFuture()
-			.orTimeout(CONFIRM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-			.thenApply((confirm) -> {
-				if (!confirm.ack()) {
-					throw new IllegalStateException("The broker did not confirm the message to exchange '"
-							+ this.exchange + "': " + confirm.reason());
-				}
-				ReturnedMessage returned = correlation.getReturned();
-				if (returned != null) {
-					throw new IllegalStateException("The broker could not route the message to exchange '"
-							+ this.exchange + "' with routing key '" + returned.getRoutingKey() + "': "
-							+ returned.getReplyCode() + " " + returned.getReplyText());
-				}
-				return confirm;
-			});
+		catch (RuntimeException ex) {
+			fail(sending, ex);
+		}
+	}
+
+	/** Fail the messages not answered yet. */
+	private static void fail(List<Pending> messages, Throwable cause) {
+		messages.forEach((pending) -> pending.correlation().getFuture().completeExceptionally(cause));
+	}
+
+	/** A message of the batch, sent on flush. */
+	private record Pending(String routingKey, Message message, CorrelationData correlation) {
 	}
 
 }

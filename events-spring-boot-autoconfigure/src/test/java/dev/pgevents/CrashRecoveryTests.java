@@ -19,6 +19,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
+import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static dev.pgevents.DeliveredMembers.count;
@@ -29,7 +30,8 @@ import static org.awaitility.Awaitility.await;
  * The application, run as a child JVM that commits transactions without pause, is killed
  * with SIGKILL at random points, twenty times: after the last kill, an instance that
  * starts delivers every committed change that no killed process delivered. Deliveries are
- * counted per event id in the database; none may be missing, duplicates are reported.
+ * counted per event id in the database; none may be missing. A subscriber without a
+ * transaction reports its duplicates; a {@code @Transactional} one has none.
  */
 @Tag("slow")
 class CrashRecoveryTests {
@@ -45,6 +47,7 @@ class CrashRecoveryTests {
 			.execute(dataSource);
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
 		jdbc.execute("CREATE TABLE delivery_log (event_id bigint NOT NULL, pid int NOT NULL)");
+		jdbc.execute("CREATE TABLE tx_delivery_log (event_id bigint NOT NULL, pid int NOT NULL)");
 		Path logs = Path.of("target", "crash-recovery");
 
 		long leftOver = 0; // undelivered or unmarked rows found right after each kill
@@ -79,12 +82,19 @@ class CrashRecoveryTests {
 				+ "(SELECT FROM delivery_log d WHERE d.event_id = a.id)");
 		long duplicates = count(jdbc,
 				"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM delivery_log GROUP BY event_id) c");
+		long missingInTransaction = count(jdbc, "SELECT count(*) FROM keel_audit a WHERE NOT EXISTS "
+				+ "(SELECT FROM tx_delivery_log d WHERE d.event_id = a.id)");
+		long duplicatesInTransaction = count(jdbc,
+				"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM tx_delivery_log GROUP BY event_id) c");
 		System.out.printf(
 				"Crash recovery: %d rounds, %d committed changes, %d rows left unprocessed by the "
-						+ "killed processes (summed over the rounds), missing %d, duplicates %d%n",
-				ROUNDS, committed, leftOver, missing, duplicates);
+						+ "killed processes (summed over the rounds); subscriber without a transaction: missing %d, "
+						+ "duplicates %d; @Transactional subscriber: missing %d, duplicates %d%n",
+				ROUNDS, committed, leftOver, missing, duplicates, missingInTransaction, duplicatesInTransaction);
 		assertThat(committed).isGreaterThan(ROUNDS * 20L);
 		assertThat(missing).isZero();
+		assertThat(missingInTransaction).isZero();
+		assertThat(duplicatesInTransaction).isZero();
 	}
 
 	/**
@@ -110,6 +120,11 @@ class CrashRecoveryTests {
 		Recorder recorder(DataSource dataSource, org.springframework.core.env.Environment environment) {
 			return new Recorder(new JdbcTemplate(dataSource), environment.getProperty("test.delay-ms", Long.class, 0L),
 					environment.getProperty("test.fail-after-stall", Boolean.class, false));
+		}
+
+		@Bean
+		TransactionalRecorder transactionalRecorder(DataSource dataSource) {
+			return new TransactionalRecorder(new JdbcTemplate(dataSource));
 		}
 
 		@Bean
@@ -162,6 +177,29 @@ class CrashRecoveryTests {
 			this.jdbc.update("INSERT INTO delivery_log (event_id, pid) VALUES (?, ?)", Long.parseLong(event.id()),
 					this.pid);
 			Thread.sleep(this.delayMillis);
+		}
+
+	}
+
+	/**
+	 * Records every delivery in {@code tx_delivery_log}, in the transaction that records
+	 * the delivery: exactly once, whenever the process is killed.
+	 */
+	static class TransactionalRecorder {
+
+		private final JdbcTemplate jdbc;
+
+		private final long pid = ProcessHandle.current().pid();
+
+		TransactionalRecorder(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		@EventSubscriber("member.created")
+		@Transactional
+		public void recordInTransaction(Event event) {
+			this.jdbc.update("INSERT INTO tx_delivery_log (event_id, pid) VALUES (?, ?)", Long.parseLong(event.id()),
+					this.pid);
 		}
 
 	}

@@ -68,10 +68,11 @@ public final class EventsAutoConfiguration {
 
 	@Bean
 	static SmartInitializingSingleton eventSubscriberVerifier(ConfigurableListableBeanFactory beanFactory,
-			ObjectProvider<SubscriberRegistry> subscribers) {
+			ObjectProvider<SubscriberRegistry> subscribers, ObjectProvider<DataSource> dataSource) {
 		return () -> subscribers.ifAvailable((registry) -> {
 			registry.verifyAllFound(beanFactory);
 			registry.verifyRoutes();
+			dataSource.ifUnique((audited) -> registry.resolveTransactions(beanFactory, audited));
 		});
 	}
 

@@ -60,7 +60,7 @@ public final class DeliveryEngine implements AutoCloseable {
 		this.keeper = new ClaimKeeper(settings.lease(), instance);
 		RowOrder order = new RowOrder(schema, tables, subscribers, AfterCommitDispatch.PAGE);
 		DeliveryLedger ledger = new DeliveryLedger(transactions, schema, subscribers.names(),
-				settings.subscriberExpiry(), order.keyText());
+				settings.subscriberExpiry(), order.keyText(), settings.lease());
 		EventFactory events = new EventFactory(tables);
 		FanOut fanOut = new FanOut(subscribers, handler, events, settings.backoff(), ledger, observer, order);
 		this.auditLog = new AuditLog(transactions, schema, tables, subscribers, events, order);

@@ -40,6 +40,8 @@ final class DeliveryLedger {
 
 	private final String failedAfterMark;
 
+	private final String deliveredInTransaction;
+
 	private final String finishedEntries;
 
 	private final String channel;
@@ -47,6 +49,8 @@ final class DeliveryLedger {
 	private final String[] localSubscribers;
 
 	private final String subscriberExpiry;
+
+	private final Duration lease;
 
 	/**
 	 * @param transactions the starter's own transactions
@@ -56,9 +60,11 @@ final class DeliveryLedger {
 	 * events
 	 * @param keyText a row's key as text (see {@link RowOrder#keyText()}), over an audit
 	 * row aliased {@code x}: every entry records its row
+	 * @param lease how long a delivery may stall before others take it over
 	 */
 	DeliveryLedger(OwnTransactions transactions, AuditSchema schema, List<String> localSubscribers,
-			Duration subscriberExpiry, String keyText) {
+			Duration subscriberExpiry, String keyText, Duration lease) {
+		this.lease = lease;
 		this.jdbc = new AuditJdbc(transactions.dataSource());
 		this.transactions = transactions;
 		this.localSubscribers = localSubscribers.toArray(String[]::new);
@@ -104,6 +110,19 @@ final class DeliveryLedger {
 					AS f(id, subscriber, status, delay_ms, error, attempts)
 				ON CONFLICT (audit_id, subscriber) DO NOTHING
 				""".formatted(schema.deliveryTable(), schema.auditTable(), keyText);
+		// a transactional subscriber's delivery, in its own transaction: a new entry, or
+		// one not delivered yet. Its row lock makes a concurrent delivery of the same
+		// change wait, and then find it delivered; the server ends the transaction of a
+		// process that stalls past the lease (as it ends a stalled relay's claim), so
+		// that
+		// the wait ends and another instance delivers the change
+		this.deliveredInTransaction = """
+				INSERT INTO %1$s AS d (audit_id, subscriber, status, attempts)
+				SELECT ?, ?, '%2$s', 1 FROM (SELECT set_config('idle_in_transaction_session_timeout', ?, true)) s
+				ON CONFLICT (audit_id, subscriber) DO UPDATE SET status = '%2$s', updated_at = clock_timestamp()
+				WHERE d.status <> '%2$s'
+				RETURNING 1
+				""".formatted(schema.deliveryTable(), LedgerStatus.DELIVERED);
 		// an entry whose lease token changed was claimed by another instance since: its
 		// outcome is that one's to record
 		this.finishedEntries = """
@@ -204,6 +223,27 @@ final class DeliveryLedger {
 			try (PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, '')")) {
 				notify.setString(1, this.channel);
 				notify.execute();
+			}
+		}
+	}
+
+	/**
+	 * Record a transactional subscriber's delivery of a change in the subscriber's own
+	 * transaction, so that it commits with the subscriber's writes or not at all.
+	 * @param connection the connection of the subscriber's transaction
+	 * @param auditId the change
+	 * @param subscriber the subscriber
+	 * @return whether to call the subscriber: false when a delivery of the change to it
+	 * has committed already (a concurrent one is waited for)
+	 * @throws SQLException when the database fails
+	 */
+	boolean recordDelivered(Connection connection, long auditId, String subscriber) throws SQLException {
+		try (PreparedStatement insert = connection.prepareStatement(this.deliveredInTransaction)) {
+			insert.setLong(1, auditId);
+			insert.setString(2, subscriber);
+			insert.setString(3, Long.toString(this.lease.toMillis()));
+			try (ResultSet rs = insert.executeQuery()) {
+				return rs.next();
 			}
 		}
 	}

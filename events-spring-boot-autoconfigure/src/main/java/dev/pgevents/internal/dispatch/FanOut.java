@@ -287,8 +287,16 @@ final class FanOut {
 			if (filter != null && !filter.accepts(event)) {
 				return null;
 			}
-			this.observer.observe(subscriber, event, traceparent, path,
-					() -> this.handler.handle(subscriber, event, traceparent));
+			SubscriberTransaction transaction = (filter != null) ? filter.transaction() : null;
+			if (transaction == null) {
+				this.observer.observe(subscriber, event, traceparent, path,
+						() -> this.handler.handle(subscriber, event, traceparent));
+			}
+			else {
+				this.observer.observe(subscriber, event, traceparent, path,
+						() -> transaction.deliver(this.ledger, Long.parseLong(event.id()), subscriber,
+								() -> this.handler.handle(subscriber, event, traceparent)));
+			}
 			this.observer.called(subscriber, event.eventName(), path, latency, DeliveryObserver.Outcome.DELIVERED);
 			return null;
 		}

@@ -138,6 +138,15 @@ final class Subscriber {
 	}
 
 	/**
+	 * The transaction in which a subscriber method's writes and the record of each
+	 * delivery commit together.
+	 * @return the transaction, or {@code null} for a route or a method without one
+	 */
+	@Nullable SubscriberTransaction transaction() {
+		return (this.recipient instanceof SubscriberMethod method) ? method.transaction() : null;
+	}
+
+	/**
 	 * Call the subscriber method with the arguments bound from {@code event}.
 	 * @param event the event
 	 * @throws Exception what the method threw, or why its arguments could not be bound

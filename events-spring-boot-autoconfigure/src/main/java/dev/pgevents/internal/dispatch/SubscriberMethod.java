@@ -11,6 +11,8 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
+import javax.sql.DataSource;
+
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JavaType;
 import tools.jackson.databind.json.JsonMapper;
@@ -20,6 +22,7 @@ import dev.pgevents.EventTarget;
 import dev.pgevents.internal.capture.StartupFailure;
 
 import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
@@ -35,17 +38,43 @@ final class SubscriberMethod implements Recipient {
 
 	private final List<Function<Event, @Nullable Object>> arguments;
 
+	private final Class<?> beanClass;
+
 	private volatile @Nullable Invocable target;
+
+	private volatile @Nullable SubscriberTransaction transaction;
 
 	/**
 	 * @param method the method
+	 * @param beanClass the class of its bean
 	 * @param bean supplies the bean
 	 * @param jsonMapper binds data to typed parameters
 	 */
-	SubscriberMethod(Method method, Supplier<Object> bean, JsonMapper jsonMapper) {
+	SubscriberMethod(Method method, Class<?> beanClass, Supplier<Object> bean, JsonMapper jsonMapper) {
 		this.method = method;
+		this.beanClass = beanClass;
 		this.bean = bean;
 		this.arguments = argumentsOf(method, jsonMapper);
+	}
+
+	/**
+	 * Find the transaction in which the method's deliveries are recorded, if it has one:
+	 * once the transaction managers exist.
+	 * @param subscriber the subscriber's name
+	 * @param beanFactory where the transaction managers are
+	 * @param audited the audited DataSource
+	 */
+	void resolveTransaction(String subscriber, ConfigurableListableBeanFactory beanFactory, DataSource audited) {
+		this.transaction = SubscriberTransaction.of(subscriber, this.method, this.beanClass, beanFactory, audited);
+	}
+
+	/**
+	 * The transaction in which its writes and the record of each delivery commit
+	 * together.
+	 * @return the transaction, or {@code null} when it has none (at least once)
+	 */
+	@Nullable SubscriberTransaction transaction() {
+		return this.transaction;
 	}
 
 	Method method() {

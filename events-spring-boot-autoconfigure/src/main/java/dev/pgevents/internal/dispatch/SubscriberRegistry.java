@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import javax.sql.DataSource;
+
 import org.jspecify.annotations.Nullable;
 
 import tools.jackson.databind.json.JsonMapper;
@@ -83,8 +85,8 @@ public final class SubscriberRegistry {
 					(MethodIntrospector.MetadataLookup<EventSubscriber>) (method) -> AnnotatedElementUtils
 						.findMergedAnnotation(method, EventSubscriber.class));
 			methods.forEach((method, annotation) -> {
-				SubscriberMethod recipient = new SubscriberMethod(method, () -> beanFactory.getBean(beanName),
-						jsonMapper);
+				SubscriberMethod recipient = new SubscriberMethod(method, ClassUtils.getUserClass(type),
+						() -> beanFactory.getBean(beanName), jsonMapper);
 				add(new Subscriber(subscriberName(method, annotation), eventNames(annotation.value(), recipient),
 						anyTableOperations(annotation.value()), List.of(annotation.changed()),
 						condition(recipient, annotation), annotation.ordered(), recipient));
@@ -147,6 +149,21 @@ public final class SubscriberRegistry {
 		this.byName.values().forEach((subscriber) -> {
 			if (subscriber.recipient() instanceof ForwardingRoute route) {
 				route.resolve();
+			}
+		});
+	}
+
+	/**
+	 * Find the subscriber methods whose deliveries commit in their own transaction, now
+	 * that the transaction managers exist; log, once each, the {@code @Transactional}
+	 * ones whose deliveries stay at least once.
+	 * @param beanFactory the application's bean factory
+	 * @param audited the audited DataSource
+	 */
+	public void resolveTransactions(ConfigurableListableBeanFactory beanFactory, DataSource audited) {
+		this.byName.forEach((name, subscriber) -> {
+			if (subscriber.recipient() instanceof SubscriberMethod method) {
+				method.resolveTransaction(name, beanFactory, audited);
 			}
 		});
 	}

@@ -59,6 +59,7 @@ import org.springframework.core.Ordered;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import org.springframework.modulith.events.ApplicationModuleListener;
+import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -204,6 +205,7 @@ public final class Benchmarks {
 		PLAIN("events.enabled=false"), UNAUDITED("bench.subscriber=true"),
 		CAPTURE("events.audit.tables=member", "events.relay.enabled=false"), SYNC("bench.subscriber=true"),
 		SYNC_OBSERVED("bench.subscriber=true", "bench.meters=true"), SYNC_ORDERED("bench.subscriber=ordered"),
+		SYNC_WRITE("bench.subscriber=writes"), SYNC_TX("bench.subscriber=transactional"),
 		ASYNC("bench.subscriber=true", "events.dispatch.mode=async"),
 		MODULITH("events.enabled=false", "bench.modulith=true");
 
@@ -214,7 +216,8 @@ public final class Benchmarks {
 		}
 
 		boolean measuresLatency() {
-			return this == SYNC || this == SYNC_OBSERVED || this == SYNC_ORDERED || this == ASYNC || this == MODULITH;
+			return this == SYNC || this == SYNC_OBSERVED || this == SYNC_ORDERED || this == SYNC_WRITE
+					|| this == SYNC_TX || this == ASYNC || this == MODULITH;
 		}
 
 		String label() {
@@ -323,7 +326,8 @@ public final class Benchmarks {
 
 	private void awaitDone(Scenario scenario, int transactions) {
 		switch (scenario) {
-			case SYNC, SYNC_OBSERVED, SYNC_ORDERED, ASYNC -> await(() -> delivered.get() >= transactions);
+			case SYNC, SYNC_OBSERVED, SYNC_ORDERED, SYNC_WRITE, SYNC_TX, ASYNC ->
+				await(() -> delivered.get() >= transactions);
 			case MODULITH -> {
 				await(() -> delivered.get() >= transactions);
 				await(() -> count("SELECT count(*) FROM event_publication WHERE completion_date IS NULL") == 0);
@@ -617,12 +621,13 @@ public final class Benchmarks {
 		this.admin.execute("CREATE SCHEMA public");
 		this.admin.execute(MEMBER);
 		this.admin.execute("CREATE TABLE visit (LIKE member INCLUDING ALL)");
+		this.admin.execute("CREATE TABLE applied (member_id text NOT NULL)");
 	}
 
 	private void truncate() {
 		List<String> tables = this.admin.queryForList("SELECT quote_ident(tablename) FROM pg_tables "
 				+ "WHERE schemaname = 'public' AND tablename IN ('member', 'visit', 'keel_audit', 'keel_audit_delivery', "
-				+ "'event_publication')", String.class);
+				+ "'event_publication', 'applied')", String.class);
 		// the running application's relay may hold one of the tables: a deadlock then
 		// ends one of the two, and the TRUNCATE is tried again
 		for (int attempt = 1;; attempt++) {
@@ -825,6 +830,44 @@ public final class Benchmarks {
 
 	}
 
+	/** The starter's subscriber, writing one row per event (sync-write). */
+	static class WritingSubscriber {
+
+		private final JdbcTemplate jdbc;
+
+		WritingSubscriber(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		@EventSubscriber("member.created")
+		public void created(Event event) {
+			this.jdbc.update("INSERT INTO applied VALUES (?)", event.target().id());
+			received(event.target().id());
+		}
+
+	}
+
+	/**
+	 * The same, {@code @Transactional} (sync-tx): its row and the record of its delivery
+	 * commit together.
+	 */
+	static class TransactionalSubscriber {
+
+		private final JdbcTemplate jdbc;
+
+		TransactionalSubscriber(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		@EventSubscriber("member.created")
+		@Transactional
+		public void created(Event event) {
+			this.jdbc.update("INSERT INTO applied VALUES (?)", event.target().id());
+			received(event.target().id());
+		}
+
+	}
+
 	/** Counts snapshots, for the backfill scenario. */
 	static class SnapshotSubscriber {
 
@@ -871,6 +914,20 @@ public final class Benchmarks {
 				havingValue = "ordered")
 		OrderedSubscriber orderedSubscriber() {
 			return new OrderedSubscriber();
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.subscriber",
+				havingValue = "writes")
+		WritingSubscriber writingSubscriber(JdbcTemplate jdbc) {
+			return new WritingSubscriber(jdbc);
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.subscriber",
+				havingValue = "transactional")
+		TransactionalSubscriber transactionalSubscriber(JdbcTemplate jdbc) {
+			return new TransactionalSubscriber(jdbc);
 		}
 
 		@Bean

@@ -56,7 +56,7 @@ public final class DeliveryEngine implements AutoCloseable {
 		// transaction's (but the after-commit dispatch, on a committed one's)
 		OwnTransactions transactions = new OwnTransactions(dataSource);
 		DataSource connections = transactions.dataSource();
-		Instance instance = new Instance(connections, schema, settings.relayEnabled());
+		Instance instance = new Instance(connections, schema, settings.relayEnabled(), settings.lease());
 		this.keeper = new ClaimKeeper(settings.lease(), instance);
 		RowOrder order = new RowOrder(schema, tables, subscribers, AfterCommitDispatch.PAGE);
 		DeliveryLedger ledger = new DeliveryLedger(transactions, schema, subscribers.names(),

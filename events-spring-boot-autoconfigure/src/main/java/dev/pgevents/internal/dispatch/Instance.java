@@ -30,9 +30,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * leaves the rows to the relays). So an after-commit dispatch is never raced by a relay,
  * whatever the length of the transaction or of its subscriber calls.
  * <p>
- * An instance without a relay holds nothing: its scopes are random, and the relays of the
- * other instances take its rows over once they are older than the lease, as they do the
- * rows of scopes given up.
+ * An instance without a relay holds its transactions too. The scopes it gives up are
+ * handed to the other instances' relays at its next beat: their undispatched rows lose
+ * their scope, as rows written outside the application have none.
  * <p>
  * The scopes given up are kept until their rows are processed. Should that set grow past
  * its bound (a long outage fails every dispatch), the instance gives up, until it
@@ -46,7 +46,8 @@ final class Instance {
 
 	private final long id = ThreadLocalRandom.current().nextLong();
 
-	private final boolean holds;
+	/** Whether this instance's own relay delivers the scopes it gives up. */
+	private final boolean relays;
 
 	private final JdbcTemplate jdbc;
 
@@ -56,6 +57,8 @@ final class Instance {
 
 	private final String stillPending;
 
+	private final String handOver;
+
 	private final Set<UUID> givenUp = ConcurrentHashMap.newKeySet();
 
 	private volatile boolean gaveUpAll;
@@ -64,11 +67,12 @@ final class Instance {
 	 * Create the instance's hold.
 	 * @param dataSource the audited database
 	 * @param schema the audit schema
-	 * @param holds whether the instance holds its scopes: only if its relay runs, and so
-	 * delivers the scopes it gives up
+	 * @param relays whether the instance's relay runs, and so delivers the scopes it
+	 * gives up (else they are handed to the other instances' relays)
+	 * @param lease how old rows are before the relays take them over
 	 */
-	Instance(DataSource dataSource, AuditSchema schema, boolean holds) {
-		this.holds = holds;
+	Instance(DataSource dataSource, AuditSchema schema, boolean relays, Duration lease) {
+		this.relays = relays;
 		this.jdbc = new AuditJdbc(dataSource);
 		// instances gone for a day are forgotten
 		this.beat = """
@@ -80,15 +84,23 @@ final class Instance {
 		this.retire = "DELETE FROM " + schema.instanceTable() + " WHERE id = ?";
 		this.stillPending = "SELECT DISTINCT scope_id FROM " + schema.auditTable()
 				+ " WHERE scope_id = ANY (?::uuid[]) AND event_processed_at IS NULL";
+		// found through the index of undispatched rows by scope: this instance's scopes
+		// are those between its id followed by zeros and by ones
+		this.handOver = """
+				UPDATE %1$s SET scope_id = NULL
+				WHERE event_processed_at IS NULL AND (scope_id = ANY (?::uuid[])
+					OR (? AND scope_id BETWEEN ? AND ? AND created_at < clock_timestamp() - %2$d * interval '1 millisecond'))
+				"""
+			.formatted(schema.auditTable(), lease.toMillis());
 	}
 
 	/**
 	 * A new scope for a transaction this instance will dispatch.
-	 * @return a random scope, which starts with this instance's id if it holds its scopes
+	 * @return a random scope, which starts with this instance's id
 	 */
 	UUID newScope() {
 		ThreadLocalRandom random = ThreadLocalRandom.current();
-		return new UUID(this.holds ? this.id : random.nextLong(), random.nextLong());
+		return new UUID(this.id, random.nextLong());
 	}
 
 	/**
@@ -103,18 +115,39 @@ final class Instance {
 	 * Show that this instance runs (from the keeper's thread, every third of the lease).
 	 */
 	void beat() {
-		if (this.holds) {
-			this.jdbc.update(this.beat, (Object) key());
+		this.jdbc.update(this.beat, (Object) key());
+		if (!this.relays) {
+			handOver();
 		}
+	}
+
+	/**
+	 * Hand the scopes given up to the other instances' relays (an instance without a
+	 * relay of its own), and all its rows older than the lease once it gave up all.
+	 */
+	private void handOver() {
+		if (this.givenUp.isEmpty() && !this.gaveUpAll) {
+			return;
+		}
+		List<UUID> scopes = givenUp();
+		this.jdbc.execute((Connection connection) -> {
+			try (PreparedStatement update = connection.prepareStatement(this.handOver)) {
+				update.setArray(1, connection.createArrayOf("uuid", scopes.toArray()));
+				update.setBoolean(2, this.gaveUpAll);
+				// the database orders uuids byte by byte, unsigned
+				update.setObject(3, new UUID(this.id, 0L));
+				update.setObject(4, new UUID(this.id, -1L));
+				return update.executeUpdate();
+			}
+		});
+		scopes.forEach(this.givenUp::remove);
 	}
 
 	/**
 	 * Leave the rows of this instance's scopes to the relays (it stops).
 	 */
 	void retire() {
-		if (this.holds) {
-			this.jdbc.update(this.retire, (Object) key());
-		}
+		this.jdbc.update(this.retire, (Object) key());
 	}
 
 	/**
@@ -122,9 +155,6 @@ final class Instance {
 	 * @param scope the scope
 	 */
 	void giveUp(UUID scope) {
-		if (!this.holds) {
-			return;
-		}
 		if (this.givenUp.size() >= MAX_GIVEN_UP) {
 			if (!this.gaveUpAll) {
 				this.gaveUpAll = true;

@@ -1,6 +1,7 @@
 package dev.pgevents.internal.dispatch;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
@@ -15,31 +16,34 @@ class InstanceTests {
 
 	private final DriverManagerDataSource unused = new DriverManagerDataSource("jdbc:postgresql://unused/unused");
 
+	private static final Duration LEASE = Duration.ofSeconds(30);
+
 	private final AuditSchema schema = AuditSchema.of("public.keel_audit", "public");
 
 	@Test
 	void theScopesOfAnInstanceThatHoldsThemStartWithItsId() {
-		Instance instance = new Instance(this.unused, this.schema, true);
+		Instance instance = new Instance(this.unused, this.schema, true, LEASE);
 		UUID first = instance.newScope();
 		UUID second = instance.newScope();
 		assertThat(first).isNotEqualTo(second);
 		assertThat(first.getMostSignificantBits()).isEqualTo(id(instance));
 		assertThat(second.getMostSignificantBits()).isEqualTo(id(instance));
-		assertThat(new Instance(this.unused, this.schema, true).newScope().getMostSignificantBits())
+		assertThat(new Instance(this.unused, this.schema, true, LEASE).newScope().getMostSignificantBits())
 			.isNotEqualTo(id(instance));
 	}
 
 	@Test
-	void anInstanceThatHoldsNothingGivesRandomScopesAndNeedsToGiveNothingUp() {
-		Instance instance = new Instance(this.unused, this.schema, false);
-		assertThat(instance.newScope().getMostSignificantBits()).isNotEqualTo(id(instance));
-		instance.giveUp(UUID.randomUUID());
-		assertThat(instance.givenUp()).isEmpty();
+	void anInstanceWithoutARelayHoldsItsScopesTooAndKeepsThoseItGivesUpForItsNextBeat() {
+		Instance instance = new Instance(this.unused, this.schema, false, LEASE);
+		UUID scope = instance.newScope();
+		assertThat(scope.getMostSignificantBits()).isEqualTo(id(instance));
+		instance.giveUp(scope);
+		assertThat(instance.givenUp()).containsExactly(scope);
 	}
 
 	@Test
 	void givenUpScopesAreKeptUpToABoundThenEveryScopeIsGivenUp() {
-		Instance instance = new Instance(this.unused, this.schema, true);
+		Instance instance = new Instance(this.unused, this.schema, true, LEASE);
 		for (int i = 0; i < 10_000; i++) {
 			instance.giveUp(instance.newScope());
 		}

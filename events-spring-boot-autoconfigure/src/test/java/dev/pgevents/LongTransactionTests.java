@@ -92,6 +92,46 @@ class LongTransactionTests {
 		}
 	}
 
+	@Test
+	void anInstanceWithoutARelayHandsWhatItCannotDispatchToAnotherInstancesRelay() {
+		String url = this.jdbc.execute((java.sql.Connection connection) -> connection.getMetaData().getURL());
+		// one dispatch thread, a queue of one, a slow subscriber: most transactions find
+		// the queue full, and their rows are given up
+		try (ConfigurableApplicationContext web = new SpringApplicationBuilder(App.class)
+			.properties("spring.datasource.url=" + url, "spring.main.banner-mode=off", "events.relay.enabled=false",
+					"events.relay.lease=1s", "events.dispatch.mode=async", "events.dispatch.threads=1",
+					"events.dispatch.queue-capacity=1", "test.slow-ms=100")
+			.run()) {
+			MemberDeliveries webMembers = web.getBean(MemberDeliveries.class);
+			JdbcTemplate webJdbc = web.getBean(JdbcTemplate.class);
+			TransactionTemplate webTransactions = web.getBean(TransactionTemplate.class);
+			for (int i = 0; i < 20; i++) {
+				webTransactions.executeWithoutResult(
+						(status) -> webJdbc.update("INSERT INTO member (name, email) VALUES ('given', 'up')"));
+			}
+
+			// while the instance runs: handed to this instance's relay at its next beat
+			await().atMost(Duration.ofSeconds(30))
+				.until(() -> this.jdbc
+					.queryForObject("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NULL "
+							+ "AND data->>'name' = 'given'", Integer.class) == 0);
+			assertThat(web.isRunning()).isTrue();
+			Map<UUID, Integer> deliveries = new HashMap<>();
+			webMembers.deliveries.forEach((id, count) -> deliveries.merge(id, count.get(), Integer::sum));
+			int handedOver = 0;
+			for (Map.Entry<UUID, AtomicInteger> delivered : this.members.deliveries.entrySet()) {
+				if (this.jdbc.queryForObject("SELECT count(*) FROM member WHERE id = ? AND name = 'given'",
+						Integer.class, delivered.getKey()) == 1) {
+					deliveries.merge(delivered.getKey(), delivered.getValue().get(), Integer::sum);
+					handedOver++;
+				}
+			}
+			assertThat(deliveries).hasSize(20);
+			assertThat(deliveries.values()).as("deliveries per row, both instances together").containsOnly(1);
+			assertThat(handedOver).as("rows delivered by this instance's relay").isPositive();
+		}
+	}
+
 	private static void hold(Duration duration) {
 		try {
 			Thread.sleep(duration.toMillis());
@@ -108,6 +148,27 @@ class LongTransactionTests {
 		@Bean
 		MemberDeliveries members() {
 			return new MemberDeliveries();
+		}
+
+		@Bean
+		Slow slow(org.springframework.core.env.Environment environment) {
+			return new Slow(environment.getProperty("test.slow-ms", Long.class, 0L));
+		}
+
+	}
+
+	/** A subscriber of {@code member.created} that takes its time. */
+	static class Slow {
+
+		private final long millis;
+
+		Slow(long millis) {
+			this.millis = millis;
+		}
+
+		@EventSubscriber("member.created")
+		void slowly(Event event) throws InterruptedException {
+			Thread.sleep(this.millis);
 		}
 
 	}

@@ -219,7 +219,7 @@ class KafkaForwardingTests {
 			for (; versions < 20; versions++) {
 				writeRows(transactions, appJdbc, outside, versions);
 			}
-			await().atMost(Duration.ofSeconds(30))
+			await().atMost(Duration.ofSeconds(60))
 				.pollInterval(Duration.ofMillis(100))
 				.until(() -> this.jdbc.queryForObject("SELECT count(*) FROM keel_audit_delivery WHERE subscriber = "
 						+ "'kafka:stock' AND status = 'pending' AND attempts > 1", Long.class) > 0);

@@ -111,24 +111,38 @@ public final class KafkaForwarder implements Forwarder {
 			.map((attribute) -> (Header) new RecordHeader(kafkaName(attribute.getKey()),
 					attribute.getValue().getBytes(StandardCharsets.UTF_8)))
 			.toList();
-		CompletableFuture<?> sent = this.template
-			.send(new ProducerRecord<>(this.topic, null, event.target().id(), this.format.json(event), headers));
+		CompletableFuture<?> sent;
+		try {
+			sent = this.template
+				.send(new ProducerRecord<>(this.topic, null, event.target().id(), this.format.json(event), headers));
+		}
+		catch (RuntimeException ex) {
+			// the template throws what the producer refused within the call
+			throw unreachable(ex);
+		}
 		if (sent.isCompletedExceptionally()) {
-			// refused within the call: a timeout there is the producer's wait of up to
-			// max.block.ms for the topic's metadata, which no broker answered
 			try {
 				sent.join();
 			}
 			catch (CompletionException | CancellationException ex) {
-				for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
-					if (cause instanceof TimeoutException) {
-						throw new UnreachableBrokerException("No Kafka broker answered for topic '" + this.topic
-								+ "' within max.block.ms: " + cause.getMessage(), cause);
-					}
-				}
+				throw unreachable(ex);
 			}
 		}
 		return sent;
+	}
+
+	/**
+	 * What a send refused within the call means: a timeout there is the producer's wait
+	 * of up to {@code max.block.ms} for the topic's metadata, which no broker answered.
+	 */
+	private RuntimeException unreachable(RuntimeException refusal) {
+		for (Throwable cause = refusal; cause != null; cause = cause.getCause()) {
+			if (cause instanceof TimeoutException) {
+				return new UnreachableBrokerException("No Kafka broker answered for topic '" + this.topic
+						+ "' within max.block.ms: " + cause.getMessage(), cause);
+			}
+		}
+		return refusal;
 	}
 
 	@Override

@@ -171,6 +171,7 @@ final class DueDeliveries {
 			this.ledger.finished(outcomes);
 		}
 		finally {
+			forwarding.discard();
 			this.keeper.release(leases);
 		}
 		return (claimedInOrder > 0) ? Math.max(this.batchSize, entries.size()) : entries.size();

@@ -79,20 +79,26 @@ final class FanOut {
 				? this.order.check(connection, claim.rows(), claim.rows().stream().map(AuditRow::id).toList())
 				: new RowOrder.Batch());
 		Sends sends = new Sends();
-		for (AuditRow row : claim.rows()) {
-			if (!running.getAsBoolean()) {
-				break;
+		try {
+			for (AuditRow row : claim.rows()) {
+				if (!running.getAsBoolean()) {
+					break;
+				}
+				outcomes.add(claim.calling("The delivery of audit row " + row.id() + " (" + row.eventName() + ")",
+						() -> deliver(row, DeliveryObserver.Path.RELAY, order, sends)));
 			}
-			outcomes.add(claim.calling("The delivery of audit row " + row.id() + " (" + row.eventName() + ")",
-					() -> deliver(row, DeliveryObserver.Path.RELAY, order, sends)));
+			// the rows are marked while the brokers take the events sent; the routes'
+			// failures follow in the same transaction
+			claim.run((connection) -> this.ledger.record(connection, outcomes));
+			if (!sends.isEmpty()) {
+				List<DeliveryLedger.Outcome> refused = claim.calling(
+						"Waiting for the brokers to acknowledge " + sends.size() + " forwarded events",
+						sends::awaitAll);
+				claim.run((connection) -> this.ledger.recordFailures(connection, refused));
+			}
 		}
-		// the rows are marked while the brokers take the events sent; the routes'
-		// failures follow in the same transaction
-		claim.run((connection) -> this.ledger.record(connection, outcomes));
-		if (!sends.isEmpty()) {
-			List<DeliveryLedger.Outcome> refused = claim.calling(
-					"Waiting for the brokers to acknowledge " + sends.size() + " forwarded events", sends::awaitAll);
-			claim.run((connection) -> this.ledger.recordFailures(connection, refused));
+		finally {
+			sends.forwarding.discard();
 		}
 		claim.commit();
 		return outcomes.size();
@@ -328,6 +334,11 @@ final class FanOut {
 		/** Have the forwarders send what their clients hold back, and wait for it. */
 		void flush() {
 			this.used.forEach(Forwarder::flush);
+		}
+
+		/** Drop what the forwarders hold back: the batch failed before it was flushed. */
+		void discard() {
+			this.used.forEach(Forwarder::discard);
 		}
 
 	}

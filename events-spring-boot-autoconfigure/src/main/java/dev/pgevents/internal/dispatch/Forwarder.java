@@ -30,6 +30,13 @@ public interface Forwarder {
 	}
 
 	/**
+	 * A batch is abandoned (the relay failed before flushing it): drop what the client
+	 * holds back for it, failing its sends, since the batch's events are sent again.
+	 */
+	default void discard() {
+	}
+
+	/**
 	 * Release what the forwarder opened (its producer), once the relay has stopped.
 	 */
 	default void close() {

@@ -46,6 +46,11 @@ final class ForwardingRoute implements Recipient, Forwarder {
 	}
 
 	@Override
+	public void discard() {
+		resolve().discard();
+	}
+
+	@Override
 	public void close() {
 		Forwarder forwarder = this.forwarder;
 		if (forwarder != null) {

@@ -171,6 +171,13 @@ public final class RabbitForwarder implements Forwarder {
 		}
 	}
 
+	@Override
+	public void discard() {
+		List<Pending> abandoned = List.copyOf(this.batch);
+		this.batch.clear();
+		fail(abandoned, new IllegalStateException("The relay abandoned the batch before sending it"));
+	}
+
 	/** Fail the messages not answered yet. */
 	private static void fail(List<Pending> messages, Throwable cause) {
 		messages.forEach((pending) -> pending.correlation().getFuture().completeExceptionally(cause));

@@ -23,8 +23,10 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -55,7 +57,7 @@ class TransactionalSubscriberTests {
 		ConfigurableApplicationContext app = application(mode, manager);
 		JdbcTemplate jdbc = app.getBean("auditedJdbc", JdbcTemplate.class);
 		String name = "fail-" + names.incrementAndGet();
-		long id = insert(jdbc, name);
+		long id = insert(app, name);
 
 		await().atMost(Duration.ofSeconds(20))
 			.untilAsserted(() -> assertThat(applied(jdbc, id, "plain")).as("the plain subscriber").isEqualTo(2));
@@ -71,7 +73,7 @@ class TransactionalSubscriberTests {
 		ConfigurableApplicationContext app = application(mode, manager);
 		JdbcTemplate jdbc = app.getBean("auditedJdbc", JdbcTemplate.class);
 		String name = "once-" + names.incrementAndGet();
-		long id = insert(jdbc, name);
+		long id = insert(app, name);
 		await().atMost(Duration.ofSeconds(20))
 			.until(() -> jdbc.queryForObject("SELECT event_processed_at IS NOT NULL FROM keel_audit WHERE id = ?",
 					Boolean.class, id));
@@ -92,6 +94,43 @@ class TransactionalSubscriberTests {
 		assertThat(app.getBean(Subscribers.class).calls(id, "read-only")).as("the read-only subscriber").isEqualTo(2);
 	}
 
+	@ParameterizedTest(name = "{0}, {1}")
+	@CsvSource({ "sync, jdbc", "async, jdbc", "sync, jpa", "async, jpa" })
+	void changesCommittedInsideAndAroundTheOtherManagersTransactionsAreAppliedOnce(String mode, String manager) {
+		ConfigurableApplicationContext app = application(mode, manager);
+		JdbcTemplate jdbc = app.getBean("auditedJdbc", JdbcTemplate.class);
+		JdbcTemplate otherJdbc = new JdbcTemplate(app.getBean("otherDataSource", DataSource.class));
+		TransactionTemplate other = new TransactionTemplate(
+				app.getBean("otherTransactionManager", PlatformTransactionManager.class));
+		String inside = "inside-" + names.incrementAndGet();
+		String around = "around-" + names.incrementAndGet();
+		// the subscriber's transaction begins while the other manager's is still open
+		other.executeWithoutResult((outer) -> {
+			otherJdbc.update("INSERT INTO member (name, email) VALUES (?, ?)", inside, inside);
+			audited(app).executeWithoutResult(
+					(inner) -> jdbc.update("INSERT INTO member (name, email) VALUES (?, ?)", inside, inside));
+		});
+		// and the other manager's commits inside the audited one
+		audited(app).executeWithoutResult((outer) -> {
+			jdbc.update("INSERT INTO member (name, email) VALUES (?, ?)", around, around);
+			other.executeWithoutResult(
+					(inner) -> otherJdbc.update("INSERT INTO member (name, email) VALUES (?, ?)", around, around));
+		});
+
+		for (String name : List.of(inside, around)) {
+			long id = id(jdbc, name);
+			await().atMost(Duration.ofSeconds(20))
+				.until(() -> jdbc.queryForObject("SELECT event_processed_at IS NOT NULL FROM keel_audit WHERE id = ?",
+						Boolean.class, id));
+			assertThat(applied(jdbc, id, "transactional")).as(name).isEqualTo(1);
+			assertThat(app.getBean(Subscribers.class).calls(id, "transactional")).as(name).isEqualTo(1);
+			assertThat(ledgerStatus(jdbc, id, "transactional")).as(name).isEqualTo("delivered");
+		}
+		assertThat(otherJdbc.queryForObject("SELECT count(*) FROM member WHERE name IN (?, ?)", Integer.class, inside,
+				around))
+			.isEqualTo(2);
+	}
+
 	@Test
 	void aSubscriberTransactionalOnAnotherManagerIsAtLeastOnceAndTheStartupLogSaysSo(CapturedOutput output) {
 		ConfigurableApplicationContext app = start("sync", "jdbc");
@@ -103,7 +142,7 @@ class TransactionalSubscriberTests {
 			assertThat(output).doesNotContain("Subscriber 'transactional' is");
 			assertThat(output).doesNotContain("Subscriber 'read-only' is");
 			JdbcTemplate jdbc = app.getBean("auditedJdbc", JdbcTemplate.class);
-			long id = insert(jdbc, "log-" + names.incrementAndGet());
+			long id = insert(app, "log-" + names.incrementAndGet());
 			await().atMost(Duration.ofSeconds(20))
 				.until(() -> jdbc.queryForObject("SELECT event_processed_at IS NOT NULL FROM keel_audit WHERE id = ?",
 						Boolean.class, id));
@@ -117,8 +156,19 @@ class TransactionalSubscriberTests {
 		}
 	}
 
-	private static long insert(JdbcTemplate jdbc, String name) {
-		jdbc.update("INSERT INTO member (name, email) VALUES (?, ?)", name, name);
+	/** A member written in a transaction of the audited database's manager. */
+	private static long insert(ConfigurableApplicationContext app, String name) {
+		JdbcTemplate jdbc = app.getBean("auditedJdbc", JdbcTemplate.class);
+		audited(app).executeWithoutResult(
+				(status) -> jdbc.update("INSERT INTO member (name, email) VALUES (?, ?)", name, name));
+		return id(jdbc, name);
+	}
+
+	private static TransactionTemplate audited(ConfigurableApplicationContext app) {
+		return new TransactionTemplate(app.getBean("transactionManager", PlatformTransactionManager.class));
+	}
+
+	private static long id(JdbcTemplate jdbc, String name) {
 		Long id = jdbc.queryForObject("SELECT id FROM keel_audit WHERE data->>'name' = ?", Long.class, name);
 		return (id != null) ? id : -1;
 	}

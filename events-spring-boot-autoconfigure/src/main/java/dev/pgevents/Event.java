@@ -4,6 +4,8 @@ import java.time.Instant;
 
 import org.jspecify.annotations.Nullable;
 
+import dev.pgevents.internal.dispatch.EventPattern;
+
 /**
  * A committed row change, as delivered to {@link EventSubscriber} methods and
  * {@link EventHandler}s. Serialized with Jackson it is the Keel event JSON plus
@@ -52,18 +54,10 @@ public record Event(String id, String eventName, Instant occurredAt, @Nullable S
 	 * @param nameOrPattern an event name ({@code member.created}) or a pattern
 	 * ({@code member.*}, {@code *.deleted})
 	 * @return whether this event is one it names
+	 * @throws IllegalArgumentException when it is neither a valid name nor a pattern
 	 */
 	public boolean matches(String nameOrPattern) {
-		int dot = this.eventName.lastIndexOf('.');
-		String operation = this.eventName.substring(dot + 1);
-		if (nameOrPattern.startsWith("*.")) {
-			return operation.equals(nameOrPattern.substring(2));
-		}
-		if (nameOrPattern.endsWith(".*")) {
-			return this.eventName.substring(0, dot).equals(nameOrPattern.substring(0, nameOrPattern.length() - 2))
-					&& !operation.equals(TRUNCATED) && !operation.equals(SNAPSHOT);
-		}
-		return this.eventName.equals(nameOrPattern);
+		return EventPattern.parse(nameOrPattern).matches(this.eventName);
 	}
 
 }

@@ -4,11 +4,18 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
@@ -32,7 +39,8 @@ import static org.awaitility.Awaitility.await;
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
 				"events.relay.poll-interval=100ms", "events.retry.max-attempts=1",
 				"management.endpoints.web.exposure.include=health,events",
-				"management.endpoint.health.show-details=always", "spring.main.web-application-type=servlet" })
+				"management.endpoint.health.show-details=always", "spring.web.error.include-message=always",
+				"spring.main.web-application-type=servlet" })
 class EventsEndpointTests {
 
 	@LocalServerPort
@@ -46,6 +54,8 @@ class EventsEndpointTests {
 
 	@Autowired
 	Subscribers subscribers;
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	final HttpClient http = HttpClient.newHttpClient();
 
@@ -71,7 +81,7 @@ class EventsEndpointTests {
 		await().atMost(Duration.ofSeconds(30)).until(() -> this.subscribers.delivered.get());
 		await().atMost(Duration.ofSeconds(30))
 			.until(() -> get("/actuator/events/delivered?subscriber=failing").contains("\"replays\":1"));
-		assertThat(get("/actuator/events/dead")).isEqualTo("[]");
+		assertThat(get("/actuator/events/dead")).isEqualTo("{\"deliveries\":[],\"next\":null}");
 	}
 
 	@Test
@@ -100,6 +110,72 @@ class EventsEndpointTests {
 			.statusCode()).as("not an instant").isEqualTo(400);
 		assertThat(post("/actuator/events/backfill", "{\"table\": \"member\"}").statusCode()).as("no subscriber")
 			.isEqualTo(400);
+	}
+
+	@Test
+	void aLimitOutsideOneToAThousandIsABadRequestNamingIt() throws Exception {
+		for (String limit : List.of("0", "-1", "1001", "100000000")) {
+			HttpResponse<String> response = this.http.send(
+					HttpRequest.newBuilder(uri("/actuator/events/dead?limit=" + limit)).build(),
+					HttpResponse.BodyHandlers.ofString());
+			assertThat(response.statusCode()).as(limit).isEqualTo(400);
+			assertThat(response.body()).as(limit).contains("limit is " + limit + ": use 1 to 1000");
+		}
+	}
+
+	@Test
+	void badEventNamesAndUnknownSubscribersAreBadRequestsNamingThem() throws Exception {
+		for (String eventName : List.of("*", "*.*", "%", "member", "member.create")) {
+			HttpResponse<String> replay = post("/actuator/events/dead", "{\"eventName\": \"" + eventName + "\"}");
+			assertThat(replay.statusCode()).as(eventName).isEqualTo(400);
+			assertThat(replay.body()).as(eventName).contains("event name '" + eventName + "'");
+			HttpResponse<String> list = this.http.send(HttpRequest
+				.newBuilder(
+						uri("/actuator/events/dead?eventName=" + URLEncoder.encode(eventName, StandardCharsets.UTF_8)))
+				.build(), HttpResponse.BodyHandlers.ofString());
+			assertThat(list.statusCode()).as(eventName).isEqualTo(400);
+		}
+		HttpResponse<String> unknown = post("/actuator/events/dead", "{\"subscriber\": \"nobody\"}");
+		assertThat(unknown.statusCode()).isEqualTo(400);
+		assertThat(unknown.body()).contains("No instance has a subscriber 'nobody'");
+		assertThat(post("/actuator/events/dead", "{\"eventName\": \"*.deleted\"}").body())
+			.isEqualTo("{\"replayed\":0}");
+	}
+
+	@Test
+	void deadLettersAreListedPageByPage() throws Exception {
+		int dead = 25;
+		this.jdbc.update("""
+				INSERT INTO keel_audit (table_name, op, data, event_processed_at)
+				SELECT 'note', 'created', jsonb_build_object('id', g), now() FROM generate_series(1, ?) g
+				""", dead);
+		// entries that entered the ledger at the same instant, which a page may end
+		// between
+		this.jdbc.update("""
+				INSERT INTO keel_audit_delivery (audit_id, subscriber, status, created_at)
+				SELECT id, s, 'dead', '2026-12-01T00:00:00Z'
+				FROM keel_audit, (VALUES ('paged'), ('paged2')) v(s) WHERE table_name = 'note'
+				""");
+		Set<String> seen = new HashSet<>();
+		String after = null;
+		int pages = 0;
+		do {
+			JsonNode page = JSON.readTree(get("/actuator/events/dead?eventName=note.created&limit=7"
+					+ ((after != null) ? "&after=" + after : "")));
+			page.get("deliveries")
+				.forEach((delivery) -> assertThat(
+						seen.add(delivery.get("eventId").asText() + "/" + delivery.get("subscriber").asText()))
+					.isTrue());
+			after = page.get("next").isNull() ? null : page.get("next").asText();
+			pages++;
+		}
+		while (after != null);
+		assertThat(seen).hasSize(2 * dead);
+		assertThat(pages).isEqualTo(8);
+		HttpResponse<String> forged = this.http.send(
+				HttpRequest.newBuilder(uri("/actuator/events/dead?after=not-a-cursor")).build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(forged.statusCode()).isEqualTo(400);
 	}
 
 	@Test

@@ -77,18 +77,32 @@ public final class EventsEndpoint {
 	}
 
 	/**
-	 * The deliveries of a status, newest first.
+	 * A page of the deliveries of a status, newest first.
 	 * @param status {@code pending}, {@code dead} or {@code delivered}
 	 * @param subscriber only this subscriber's
 	 * @param eventName only those of this event, or of this pattern (member.*, *.deleted)
-	 * @param limit at most this many (100 by default)
-	 * @return the deliveries
+	 * @param limit at most this many: 1 to {@value DeliveryQuery#MAX_LIMIT}, 100 by
+	 * default
+	 * @param after the {@code next} of the previous page
+	 * @return the page, and where the next one starts
 	 */
 	@ReadOperation
-	public List<Delivery> deliveries(@Selector String status, @Nullable String subscriber, @Nullable String eventName,
-			@Nullable Integer limit) {
-		return this.deliveries
-			.find(query(status, subscriber, eventName).limit((limit != null) ? limit : DeliveryQuery.DEFAULT_LIMIT));
+	public DeliveriesDescriptor deliveries(@Selector String status, @Nullable String subscriber,
+			@Nullable String eventName, @Nullable Integer limit, @Nullable String after) {
+		int pageSize = (limit != null) ? limit : DeliveryQuery.DEFAULT_LIMIT;
+		DeliveryQuery query = query(status, subscriber, eventName, pageSize);
+		if (after != null) {
+			query = query.after(PageCursor.decode(after));
+		}
+		List<Delivery> page;
+		try {
+			page = this.deliveries.find(query);
+		}
+		catch (IllegalArgumentException ex) {
+			throw invalid(String.valueOf(ex.getMessage()));
+		}
+		return new DeliveriesDescriptor(page, (page.size() == pageSize)
+				? PageCursor.encode(DeliveryQuery.Position.of(page.get(page.size() - 1))) : null);
 	}
 
 	/**
@@ -109,25 +123,32 @@ public final class EventsEndpoint {
 			@Nullable String table, @Nullable String since) {
 		try {
 			return switch (action) {
-				case "dead" ->
-					Map.of("replayed", (long) this.deliveries.replayAll(query(action, subscriber, eventName)));
+				case "dead" -> Map.of("replayed", (long) this.deliveries
+					.replayAll(query(action, subscriber, eventName, DeliveryQuery.DEFAULT_LIMIT)));
 				case "backfill" -> Map.of("queued",
 						this.deliveries.backfill(required("subscriber", subscriber), required("table", table)));
 				case "rewind" -> Map.of("queued",
 						this.deliveries.rewind(required("subscriber", subscriber), instant(required("since", since))));
-				default -> throw new InvalidEndpointRequestException(
-						"POST to events/dead (replay), events/backfill or " + "events/rewind, not events/" + action,
-						"Unknown action");
+				default -> throw invalid(
+						"POST to events/dead (replay), events/backfill or events/rewind, not events/" + action);
 			};
 		}
 		catch (IllegalArgumentException ex) {
-			throw new InvalidEndpointRequestException(String.valueOf(ex.getMessage()), "Invalid request");
+			throw invalid(String.valueOf(ex.getMessage()));
 		}
+	}
+
+	/**
+	 * A bad request, its reason the whole message: Boot shows the reason in the response
+	 * (with {@code spring.web.error.include-message=always}, or as a problem detail).
+	 */
+	static InvalidEndpointRequestException invalid(String message) {
+		return new InvalidEndpointRequestException(message, message);
 	}
 
 	private static String required(String name, @Nullable String value) {
 		if (value == null || value.isBlank()) {
-			throw new InvalidEndpointRequestException("The body needs \"" + name + "\"", "Missing " + name);
+			throw invalid("The body needs \"" + name + "\"");
 		}
 		return value;
 	}
@@ -137,26 +158,25 @@ public final class EventsEndpoint {
 			return Instant.parse(value);
 		}
 		catch (DateTimeParseException ex) {
-			throw new InvalidEndpointRequestException(
-					"\"since\" is '" + value + "', not an ISO-8601 instant such as 2026-12-01T00:00:00Z",
-					"Invalid since");
+			throw invalid("\"since\" is '" + value + "', not an ISO-8601 instant such as 2026-12-01T00:00:00Z");
 		}
 	}
 
-	private static DeliveryQuery query(String status, @Nullable String subscriber, @Nullable String eventName) {
+	private static DeliveryQuery query(String status, @Nullable String subscriber, @Nullable String eventName,
+			int limit) {
 		Delivery.Status parsed;
 		try {
 			parsed = Delivery.Status.valueOf(status.toUpperCase(Locale.ROOT));
 		}
 		catch (IllegalArgumentException ex) {
-			throw new InvalidEndpointRequestException("Unknown status '" + status + "': use pending, dead or delivered",
-					"Unknown status");
+			throw invalid("Unknown status '" + status + "': use pending, dead or delivered");
 		}
-		DeliveryQuery query = new DeliveryQuery(parsed, null, null, null, null, DeliveryQuery.DEFAULT_LIMIT);
-		if (subscriber != null) {
-			query = query.subscriber(subscriber);
+		try {
+			return new DeliveryQuery(parsed, subscriber, eventName, null, null, limit, null);
 		}
-		return (eventName != null) ? query.eventName(eventName) : query;
+		catch (IllegalArgumentException ex) {
+			throw invalid(String.valueOf(ex.getMessage()));
+		}
 	}
 
 	/**
@@ -173,6 +193,15 @@ public final class EventsEndpoint {
 	 */
 	public record EventsDescriptor(List<SubscriberDescriptor> subscribers, List<RegisteredSubscriber> registered,
 			@Nullable Long pending, @Nullable Long dead, @Nullable Double lag, List<AuditLog.Parked> parked) {
+	}
+
+	/**
+	 * A page of deliveries.
+	 *
+	 * @param deliveries the deliveries, newest first
+	 * @param next pass it as {@code after} for the next page; {@code null} on the last
+	 */
+	public record DeliveriesDescriptor(List<Delivery> deliveries, @Nullable String next) {
 	}
 
 	/**

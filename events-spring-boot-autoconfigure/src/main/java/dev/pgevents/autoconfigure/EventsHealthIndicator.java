@@ -13,10 +13,10 @@ import org.springframework.boot.health.contributor.Health;
 
 /**
  * The {@code events} health check: DOWN when an audited table lost a capture trigger (its
- * changes are no longer captured), when this instance's relay thread died, or, if
- * {@code events.health.max-lag} is set, when the lag exceeds it. Reads what the relay
- * last checked and measured (every few seconds): a health request never queries the
- * database.
+ * changes are no longer captured), while a thread of this instance that died waits to be
+ * restarted, when its relay thread died for good, or, if {@code events.health.max-lag} is
+ * set, when the lag exceeds it. Reads what the relay last checked and measured (every few
+ * seconds): a health request never queries the database.
  */
 final class EventsHealthIndicator extends AbstractHealthIndicator {
 
@@ -51,6 +51,11 @@ final class EventsHealthIndicator extends AbstractHealthIndicator {
 			builder.down()
 				.withDetail("missingTriggers", missing)
 				.withDetail("reason", "audited tables lost capture triggers: their changes are not captured");
+		}
+		if (!status.restarting().isEmpty()) {
+			builder.down()
+				.withDetail("restarting", status.restarting())
+				.withDetail("reason", "threads of this instance died; they are restarted with backoff");
 		}
 		if ("dead".equals(status.relay())) {
 			builder.down().withDetail("reason", "the relay thread of this instance has died");

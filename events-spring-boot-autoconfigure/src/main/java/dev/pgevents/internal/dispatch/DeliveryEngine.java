@@ -40,6 +40,8 @@ public final class DeliveryEngine implements AutoCloseable {
 
 	private final JdbcEventDeliveries deliveries;
 
+	private final Supervisor supervisor;
+
 	/**
 	 * Build the engine.
 	 * @param dataSource the audited database
@@ -56,6 +58,8 @@ public final class DeliveryEngine implements AutoCloseable {
 		// transaction's (but the after-commit dispatch, on a committed one's)
 		OwnTransactions transactions = new OwnTransactions(dataSource);
 		DataSource connections = transactions.dataSource();
+		Supervisor supervisor = new Supervisor();
+		this.supervisor = supervisor;
 		Instance instance = new Instance(connections, schema, settings.relayEnabled(), settings.lease());
 		this.keeper = new ClaimKeeper(settings.lease(), instance);
 		RowOrder order = new RowOrder(schema, tables, subscribers, AfterCommitDispatch.PAGE);
@@ -72,7 +76,7 @@ public final class DeliveryEngine implements AutoCloseable {
 				TimeUnit.SECONDS, new ArrayBlockingQueue<>(settings.dispatchQueueCapacity()),
 				new CustomizableThreadFactory("events-dispatch-"));
 		this.afterCommit = new AfterCommitDispatch(new ScopeRows(connections, schema, AfterCommitDispatch.PAGE, order),
-				fanOut, new OutcomeWriter(transactions, ledger, instance), instance, this.keeper, executor,
+				fanOut, new OutcomeWriter(transactions, ledger, instance, supervisor), instance, this.keeper, executor,
 				settings.committingThreads());
 		this.captureCheck = new CaptureCheck(connections, schema, tables);
 		this.backlog = new Backlog(connections, schema, observer, settings.measureBacklog(), order);
@@ -83,7 +87,7 @@ public final class DeliveryEngine implements AutoCloseable {
 				new DueDeliveries(connections, schema, subscribers, fanOut, ledger, this.keeper, settings.batchSize(),
 						settings.lease(), order),
 				new Retention(connections, schema, settings.retention()),
-				new NotificationListener(connections, schema, settings.pollInterval()));
+				new NotificationListener(connections, schema, settings.pollInterval()), supervisor);
 	}
 
 	/**
@@ -123,8 +127,8 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * @return the status
 	 */
 	public Status status() {
-		return new Status(this.relay.state(), this.relay.listenerState(), this.captureCheck.missing(),
-				this.backlog.last());
+		return new Status(this.relay.state(), this.relay.listenerState(), this.supervisor.failing(),
+				this.captureCheck.missing(), this.backlog.last());
 	}
 
 	/**
@@ -167,12 +171,14 @@ public final class DeliveryEngine implements AutoCloseable {
 	 *
 	 * @param relay {@code running}, {@code stopped}, {@code disabled} or {@code dead}
 	 * @param listener {@code listening}, {@code reconnecting} or {@code disabled}
+	 * @param restarting the engine's threads that died and wait to be restarted, with
+	 * what ended them
 	 * @param missingTriggers the audited tables that lack capture triggers, with the
 	 * operations whose trigger is missing
 	 * @param backlog the backlog, or {@code null} when not measured (yet)
 	 */
-	public record Status(String relay, String listener, Map<String, List<String>> missingTriggers,
-			@Nullable Measure backlog) {
+	public record Status(String relay, String listener, Map<String, String> restarting,
+			Map<String, List<String>> missingTriggers, @Nullable Measure backlog) {
 	}
 
 	/**

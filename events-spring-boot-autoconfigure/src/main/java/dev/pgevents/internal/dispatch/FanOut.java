@@ -306,7 +306,10 @@ final class FanOut {
 			this.observer.called(subscriber, event.eventName(), path, latency, DeliveryObserver.Outcome.DELIVERED);
 			return null;
 		}
-		catch (Exception | LinkageError | AssertionError | StackOverflowError ex) {
+		catch (Exception | LinkageError | AssertionError | StackOverflowError | OutOfMemoryError ex) {
+			// errors that one call causes and the JVM survives fail the delivery, which
+			// is
+			// retried, and not the thread
 			DeliveryLedger.Failure failure = DeliveryLedger.Failure.of(subscriber, ex, attempt, this.backoff);
 			this.observer.called(subscriber, event.eventName(), path, latency,
 					failure.dead() ? DeliveryObserver.Outcome.DEAD : DeliveryObserver.Outcome.FAILED);

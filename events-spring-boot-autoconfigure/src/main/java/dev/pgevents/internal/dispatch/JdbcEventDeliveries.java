@@ -9,7 +9,6 @@ import java.util.List;
 
 import dev.pgevents.Delivery;
 import dev.pgevents.DeliveryQuery;
-import dev.pgevents.Event;
 import dev.pgevents.EventDeliveries;
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.OwnTransactions;
@@ -64,7 +63,8 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 	@Override
 	public List<Delivery> find(DeliveryQuery query) {
 		List<Object> args = new ArrayList<>();
-		String sql = select(this.schema) + where(query, args) + " ORDER BY d.created_at DESC, d.audit_id DESC LIMIT ?";
+		String sql = select(this.schema) + where(query, args)
+				+ " ORDER BY d.created_at DESC, d.audit_id DESC, d.subscriber DESC LIMIT ?";
 		args.add(query.limit());
 		return this.transactions.read((status) -> this.jdbc.query(sql, JdbcEventDeliveries::read, args.toArray()));
 	}
@@ -132,6 +132,11 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 
 	@Override
 	public int replayAll(DeliveryQuery query) {
+		String subscriber = query.subscriber();
+		if (subscriber != null && !known(subscriber)) {
+			throw new IllegalArgumentException("No instance has a subscriber '" + subscriber + "': name one of "
+					+ this.localSubscribers + " or of another instance (GET the events endpoint lists them)");
+		}
 		List<Object> args = new ArrayList<>();
 		String where = where(query, args);
 		return replay(where, args);
@@ -154,10 +159,25 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 		});
 	}
 
+	private boolean known(String subscriber) {
+		return this.localSubscribers.contains(subscriber) || this.transactions.read((status) -> !this.jdbc
+			.queryForList("SELECT 1 FROM " + this.schema.subscriberTable() + " WHERE name = ?", subscriber)
+			.isEmpty());
+	}
+
 	/** Sent on commit: the relays look for work at once. */
 	private void wakeRelays() {
 		this.jdbc.query("SELECT pg_notify(?, '')", (rs) -> {
 		}, this.schema.channel());
+	}
+
+	private static long eventId(String eventId) {
+		try {
+			return Long.parseLong(eventId);
+		}
+		catch (NumberFormatException ex) {
+			throw new IllegalArgumentException("'" + eventId + "' is not an event id", ex);
+		}
 	}
 
 	private static String where(DeliveryQuery query, List<Object> args) {
@@ -170,18 +190,8 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 			conditions.add("d.subscriber = ?");
 			args.add(query.subscriber());
 		}
-		String eventName = query.eventName();
-		if (eventName != null && eventName.startsWith("*.")) {
-			conditions.add("a.op = ?");
-			args.add(eventName.substring(2));
-		}
-		else if (eventName != null && eventName.endsWith(".*")) {
-			conditions.add("a.table_name = ? AND a.op NOT IN ('" + Event.TRUNCATED + "', '" + Event.SNAPSHOT + "')");
-			args.add(eventName.substring(0, eventName.length() - 2));
-		}
-		else if (eventName != null) {
-			conditions.add("a.table_name || '.' || a.op = ?");
-			args.add(eventName);
+		if (query.eventName() != null) {
+			conditions.add(EventPattern.parse(query.eventName()).condition("a", args));
 		}
 		if (query.since() != null) {
 			conditions.add("d.created_at >= ?");
@@ -190,6 +200,13 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 		if (query.until() != null) {
 			conditions.add("d.created_at < ?");
 			args.add(Timestamp.from(query.until()));
+		}
+		DeliveryQuery.Position after = query.after();
+		if (after != null) {
+			conditions.add("(d.created_at, d.audit_id, d.subscriber) < (?, ?, ?)");
+			args.add(Timestamp.from(after.createdAt()));
+			args.add(eventId(after.eventId()));
+			args.add(after.subscriber());
 		}
 		return conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
 	}

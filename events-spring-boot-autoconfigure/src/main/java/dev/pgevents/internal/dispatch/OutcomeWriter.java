@@ -41,13 +41,16 @@ final class OutcomeWriter {
 
 	private final OwnTransactions transactions;
 
-	private volatile @Nullable Thread writer;
+	private final Supervisor supervisor;
+
+	private volatile Supervisor.@Nullable Loop writer;
 
 	private volatile boolean running;
 
 	private final Instance instance;
 
-	OutcomeWriter(OwnTransactions transactions, DeliveryLedger ledger, Instance instance) {
+	OutcomeWriter(OwnTransactions transactions, DeliveryLedger ledger, Instance instance, Supervisor supervisor) {
+		this.supervisor = supervisor;
 		this.ledger = ledger;
 		this.instance = instance;
 		this.jdbc = new AuditJdbc(transactions.dataSource());
@@ -73,10 +76,7 @@ final class OutcomeWriter {
 			return;
 		}
 		this.running = true;
-		Thread writer = new Thread(this::writeLoop, "events-ledger");
-		writer.setDaemon(true);
-		this.writer = writer;
-		writer.start();
+		this.writer = this.supervisor.start("events-ledger", true, this::writeLoop);
 	}
 
 	/**
@@ -85,17 +85,15 @@ final class OutcomeWriter {
 	 * @param timeout how long to wait for the queue to be written
 	 */
 	synchronized void stop(Duration timeout) {
-		Thread writer = this.writer;
+		Supervisor.Loop writer = this.writer;
 		if (writer == null) {
 			return;
 		}
 		this.running = false;
-		LockSupport.unpark(writer);
 		try {
-			writer.join(timeout.toMillis());
-			if (writer.isAlive()) {
+			if (!writer.stop(timeout)) {
 				writer.interrupt();
-				writer.join(TimeUnit.SECONDS.toMillis(5));
+				writer.stop(Duration.ofSeconds(5));
 			}
 		}
 		catch (InterruptedException ex) {
@@ -131,7 +129,7 @@ final class OutcomeWriter {
 				Thread.currentThread().interrupt();
 				return;
 			}
-			catch (RuntimeException ex) {
+			catch (RuntimeException | OutOfMemoryError | StackOverflowError ex) {
 				batch.forEach((queued) -> this.instance.giveUp(queued.scope()));
 				logger.warn("Cannot record " + batch.size() + " deliveries; those events will be delivered again", ex);
 			}

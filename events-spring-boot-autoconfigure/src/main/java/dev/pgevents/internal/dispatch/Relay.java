@@ -1,6 +1,5 @@
 package dev.pgevents.internal.dispatch;
 
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -56,7 +55,9 @@ public final class Relay implements SmartLifecycle {
 
 	private final NotificationListener listener;
 
-	private volatile @Nullable Thread thread;
+	private final Supervisor supervisor;
+
+	private volatile Supervisor.@Nullable Loop thread;
 
 	private volatile CountDownLatch stopped = new CountDownLatch(0);
 
@@ -64,7 +65,8 @@ public final class Relay implements SmartLifecycle {
 
 	Relay(boolean enabled, Duration pollInterval, int batchSize, SubscriberHeartbeat heartbeat,
 			CaptureCheck captureCheck, Backlog backlog, UndispatchedRows rows, DueDeliveries deliveries,
-			Retention retention, NotificationListener listener) {
+			Retention retention, NotificationListener listener, Supervisor supervisor) {
+		this.supervisor = supervisor;
 		this.captureCheck = captureCheck;
 		this.backlog = backlog;
 		this.enabled = enabled;
@@ -92,14 +94,11 @@ public final class Relay implements SmartLifecycle {
 			logger.warn("Cannot register this instance's subscribers yet; the relay keeps trying", ex);
 		}
 		this.rows.start();
-		Thread relay = new Thread(this::run, "events-relay");
 		// a running relay keeps the JVM alive, as a scheduler or a message listener
 		// container does: an instance without a web server (a worker) would otherwise
 		// exit as its main method returns, and deliver nothing; it stops when the context
 		// closes
-		relay.setDaemon(!this.enabled);
-		this.thread = relay;
-		relay.start();
+		this.thread = this.supervisor.start("events-relay", !this.enabled, this::run);
 	}
 
 	/**
@@ -108,13 +107,13 @@ public final class Relay implements SmartLifecycle {
 	 */
 	@Override
 	public void stop() {
-		Thread relay = this.thread;
+		Supervisor.Loop relay = this.thread;
 		if (relay == null) {
 			return;
 		}
 		this.stopped.countDown();
 		try {
-			relay.join();
+			relay.stop(null);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -143,14 +142,15 @@ public final class Relay implements SmartLifecycle {
 	/**
 	 * What the relay is doing, for the health check.
 	 * @return {@code running}, {@code stopped}, {@code disabled} (it only keeps the
-	 * registration up), or {@code dead} (its thread ended while it should run)
+	 * registration up), or {@code dead} (its thread ended while it should run, and is not
+	 * restarted)
 	 */
 	String state() {
-		Thread relay = this.thread;
+		Supervisor.Loop relay = this.thread;
 		if (relay == null) {
 			return "stopped";
 		}
-		if (!relay.isAlive()) {
+		if (!relay.alive()) {
 			return "dead";
 		}
 		return this.enabled ? "running" : "disabled";
@@ -199,7 +199,8 @@ public final class Relay implements SmartLifecycle {
 						awaitWork();
 					}
 				}
-				catch (SQLException | RuntimeException ex) {
+				catch (Exception | OutOfMemoryError | StackOverflowError ex) {
+					// an error of one round (an oversized result) is retried too
 					failed(ex);
 				}
 			}
@@ -225,7 +226,7 @@ public final class Relay implements SmartLifecycle {
 		}
 	}
 
-	private void failed(Exception ex) {
+	private void failed(Throwable ex) {
 		if (this.failures++ == 0) {
 			logger.warn("Relay failed; retrying with backoff (logged once until it recovers)", ex);
 		}

@@ -10,8 +10,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
@@ -42,18 +40,6 @@ import org.springframework.util.ClassUtils;
  * writes to them) and validated at once.
  */
 public final class SubscriberRegistry {
-
-	private static final String OPERATION = "(" + Event.CREATED + "|" + Event.UPDATED + "|" + Event.DELETED + "|"
-			+ Event.TRUNCATED + "|" + Event.SNAPSHOT + ")";
-
-	/** A table as events name it: {@code member}, or {@code billing.invoice}. */
-	private static final String TABLE = "((?:[a-z_][a-z0-9_]{0,62}\\.)?[a-z_][a-z0-9_]{0,62})";
-
-	private static final Pattern EVENT_NAME = Pattern.compile(TABLE + "\\." + OPERATION);
-
-	private static final Pattern ANY_OPERATION = Pattern.compile(TABLE + "\\.\\*");
-
-	private static final Pattern ANY_TABLE = Pattern.compile("\\*\\." + OPERATION);
 
 	private static final SpelExpressionParser CONDITIONS = new SpelExpressionParser();
 
@@ -211,34 +197,27 @@ public final class SubscriberRegistry {
 		if (declared.length == 0) {
 			throw recipient.invalid("names no event. Name at least one, e.g. member.created");
 		}
-		List<String> names = new ArrayList<>();
-		for (String eventName : declared) {
-			Matcher anyOperation = ANY_OPERATION.matcher(eventName);
-			if (EVENT_NAME.matcher(eventName).matches()) {
-				names.add(eventName);
-			}
-			else if (anyOperation.matches()) {
-				for (String operation : List.of(Event.CREATED, Event.UPDATED, Event.DELETED)) {
-					names.add(anyOperation.group(1) + "." + operation);
-				}
-			}
-			else if (!ANY_TABLE.matcher(eventName).matches()) {
-				throw recipient.invalid("event name '" + eventName
-						+ "' is not '<table>.<created|updated|deleted|truncated|snapshot>' with a lower-case table name, "
-						+ "schema-qualified for a table outside the application's schema ('billing.invoice.created'), "
-						+ "nor a pattern '<table>.*' or '*.<created|updated|deleted|truncated|snapshot>'; e.g. "
-						+ "@EventSubscriber(\"member.created\"). Tables whose names need quoting (upper case, "
-						+ "dashes) cannot be audited");
-			}
+		return Arrays.stream(declared)
+			.flatMap((eventName) -> pattern(eventName, recipient).names().stream())
+			.distinct()
+			.toList();
+	}
+
+	private static EventPattern pattern(String eventName, Recipient recipient) {
+		try {
+			return EventPattern.parse(eventName);
 		}
-		return names.stream().distinct().toList();
+		catch (IllegalArgumentException ex) {
+			throw recipient.invalid(ex.getMessage() + "; e.g. @EventSubscriber(\"member.created\"). Tables whose "
+					+ "names need quoting (upper case, dashes) cannot be audited");
+		}
 	}
 
 	private static List<String> anyTableOperations(String[] declared) {
 		return Arrays.stream(declared)
-			.map(ANY_TABLE::matcher)
-			.filter(Matcher::matches)
-			.map((matcher) -> matcher.group(1))
+			.map(EventPattern::parse)
+			.filter((pattern) -> pattern.table() == null)
+			.map(EventPattern::operation)
 			.distinct()
 			.toList();
 	}

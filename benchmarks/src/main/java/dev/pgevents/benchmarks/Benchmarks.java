@@ -92,6 +92,9 @@ public final class Benchmarks {
 
 	static final int BULK_ROWS = Integer.getInteger("bench.bulk", 100_000);
 
+	/** Rows past their retention in the retention scenario. */
+	static final int RETENTION_ROWS = Integer.getInteger("bench.retention", 2_000_000);
+
 	/** Rows of the backfill scenario. */
 	static final int BACKFILL_ROWS = Integer.getInteger("bench.backfill", 1_000_000);
 
@@ -195,6 +198,9 @@ public final class Benchmarks {
 		}
 		if (only.isEmpty() || only.contains("backlog")) {
 			backlog();
+		}
+		if (only.isEmpty() || only.contains("retention")) {
+			retention();
 		}
 		System.out.println();
 		this.rows.forEach(System.out::println);
@@ -581,6 +587,67 @@ public final class Benchmarks {
 		this.rows.add(String.format(Locale.ROOT,
 				"# backlog: %d rows drained in %.2f s (median); peak heap growth " + "while draining %d MB", BULK_ROWS,
 				median, peakHeap / (1024 * 1024)));
+	}
+
+	/**
+	 * Outside writes, one at a time, while the retention keeps everything and while it
+	 * deletes {@link #RETENTION_ROWS} rows: the latency from the write to its delivery.
+	 */
+	private void retention() throws Exception {
+		resetSchema();
+		try (ConfigurableApplicationContext installer = start("bench.subscriber=true", "events.relay.enabled=false")) {
+			truncate();
+		}
+		this.admin.update("""
+				INSERT INTO keel_audit (table_name, op, data, created_at, event_processed_at)
+				SELECT 'member', 'created', jsonb_build_object('id', gen_random_uuid(), 'name', 'n' || i,
+					'email', 'e' || i || '@example.com'), now() - interval '2 days', now()
+				FROM generate_series(1, ?) i
+				""", RETENTION_ROWS);
+		long lastOld = count("SELECT max(id) FROM keel_audit");
+		vacuum();
+		double[] kept = outsideWrites("events.retention=0", 0);
+		double[] deleting = outsideWrites("events.retention=1d", lastOld);
+		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9s %14s %7.2f %7.2f %15s", "retention-off", 1, "-", "-",
+				kept[0], kept[1], "-"));
+		this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7.2f %7.2f %15s", "retention", 1,
+				RETENTION_ROWS / deleting[2], "-", deleting[0], deleting[1], "-"));
+		this.rows.add(String.format(Locale.ROOT,
+				"# retention: %d rows deleted in %.1f s (%d rows/s) while outside writes were delivered in "
+						+ "p50 %.2f / p99 %.2f ms, against p50 %.2f / p99 %.2f ms with nothing to delete",
+				RETENTION_ROWS, deleting[2], (long) (RETENTION_ROWS / deleting[2]), deleting[0], deleting[1], kept[0],
+				kept[1]));
+	}
+
+	/**
+	 * Write one member at a time from outside the application and wait for its delivery:
+	 * 300 of them, or, with rows to delete, until the retention has deleted them.
+	 * @return p50 and p99 in ms, and the seconds the deletion took
+	 */
+	private double[] outsideWrites(String retention, long lastOld) throws Exception {
+		try (ConfigurableApplicationContext context = start("bench.subscriber=true", retention)) {
+			latencies = new long[100_000];
+			latencyCount.set(0);
+			delivered.set(0);
+			long start = System.nanoTime();
+			double deleted = 0;
+			int writes = 0;
+			while ((lastOld == 0) ? writes < 300 : deleted == 0) {
+				String id = UUID.randomUUID().toString();
+				commits.put(id, System.nanoTime());
+				this.admin.update("INSERT INTO member VALUES (?::uuid, 'o', 'o', now())", id);
+				int expected = ++writes;
+				await(() -> delivered.get() >= expected);
+				Thread.sleep(20);
+				if (lastOld > 0 && writes % 20 == 0 && count("SELECT min(id) FROM keel_audit") > lastOld) {
+					deleted = (System.nanoTime() - start) / 1e9;
+				}
+			}
+			long[] measured = Arrays.copyOf(latencies, Math.min(latencyCount.get(), latencies.length));
+			Arrays.sort(measured);
+			System.err.printf("%s: %d outside writes%n", retention, measured.length);
+			return new double[] { percentile(measured, 0.50), percentile(measured, 0.99), deleted };
+		}
 	}
 
 	private ConfigurableApplicationContext start(String... properties) {

@@ -86,7 +86,7 @@ public final class DeliveryEngine implements AutoCloseable {
 						settings.lease()),
 				new DueDeliveries(connections, schema, subscribers, fanOut, ledger, this.keeper, settings.batchSize(),
 						settings.lease(), order),
-				new Retention(connections, schema, settings.retention()),
+				new Retention(connections, schema, settings.retention(), supervisor),
 				new NotificationListener(connections, schema, settings.pollInterval()), supervisor);
 	}
 

@@ -14,12 +14,12 @@ import org.springframework.context.SmartLifecycle;
  * The relay, one per instance: a thread that delivers what no after-commit dispatch did,
  * and its lifecycle. Each round it keeps this instance's subscribers registered
  * ({@link SubscriberHeartbeat}), watches the capture triggers ({@link CaptureCheck}),
- * measures the backlog ({@link Backlog}), claims undispatched audit rows
- * ({@link UndispatchedRows}) and due ledger entries ({@link DueDeliveries}), and deletes
- * what is past its retention ({@link Retention}); then, unless a full batch suggests more
- * work, it waits for a notification or the poll interval ({@link NotificationListener}).
- * Instances share the work through row locks. A failed round is retried with backoff,
- * logged once until the relay recovers.
+ * measures the backlog ({@link Backlog}), and claims undispatched audit rows
+ * ({@link UndispatchedRows}) and due ledger entries ({@link DueDeliveries}); then, unless
+ * a full batch suggests more work, it waits for a notification or the poll interval
+ * ({@link NotificationListener}). Alongside, on a thread of its own, {@link Retention}
+ * deletes what is past its retention. Instances share the work through row locks. A
+ * failed round is retried with backoff, logged once until the relay recovers.
  */
 public final class Relay implements SmartLifecycle {
 
@@ -94,6 +94,9 @@ public final class Relay implements SmartLifecycle {
 			logger.warn("Cannot register this instance's subscribers yet; the relay keeps trying", ex);
 		}
 		this.rows.start();
+		if (this.enabled) {
+			this.retention.start();
+		}
 		// a running relay keeps the JVM alive, as a scheduler or a message listener
 		// container does: an instance without a web server (a worker) would otherwise
 		// exit as its main method returns, and deliver nothing; it stops when the context
@@ -119,6 +122,7 @@ public final class Relay implements SmartLifecycle {
 			Thread.currentThread().interrupt();
 		}
 		this.thread = null;
+		this.retention.stop();
 		this.rows.stop();
 	}
 
@@ -192,7 +196,6 @@ public final class Relay implements SmartLifecycle {
 					int work = 0;
 					if (this.enabled) {
 						work = this.rows.relay(this::running) + this.deliveries.relay(this::running);
-						this.retention.sweepIfDue(this::running);
 					}
 					recovered();
 					if (work < this.batchSize) {

@@ -54,6 +54,14 @@ final class EventSchemaInitializer implements InitializingBean {
 		else {
 			verifyInstalled();
 		}
+		this.schema.distrustingOwner(this.jdbc).ifPresent((owner) -> {
+			String role = this.jdbc.queryForObject("SELECT session_user", String.class);
+			throw new StartupFailure(
+					"The application connects as the role '" + role + "', which the capture function (owned by '"
+							+ owner + "') does not trust: its "
+							+ "transactions' changes would record the role, not their identity and trace",
+					"Add '" + role + "' to events.audit.trusted-roles, or grant the role '" + owner + "' to it");
+		});
 	}
 
 	/**

@@ -78,7 +78,8 @@ public final class EventsAutoConfiguration {
 
 	@Bean
 	AuditSchema eventAuditSchema(DataSource dataSource, EventsProperties properties) {
-		return AuditSchema.resolve(new JdbcTemplate(dataSource), properties.getAudit().getTableName());
+		return AuditSchema.resolve(new JdbcTemplate(dataSource), properties.getAudit().getTableName(),
+				properties.getAudit().getTrustedRoles());
 	}
 
 	@Bean

@@ -536,6 +536,23 @@ public class EventsProperties implements Validator {
 		 */
 		private List<String> excludeColumns = new ArrayList<>();
 
+		/**
+		 * Database roles, besides the capture function's owner and the roles that belong
+		 * to it, whose transactions' identity, trace and scope are believed. Any other
+		 * role's changes record the role as their identity ('db:<role>'), a trace of
+		 * their own and no scope. List the application's role here when another role (a
+		 * migration's) installs the schema.
+		 */
+		private List<String> trustedRoles = new ArrayList<>();
+
+		public List<String> getTrustedRoles() {
+			return this.trustedRoles;
+		}
+
+		public void setTrustedRoles(List<String> trustedRoles) {
+			this.trustedRoles = trustedRoles;
+		}
+
 		public String getTableName() {
 			return this.tableName;
 		}

@@ -35,14 +35,16 @@ final class RenderedEventSchema implements EventSchemaScript {
 	@Override
 	public List<String> statements(Connection connection) {
 		JdbcTemplate jdbc = jdbc(connection);
-		AuditSchema schema = AuditSchema.resolve(jdbc, this.properties.getTableName());
+		AuditSchema schema = AuditSchema.resolve(jdbc, this.properties.getTableName(),
+				this.properties.getTrustedRoles());
 		return schema.statements(AuditedTables.resolve(jdbc, schema, this.subscribers, this.properties));
 	}
 
 	@Override
 	public List<String> differences(Connection connection) {
 		JdbcTemplate jdbc = jdbc(connection);
-		AuditSchema schema = AuditSchema.resolve(jdbc, this.properties.getTableName());
+		AuditSchema schema = AuditSchema.resolve(jdbc, this.properties.getTableName(),
+				this.properties.getTrustedRoles());
 		return schema.differences(jdbc, AuditedTables.resolve(jdbc, schema, this.subscribers, this.properties));
 	}
 
@@ -56,7 +58,8 @@ final class RenderedEventSchema implements EventSchemaScript {
 		CRC32 crc = new CRC32();
 		for (String part : List.of(AuditSchema.sources(), this.properties.getTableName(),
 				String.join(",", this.subscribers.tables()), String.join(",", this.subscribers.orderedNames()),
-				String.join(",", this.properties.getTables()), String.join(",", this.properties.getExcludeColumns()))) {
+				String.join(",", this.properties.getTables()), String.join(",", this.properties.getExcludeColumns()),
+				String.join(",", this.properties.getTrustedRoles()))) {
 			crc.update(part.getBytes(StandardCharsets.UTF_8));
 			crc.update(0);
 		}

@@ -26,6 +26,13 @@
 -- when any instance has a subscriber for them: no local dispatcher handles them.
 -- Transactions that will dispatch their own rows send none, so they pay nothing for it.
 --
+-- The settings are believed only from a trusted writer: a session whose login role
+-- (session_user, which SET ROLE does not change) is the function's owner (current_user,
+-- in a SECURITY DEFINER function), belongs to it, or is one of events.audit.trusted-roles.
+-- Any other role could SET them to anything: its rows record the role as their identity
+-- ('db:<role>'), a trace of the transaction's own and no scope, so that the relays deliver
+-- them at once and no writer can hold its rows back under an instance's scope.
+--
 -- Whoever writes an audited table runs this function, so it must work for every writer:
 -- * SECURITY DEFINER: it writes the audit table with the privileges of its owner (the
 --   role that installed it), so a writer needs privileges on its own table only. EXECUTE
@@ -73,6 +80,13 @@ DECLARE
 	v_data     pg_catalog.jsonb;
 	v_previous pg_catalog.jsonb;
 BEGIN
+	IF NOT (session_user OPERATOR(pg_catalog.=) current_user
+			OR session_user OPERATOR(pg_catalog.=) ANY ({{trusted_roles}})
+			OR pg_catalog.pg_has_role(session_user, current_user, 'MEMBER')) THEN
+		v_setting := NULL;
+		v_identity := 'db:' OPERATOR(pg_catalog.||) session_user;
+		v_trace := NULL;
+	END IF;
 	IF v_setting OPERATOR(pg_catalog.<>) '' THEN
 		v_scope := v_setting::pg_catalog.uuid;
 	END IF;

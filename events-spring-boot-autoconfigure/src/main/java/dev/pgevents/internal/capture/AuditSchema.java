@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import java.util.zip.CRC32;
 
 import javax.sql.DataSource;
@@ -75,9 +76,12 @@ public final class AuditSchema {
 
 	private final String applicationSchema;
 
+	private final List<String> trustedRoles;
+
 	private final Map<String, String> names;
 
-	private AuditSchema(SqlIdentifier audit, String applicationSchema) {
+	private AuditSchema(SqlIdentifier audit, String applicationSchema, List<String> trustedRoles) {
+		this.trustedRoles = List.copyOf(trustedRoles);
 		this.applicationSchema = applicationSchema;
 		this.auditName = audit.name();
 		this.auditTable = audit.qualified(applicationSchema);
@@ -93,7 +97,11 @@ public final class AuditSchema {
 		this.names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName, "delivery_table",
 				this.deliveryTable, "subscriber_table", this.subscriberTable, "instance_table", this.instanceTable,
 				"capture_function", this.captureFunction, "pending_function", this.pendingFunction, "channel",
-				"'" + channel() + "'", "application_schema", "'" + applicationSchema.replace("'", "''") + "'");
+				"'" + channel() + "'", "application_schema", "'" + applicationSchema.replace("'", "''") + "'",
+				"trusted_roles",
+				trustedRoles.stream()
+					.map((role) -> "'" + role.replace("'", "''") + "'")
+					.collect(Collectors.joining(", ", "ARRAY[", "]::pg_catalog.text[]")));
 	}
 
 	/**
@@ -105,6 +113,19 @@ public final class AuditSchema {
 	 * @return the schema's names
 	 */
 	public static AuditSchema resolve(JdbcOperations jdbc, String tableName) {
+		return resolve(jdbc, tableName, List.of());
+	}
+
+	/**
+	 * Resolve the audit table named by configuration, as
+	 * {@link #resolve(JdbcOperations, String)} does, for a capture function that also
+	 * trusts the given roles.
+	 * @param jdbc operations on the application's database
+	 * @param tableName the value of {@value #TABLE_NAME_PROPERTY}
+	 * @param trustedRoles the value of {@code events.audit.trusted-roles}
+	 * @return the schema's names
+	 */
+	public static AuditSchema resolve(JdbcOperations jdbc, String tableName, List<String> trustedRoles) {
 		String applicationSchema = jdbc.queryForObject("SELECT current_schema()", String.class);
 		if (applicationSchema == null) {
 			throw new StartupFailure(
@@ -112,7 +133,7 @@ public final class AuditSchema {
 					"Fix the search_path (for example currentSchema=public in the JDBC URL), so that unqualified "
 							+ "table names, in " + TABLE_NAME_PROPERTY + " and in event names, name tables of it");
 		}
-		return of(tableName, applicationSchema);
+		return of(tableName, applicationSchema, trustedRoles);
 	}
 
 	/**
@@ -122,6 +143,18 @@ public final class AuditSchema {
 	 * @return the schema's names
 	 */
 	public static AuditSchema of(String tableName, String applicationSchema) {
+		return of(tableName, applicationSchema, List.of());
+	}
+
+	/**
+	 * The names of the audit objects for an application whose capture function also
+	 * trusts the given roles.
+	 * @param tableName the value of {@value #TABLE_NAME_PROPERTY}
+	 * @param applicationSchema the application's current schema
+	 * @param trustedRoles the value of {@code events.audit.trusted-roles}
+	 * @return the schema's names
+	 */
+	public static AuditSchema of(String tableName, String applicationSchema, List<String> trustedRoles) {
 		SqlIdentifier audit = SqlIdentifier.parse(TABLE_NAME_PROPERTY, tableName);
 		if (audit.name().length() > MAX_NAME_LENGTH) {
 			// PostgreSQL truncates names past 63 characters, and the longest companion
@@ -129,7 +162,7 @@ public final class AuditSchema {
 			throw new InvalidConfigurationPropertyValueException(TABLE_NAME_PROPERTY, tableName,
 					"Use a table name of at most " + MAX_NAME_LENGTH + " characters");
 		}
-		return new AuditSchema(audit, applicationSchema);
+		return new AuditSchema(audit, applicationSchema, trustedRoles);
 	}
 
 	/**
@@ -326,6 +359,25 @@ public final class AuditSchema {
 		return Boolean.TRUE
 			.equals(jdbc.queryForObject("SELECT pg_catalog.to_regprocedure(? || '(uuid, bigint, integer)') IS NOT NULL",
 					Boolean.class, this.pendingFunction));
+	}
+
+	/**
+	 * The owner of the capture function when it does not trust the connection's login
+	 * role: the application's transactions would then lose their identity, trace and
+	 * scope.
+	 * @param jdbc operations on the application's database
+	 * @return the function's owner, or empty when the role is trusted or the function is
+	 * missing
+	 */
+	public Optional<String> distrustingOwner(JdbcOperations jdbc) {
+		List<String> owners = jdbc.queryForList("""
+				SELECT pg_catalog.pg_get_userbyid(p.proowner) FROM pg_catalog.pg_proc p
+				WHERE p.oid = pg_catalog.to_regprocedure(? || '()')
+					AND NOT (session_user = pg_catalog.pg_get_userbyid(p.proowner)
+						OR session_user = ANY (?::text[])
+						OR pg_catalog.pg_has_role(session_user, p.proowner, 'MEMBER'))
+				""", String.class, this.captureFunction, this.trustedRoles.toArray(String[]::new));
+		return owners.stream().findFirst();
 	}
 
 	/**

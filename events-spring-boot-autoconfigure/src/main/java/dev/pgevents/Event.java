@@ -10,7 +10,7 @@ import dev.pgevents.internal.dispatch.EventPattern;
  * A committed row change, as delivered to {@link EventSubscriber} methods and
  * {@link EventHandler}s. Serialized with Jackson it is the Keel event JSON plus
  * {@code id}:
- * {@code {"id","eventName","occurredAt","identityId","target":{"id","type","data","previousData"}}}.
+ * {@code {"id","eventName","occurredAt","identityId","target":{"id","type","data","previousData"},"causedBy"}}.
  *
  * @param id stable identifier of this change (the audit row id): the same on every
  * delivery of the change, so subscribers can deduplicate with it
@@ -22,8 +22,24 @@ import dev.pgevents.internal.dispatch.EventPattern;
  * @param identityId who made the change, as resolved by the {@link IdentityResolver} of
  * the writing transaction; {@code null} when unknown or written outside the application
  * @param target the changed row
+ * @param causedBy the id of the event whose subscriber made this change (in the
+ * subscriber's thread, while it was called), or {@code null} for a change no subscriber
+ * made: follow it to trace a chain of events
  */
-public record Event(String id, String eventName, Instant occurredAt, @Nullable String identityId, EventTarget target) {
+public record Event(String id, String eventName, Instant occurredAt, @Nullable String identityId, EventTarget target,
+		@Nullable String causedBy) {
+
+	/**
+	 * An event that no subscriber caused.
+	 * @param id stable identifier of this change
+	 * @param eventName the event name
+	 * @param occurredAt when the row was written
+	 * @param identityId who made the change
+	 * @param target the changed row
+	 */
+	public Event(String id, String eventName, Instant occurredAt, @Nullable String identityId, EventTarget target) {
+		this(id, eventName, occurredAt, identityId, target, null);
+	}
 
 	/** Suffix of the event name of an inserted row. */
 	public static final String CREATED = "created";

@@ -100,10 +100,10 @@ final class EventSchemaInitializer implements InitializingBean {
 		if (!missingForOrder.isEmpty()) {
 			throw new StartupFailure(
 					String.join(", ", missingForOrder) + ((missingForOrder.size() > 1) ? " are" : " is")
-							+ " missing and events.schema.initialize is '" + mode() + "': the delivery ledger and the "
-							+ "subscribers that take rows' events in order need them",
-					"Install delivery-row-key.sql, delivery-row-index.sql and, for each table with an ordered "
-							+ "subscriber, audit-order-index.sql " + fix);
+							+ " missing and events.schema.initialize is '" + mode() + "': the dispatch, the delivery "
+							+ "ledger and the subscribers that take rows' events in order need them",
+					"Install audit-causation.sql, delivery-row-key.sql, delivery-row-index.sql and, for each table "
+							+ "with an ordered " + "subscriber, audit-order-index.sql " + fix);
 		}
 		for (AuditedTable table : this.tables) {
 			List<String> missing = this.schema.missingTriggers(this.jdbc, table);

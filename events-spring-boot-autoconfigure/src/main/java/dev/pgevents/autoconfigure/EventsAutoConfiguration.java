@@ -112,8 +112,8 @@ public final class EventsAutoConfiguration {
 		return new DeliveryEngine(dataSource, schema, initializer.auditedTables(), subscribers,
 				eventHandler(handlers, subscriberMethods), observers.getIfUnique(() -> DeliveryObserver.NONE),
 				new DeliveryEngine.Settings(committingThreads, dispatch.getThreads(), dispatch.getQueueCapacity(),
-						relay.isEnabled(), relay.getPollInterval(), relay.getBatchSize(), relay.getLease(),
-						properties.getRetention(), relay.getSubscriberExpiry(),
+						dispatch.getMaxChainDepth(), relay.isEnabled(), relay.getPollInterval(), relay.getBatchSize(),
+						relay.getLease(), properties.getRetention(), relay.getSubscriberExpiry(),
 						new Backoff(retry.getMaxAttempts(), retry.getInitialDelay(), retry.getMultiplier(),
 								retry.getMaxDelay()),
 						ClassUtils.isPresent(HEALTH_INDICATOR, EventsAutoConfiguration.class.getClassLoader())));

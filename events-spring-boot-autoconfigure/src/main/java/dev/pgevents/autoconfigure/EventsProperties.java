@@ -72,6 +72,7 @@ public class EventsProperties implements Validator {
 	private void validate() {
 		atLeast("events.dispatch.threads", this.dispatch.threads, 1);
 		atLeast("events.dispatch.queue-capacity", this.dispatch.queueCapacity, 1);
+		atLeast("events.dispatch.max-chain-depth", this.dispatch.maxChainDepth, 1);
 		if (this.dispatch.syncLimit != null) {
 			atLeast("events.dispatch.sync-limit", this.dispatch.syncLimit, 0);
 		}
@@ -611,6 +612,22 @@ public class EventsProperties implements Validator {
 		 * size.
 		 */
 		private @Nullable Integer syncLimit;
+
+		/**
+		 * The longest chain of events that subscribers caused which is delivered: a
+		 * change that a subscriber of an event wrote, whose subscriber wrote another, and
+		 * so on. A delivery deeper than this (an event loop: a subscriber of
+		 * counter.updated that updates the counter) is dead-lettered, with a warning.
+		 */
+		private int maxChainDepth = 16;
+
+		public int getMaxChainDepth() {
+			return this.maxChainDepth;
+		}
+
+		public void setMaxChainDepth(int maxChainDepth) {
+			this.maxChainDepth = maxChainDepth;
+		}
 
 		public Mode getMode() {
 			return this.mode;

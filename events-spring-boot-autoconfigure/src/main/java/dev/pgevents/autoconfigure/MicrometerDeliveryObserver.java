@@ -23,8 +23,9 @@ import dev.pgevents.internal.dispatch.DeliveryObserver;
 
 /**
  * The delivery engine's metrics and observations: {@code events.deliveries} (a counter by
- * subscriber, event and outcome), {@code events.latency} (from the row's write to the
- * start of the subscriber call, by subscriber and path), the gauges
+ * subscriber, event and outcome), {@code events.chains.stopped} (deliveries an event
+ * loop's depth stopped, by subscriber and event), {@code events.latency} (from the row's
+ * write to the start of the subscriber call, by subscriber and path), the gauges
  * {@code events.pending}, {@code events.dead} and {@code events.lag} (seconds), which
  * read the backlog the relay measures every few seconds; and the {@code events.delivery}
  * observation around each subscriber call (a timer, and with Micrometer Tracing a span
@@ -35,6 +36,8 @@ final class MicrometerDeliveryObserver implements DeliveryObserver {
 	private final @Nullable MeterProvider<Counter> deliveries;
 
 	private final @Nullable MeterProvider<Timer> latency;
+
+	private final @Nullable MeterProvider<Counter> chainsStopped;
 
 	private final ObservationRegistry observations;
 
@@ -54,8 +57,13 @@ final class MicrometerDeliveryObserver implements DeliveryObserver {
 		if (registry == null) {
 			this.deliveries = null;
 			this.latency = null;
+			this.chainsStopped = null;
 			return;
 		}
+		this.chainsStopped = Counter.builder("events.chains.stopped")
+			.description("Deliveries dead-lettered because their event is deeper than events.dispatch.max-chain-depth "
+					+ "in a chain of events that subscribers caused")
+			.withRegistry(registry);
 		this.deliveries = Counter.builder("events.deliveries")
 			.description("Subscriber calls, by outcome: delivered, failed (will be retried), dead (dead-lettered)")
 			.withRegistry(registry);
@@ -111,6 +119,14 @@ final class MicrometerDeliveryObserver implements DeliveryObserver {
 			.increment();
 		timer.withTags(Tags.of("subscriber", subscriber, "path", name(path)))
 			.record(Math.max(0, latency.toNanos()), TimeUnit.NANOSECONDS);
+	}
+
+	@Override
+	public void chainStopped(String subscriber, String eventName) {
+		MeterProvider<Counter> stopped = this.chainsStopped;
+		if (stopped != null) {
+			stopped.withTags(Tags.of("subscriber", subscriber, "event", eventName)).increment();
+		}
 	}
 
 	@Override

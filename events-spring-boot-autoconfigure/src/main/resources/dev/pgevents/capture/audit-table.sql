@@ -10,6 +10,8 @@ CREATE TABLE IF NOT EXISTS {{audit_table}} (
 	trace_id           text,
 	span_id            text,
 	scope_id           uuid,
+	caused_by          bigint,
+	chain_depth        integer,
 	created_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
 	event_processed_at timestamptz
 )

@@ -66,6 +66,9 @@ DECLARE
 	v_identity pg_catalog.text := pg_catalog.current_setting('pgevents.identity', true);
 	v_trace    pg_catalog.text := pg_catalog.current_setting('pgevents.trace', true);
 	v_span     pg_catalog.text := pg_catalog.current_setting('pgevents.span', true);
+	v_cause    pg_catalog.text := pg_catalog.current_setting('pgevents.cause', true);
+	v_caused_by pg_catalog.int8;
+	v_depth    pg_catalog.int4;
 	v_keys     pg_catalog.text[];
 	v_key      pg_catalog.text;
 	v_split    pg_catalog.int4;
@@ -86,6 +89,12 @@ BEGIN
 		v_setting := NULL;
 		v_identity := 'db:' OPERATOR(pg_catalog.||) session_user;
 		v_trace := NULL;
+		v_cause := NULL;
+	END IF;
+	IF v_cause OPERATOR(pg_catalog.<>) '' THEN
+		-- '<event id>/<depth>': written by a subscriber of that event
+		v_caused_by := pg_catalog.split_part(v_cause, '/', 1)::pg_catalog.int8;
+		v_depth := pg_catalog.split_part(v_cause, '/', 2)::pg_catalog.int4;
 	END IF;
 	IF v_setting OPERATOR(pg_catalog.<>) '' THEN
 		v_scope := v_setting::pg_catalog.uuid;
@@ -127,25 +136,25 @@ BEGIN
 		END IF;
 		v_written := v_previous IS NULL OR NOT (v_previous OPERATOR(pg_catalog.=) v_data);
 		IF v_written THEN
-			INSERT INTO {{audit_table}} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
-			VALUES (v_table, v_op, v_data, v_previous, v_identity, v_trace, v_span, v_scope);
+			INSERT INTO {{audit_table}} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id, caused_by, chain_depth)
+			VALUES (v_table, v_op, v_data, v_previous, v_identity, v_trace, v_span, v_scope, v_caused_by, v_depth);
 		END IF;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		v_op := 'created';
-		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
+		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id, caused_by, chain_depth)
+		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope, v_caused_by, v_depth
 		FROM new_rows n;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
 		v_op := 'deleted';
-		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope
+		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id, caused_by, chain_depth)
+		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope, v_caused_by, v_depth
 		FROM old_rows o;
 		v_written := FOUND;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
 		v_op := 'truncated';
-		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id)
-		VALUES (v_table, v_op, '{}', v_identity, v_trace, v_span, v_scope);
+		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id, caused_by, chain_depth)
+		VALUES (v_table, v_op, '{}', v_identity, v_trace, v_span, v_scope, v_caused_by, v_depth);
 		v_written := true;
 	ELSE
 		v_op := 'updated';
@@ -154,15 +163,15 @@ BEGIN
 		v_keys := CASE WHEN v_split IS NULL THEN TG_ARGV ELSE TG_ARGV[:v_split OPERATOR(pg_catalog.-) 1] END;
 		IF pg_catalog.cardinality(v_keys) OPERATOR(pg_catalog.=) 1 THEN
 			v_key := v_keys[pg_catalog.array_lower(v_keys, 1)];
-			INSERT INTO {{audit_table}} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
-			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
+			INSERT INTO {{audit_table}} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id, caused_by, chain_depth)
+			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope, v_caused_by, v_depth
 			FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) n
 			LEFT JOIN (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM old_rows t OFFSET 0) o
 				ON (o.d OPERATOR(pg_catalog.->) v_key) OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.->) v_key)
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
 		ELSE
-			INSERT INTO {{audit_table}} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id)
-			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope
+			INSERT INTO {{audit_table}} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id, caused_by, chain_depth)
+			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope, v_caused_by, v_depth
 			FROM (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key
 				FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM new_rows t OFFSET 0) x) n
 			LEFT JOIN (SELECT x.d, ARRAY(SELECT x.d OPERATOR(pg_catalog.->) k FROM pg_catalog.unnest(v_keys) AS k) AS key

@@ -574,7 +574,7 @@ public final class AuditSchema {
 		for (String script : List.of("audit-table", "audit-pending-index", "delivery-table", "delivery-due-index",
 				"delivery-row-key", "delivery-row-index", "audit-order-index", "subscriber-table", "instance-table",
 				"capture-function", "capture-function-grant", "pending-function", "ordered-pending-function",
-				"capture-trigger")) {
+				"audit-causation", "capture-trigger")) {
 			sources.append(read(SCRIPTS + script + ".sql"));
 		}
 		return sources.toString();

@@ -56,7 +56,7 @@ final class AuditedStatements {
 	 * table by itself ({@code SELECT}, {@code VALUES}, {@code TABLE}, {@code SHOW}); a
 	 * function it calls may, but then the statement does not name the table either.
 	 */
-	private static boolean isQuery(String sql) {
+	static boolean isQuery(String sql) {
 		int i = 0;
 		int length = sql.length();
 		while (i < length) {

@@ -6,6 +6,8 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.sql.Statement;
 
 import javax.sql.DataSource;
@@ -73,6 +75,8 @@ public final class ContextConnections {
 
 	private static final class ConnectionHandler implements InvocationHandler {
 
+		private static final String UNKNOWN = "?";
+
 		private final Connection target;
 
 		/** The transaction's context, while it waits. */
@@ -80,6 +84,13 @@ public final class ContextConnections {
 
 		/** The transaction's context, once sent (a savepoint rollback may undo it). */
 		private @Nullable DeferredContext sent;
+
+		/**
+		 * The cause set on the session for the writes of a subscriber outside a
+		 * transaction of the starter's ({@link Causation}), {@link #UNKNOWN} when a
+		 * rollback may have undone it; reset before the connection goes back to the pool.
+		 */
+		private @Nullable String sessionCause;
 
 		ConnectionHandler(Connection target) {
 			this.target = target;
@@ -107,9 +118,18 @@ public final class ContextConnections {
 				case "prepareStatement", "prepareCall" -> beforeStatement((String) args[0]);
 				case "createStatement" -> {
 					Statement statement = (Statement) invoke(method, args);
-					return (this.pending != null && statement != null) ? statement(proxy, statement) : statement;
+					return (statement != null
+							&& (this.pending != null || this.sessionCause != null || Causation.current() != null))
+									? statement(proxy, statement) : statement;
 				}
-				case "commit", "close", "setAutoCommit" -> {
+				case "close" -> {
+					this.pending = null;
+					this.sent = null;
+					if (this.sessionCause != null) {
+						setSessionCause(null);
+					}
+				}
+				case "commit", "setAutoCommit" -> {
 					this.pending = null;
 					this.sent = null;
 				}
@@ -120,6 +140,10 @@ public final class ContextConnections {
 					}
 					else if (this.sent != null) {
 						this.pending = this.sent; // the savepoint may have undone it
+					}
+					if (this.sessionCause != null) {
+						this.sessionCause = UNKNOWN; // set in the transaction, it is
+														// undone
 					}
 				}
 				default -> {
@@ -138,11 +162,37 @@ public final class ContextConnections {
 		}
 
 		void beforeStatement(@Nullable String sql) {
+			if (sql == null) {
+				return;
+			}
 			DeferredContext context = this.pending;
-			if (context != null && sql != null && context.appliesTo(sql)) {
+			if (context != null && context.appliesTo(sql)) {
 				this.pending = null;
 				this.sent = context;
 				context.send(this.target);
+			}
+			Causation.Cause cause = Causation.current();
+			if ((cause != null || this.sessionCause != null) && this.sent == null && !AuditedStatements.isQuery(sql)) {
+				// a subscriber's write outside a transaction of the starter's, which sets
+				// the cause with the rest of its context: on the session, until the
+				// connection is closed
+				String setting = (cause != null) ? cause.setting() : null;
+				if (setting == null || !setting.equals(this.sessionCause)) {
+					setSessionCause(setting);
+				}
+			}
+		}
+
+		private void setSessionCause(@Nullable String setting) {
+			try (PreparedStatement set = this.target
+				.prepareStatement("SELECT pg_catalog.set_config('pgevents.cause', ?, false)")) {
+				set.setString(1, (setting != null) ? setting : "");
+				set.execute();
+				this.sessionCause = setting;
+			}
+			catch (SQLException ex) {
+				// a broken connection: the application's statement fails as it would have
+				this.sessionCause = UNKNOWN;
 			}
 		}
 

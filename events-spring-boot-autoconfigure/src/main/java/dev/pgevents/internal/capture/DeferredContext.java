@@ -13,10 +13,11 @@ import dev.pgevents.Trace;
 import dev.pgevents.TraceSource;
 
 /**
- * One transaction's capture context: its scope id, the identity and the trace, set as
- * transaction-local settings that the capture trigger records, in one round trip. Sent
- * when the transaction's connection meets its first statement that may write an audited
- * table, or at once where the connection cannot wait (see {@link ContextConnections}).
+ * One transaction's capture context: its scope id, the identity, the trace and the cause
+ * (when a subscriber writes, see {@link Causation}), set as transaction-local settings
+ * that the capture trigger records, in one round trip. Sent when the transaction's
+ * connection meets its first statement that may write an audited table, or at once where
+ * the connection cannot wait (see {@link ContextConnections}).
  * <p>
  * Sending never throws into the application (see
  * {@link TransactionContextListener#afterBegin}): a failure costs the transaction its
@@ -30,7 +31,8 @@ final class DeferredContext {
 
 	private static final String SET_CONTEXT = """
 			SELECT set_config('pgevents.scope', ?, true), set_config('pgevents.identity', ?, true),
-				set_config('pgevents.trace', ?, true), set_config('pgevents.span', ?, true)
+				set_config('pgevents.trace', ?, true), set_config('pgevents.span', ?, true),
+				set_config('pgevents.cause', ?, true)
 			""";
 
 	private final @Nullable Supplier<UUID> newScope;
@@ -94,7 +96,8 @@ final class DeferredContext {
 			UUID scope = this.scope;
 			Trace trace = this.traces.currentTrace();
 			String identity = this.identities.currentIdentityId();
-			if (scope == null && identity == null && trace == null) {
+			Causation.Cause cause = Causation.current();
+			if (scope == null && identity == null && trace == null && cause == null) {
 				return true; // nothing to record: spare the round trip
 			}
 			try (PreparedStatement settings = connection.prepareStatement(SET_CONTEXT)) {
@@ -102,6 +105,7 @@ final class DeferredContext {
 				settings.setString(2, (identity != null) ? identity : "");
 				settings.setString(3, (trace != null) ? trace.traceId() : "");
 				settings.setString(4, (trace != null) ? trace.spanId() : "");
+				settings.setString(5, (cause != null) ? cause.setting() : "");
 				settings.execute();
 			}
 			return true;

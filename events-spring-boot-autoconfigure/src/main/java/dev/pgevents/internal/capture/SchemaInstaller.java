@@ -195,6 +195,11 @@ final class SchemaInstaller {
 	static List<Change> changes(JdbcOperations jdbc, AuditSchema schema, List<AuditedTable> tables) {
 		List<Change> changes = new ArrayList<>();
 		relations(schema).forEach((script, relation) -> {
+			if (script.equals("audit-pending-index") && exists(jdbc, schema.auditTable())
+					&& !hasColumn(jdbc, schema.auditTable(), "caused_by")) {
+				changes.add(new Change(schema.auditTable() + ".caused_by",
+						List.of(schema.render("audit-causation", Map.of()))));
+			}
 			if (script.equals("delivery-row-index") && exists(jdbc, schema.deliveryTable())
 					&& !hasColumn(jdbc, schema.deliveryTable(), "row_key")) {
 				changes.add(new Change(schema.deliveryTable() + ".row_key",
@@ -280,12 +285,16 @@ final class SchemaInstaller {
 	}
 
 	/**
-	 * What this version needs of the ledger and the indexes of ordered tables that is
-	 * missing: a schema installed by an earlier version lacks them.
+	 * What this version needs of the audit table's and the ledger's columns and the
+	 * indexes of ordered tables that is missing: a schema installed by an earlier version
+	 * lacks them.
 	 * @return the objects, quoted and schema-qualified
 	 */
 	static List<String> missingForOrder(JdbcOperations jdbc, AuditSchema schema, List<AuditedTable> tables) {
 		List<String> missing = new ArrayList<>();
+		if (!hasColumn(jdbc, schema.auditTable(), "caused_by")) {
+			missing.add(schema.auditTable() + ".caused_by");
+		}
 		if (!hasColumn(jdbc, schema.deliveryTable(), "row_key")) {
 			missing.add(schema.deliveryTable() + ".row_key");
 		}
@@ -327,6 +336,9 @@ final class SchemaInstaller {
 	static List<String> statements(AuditSchema schema, List<AuditedTable> tables) {
 		List<String> statements = new ArrayList<>();
 		relations(schema).keySet().forEach((script) -> {
+			if (script.equals("audit-pending-index")) {
+				statements.add(schema.render("audit-causation", Map.of()));
+			}
 			if (script.equals("delivery-row-index")) {
 				statements.add(schema.render("delivery-row-key", Map.of()));
 			}

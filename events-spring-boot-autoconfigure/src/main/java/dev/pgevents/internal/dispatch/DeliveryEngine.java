@@ -66,7 +66,8 @@ public final class DeliveryEngine implements AutoCloseable {
 		DeliveryLedger ledger = new DeliveryLedger(transactions, schema, subscribers.names(),
 				settings.subscriberExpiry(), order.keyText(), settings.lease());
 		EventFactory events = new EventFactory(tables);
-		FanOut fanOut = new FanOut(subscribers, handler, events, settings.backoff(), ledger, observer, order);
+		FanOut fanOut = new FanOut(subscribers, handler, events, settings.backoff(), ledger, observer, order,
+				new ChainLimit(connections, schema, settings.maxChainDepth()));
 		this.auditLog = new AuditLog(transactions, schema, tables, subscribers, events, order);
 		this.deliveries = new JdbcEventDeliveries(transactions, schema, subscribers.names(),
 				new Redelivery(transactions, schema, tables, subscribers, settings.batchSize(), settings.retention()));
@@ -148,6 +149,8 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * over (async mode)
 	 * @param dispatchThreads the dispatch executor's threads
 	 * @param dispatchQueueCapacity transactions that may wait for them
+	 * @param maxChainDepth the deepest chain of events that subscribers caused that is
+	 * delivered
 	 * @param relayEnabled whether the relay claims and delivers (registration is kept up
 	 * regardless)
 	 * @param pollInterval how often the relay looks for work when no notification comes
@@ -161,9 +164,9 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * @param measureBacklog whether the relay measures the backlog every few seconds (for
 	 * a health check; metrics ask for it themselves)
 	 */
-	public record Settings(int committingThreads, int dispatchThreads, int dispatchQueueCapacity, boolean relayEnabled,
-			Duration pollInterval, int batchSize, Duration lease, Duration retention, Duration subscriberExpiry,
-			Backoff backoff, boolean measureBacklog) {
+	public record Settings(int committingThreads, int dispatchThreads, int dispatchQueueCapacity, int maxChainDepth,
+			boolean relayEnabled, Duration pollInterval, int batchSize, Duration lease, Duration retention,
+			Duration subscriberExpiry, Backoff backoff, boolean measureBacklog) {
 	}
 
 	/**

@@ -28,6 +28,15 @@ public interface DeliveryObserver {
 	}
 
 	/**
+	 * A delivery was dead-lettered because its event is too deep in a chain of events
+	 * that subscribers caused (an event loop).
+	 * @param subscriber the subscriber
+	 * @param eventName the event's name
+	 */
+	default void chainStopped(String subscriber, String eventName) {
+	}
+
+	/**
 	 * Make a subscriber call, observed (in a span that continues the trace of the
 	 * transaction that wrote the row, for example).
 	 * @param subscriber the subscriber

@@ -81,9 +81,10 @@ public final class EventFactory {
 	}
 
 	Event toEvent(AuditRow row) {
+		Long causedBy = row.causedBy();
 		return make(row.id(), row.tableName(), row.op(), row.data(), row.previousData(),
 				this.keyColumns.getOrDefault(row.tableName(), List.of("id")), row.identityId(), row.createdAt(),
-				this.lowerCamel, this.upperCamel);
+				(causedBy != null) ? Long.toString(causedBy) : null, this.lowerCamel, this.upperCamel);
 	}
 
 	/**
@@ -102,13 +103,13 @@ public final class EventFactory {
 	 */
 	public static Event event(long id, String table, String op, String data, @Nullable String previousData,
 			List<String> keyColumns, @Nullable String identityId, Instant occurredAt) {
-		return make(id, table, op, data, previousData, keyColumns, identityId, occurredAt, new HashMap<>(),
+		return make(id, table, op, data, previousData, keyColumns, identityId, occurredAt, null, new HashMap<>(),
 				new HashMap<>());
 	}
 
 	private static Event make(long id, String table, String op, String json, @Nullable String previousJson,
-			List<String> keyColumns, @Nullable String identityId, Instant occurredAt, Map<String, String> lowerCamel,
-			Map<String, String> upperCamel) {
+			List<String> keyColumns, @Nullable String identityId, Instant occurredAt, @Nullable String causedBy,
+			Map<String, String> lowerCamel, Map<String, String> upperCamel) {
 		Map<String, Object> columns = ROW_READER.readValue(json);
 		Map<String, Object> data = camelCaseKeys(columns, lowerCamel);
 		Map<String, Object> previousData = switch (op) {
@@ -121,7 +122,7 @@ public final class EventFactory {
 				(name) -> toUpperCamel(name.substring(name.lastIndexOf('.') + 1)));
 		String targetId = op.equals(Event.TRUNCATED) ? "" : targetId(keyColumns, columns);
 		EventTarget target = new EventTarget(targetId, type, data, previousData);
-		return new Event(Long.toString(id), table + "." + op, occurredAt, identityId, target);
+		return new Event(Long.toString(id), table + "." + op, occurredAt, identityId, target, causedBy);
 	}
 
 	private static String targetId(List<String> keys, Map<String, Object> columns) {

@@ -19,6 +19,7 @@ import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.Event;
 import dev.pgevents.EventHandler;
+import dev.pgevents.internal.capture.Causation;
 import dev.pgevents.internal.capture.ThrottledLog;
 
 /**
@@ -48,11 +49,14 @@ final class FanOut {
 
 	private final RowOrder order;
 
+	private final ChainLimit chains;
+
 	/** A broker that is down refuses every event of a batch: one line, not hundreds. */
 	private final ThrottledLog refused = new ThrottledLog(logger, Duration.ofSeconds(10));
 
 	FanOut(SubscriberRegistry subscribers, EventHandler handler, EventFactory events, Backoff backoff,
-			DeliveryLedger ledger, DeliveryObserver observer, RowOrder order) {
+			DeliveryLedger ledger, DeliveryObserver observer, RowOrder order, ChainLimit chains) {
+		this.chains = chains;
 		this.observer = observer;
 		this.order = order;
 		this.subscribers = subscribers;
@@ -165,7 +169,7 @@ final class FanOut {
 				order.hold(subscriber.name(), key);
 				continue;
 			}
-			DeliveryLedger.Failure failure = call(subscriber, subscriber.name(), event, traceparent, 1, path);
+			DeliveryLedger.Failure failure = call(subscriber, subscriber.name(), event, row, traceparent, 1, path);
 			if (failure != null) {
 				failures.add(failure);
 				if (subscriber.ordered()) {
@@ -197,7 +201,7 @@ final class FanOut {
 					unreadable(entry.subscriber(), row, ex, DeliveryObserver.Path.RETRY));
 		}
 		return new DeliveryLedger.Finished(entry, call(this.subscribers.named(entry.subscriber()), entry.subscriber(),
-				event, row.traceparent(), entry.attempts() + 1, DeliveryObserver.Path.RETRY));
+				event, row, row.traceparent(), entry.attempts() + 1, DeliveryObserver.Path.RETRY));
 	}
 
 	/**
@@ -287,21 +291,29 @@ final class FanOut {
 	 * @return the failure, or {@code null} when the call succeeded or was filtered out
 	 */
 	private DeliveryLedger.@Nullable Failure call(@Nullable Subscriber filter, String subscriber, Event event,
-			String traceparent, int attempt, DeliveryObserver.Path path) {
+			AuditRow row, String traceparent, int attempt, DeliveryObserver.Path path) {
 		Duration latency = Duration.between(event.occurredAt(), Instant.now());
 		try {
 			if (filter != null && !filter.accepts(event)) {
 				return null;
 			}
+			String tooDeep = this.chains.exceeded(row, subscriber);
+			if (tooDeep != null) {
+				this.observer.chainStopped(subscriber, event.eventName());
+				this.observer.called(subscriber, event.eventName(), path, latency, DeliveryObserver.Outcome.DEAD);
+				return new DeliveryLedger.Failure(subscriber, tooDeep, true, Duration.ZERO);
+			}
+			// what the subscriber writes records this event as its cause
+			Causation.Cause cause = new Causation.Cause(row.id(), row.chainDepth() + 1);
 			SubscriberTransaction transaction = (filter != null) ? filter.transaction() : null;
 			if (transaction == null) {
 				this.observer.observe(subscriber, event, traceparent, path,
-						() -> this.handler.handle(subscriber, event, traceparent));
+						() -> Causation.during(cause, () -> this.handler.handle(subscriber, event, traceparent)));
 			}
 			else {
 				this.observer.observe(subscriber, event, traceparent, path,
-						() -> transaction.deliver(this.ledger, Long.parseLong(event.id()), subscriber,
-								() -> this.handler.handle(subscriber, event, traceparent)));
+						() -> Causation.during(cause, () -> transaction.deliver(this.ledger, row.id(), subscriber,
+								() -> this.handler.handle(subscriber, event, traceparent))));
 			}
 			this.observer.called(subscriber, event.eventName(), path, latency, DeliveryObserver.Outcome.DELIVERED);
 			return null;

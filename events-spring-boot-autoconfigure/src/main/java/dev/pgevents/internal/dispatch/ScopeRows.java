@@ -93,7 +93,8 @@ final class ScopeRows {
 					AuditRow row = AuditRow.read(rs);
 					rows.add(row);
 					if (ordered) {
-						batch.read(row.id(), rs.getBoolean(10), rs.getArray(11));
+						batch.read(row.id(), rs.getBoolean(AuditRow.COLUMN_COUNT + 1),
+								rs.getArray(AuditRow.COLUMN_COUNT + 2));
 					}
 				}
 			}

@@ -68,7 +68,7 @@ class EventFactoryTests {
 	}
 
 	private static AuditRow row(String table, String op, String data, String previousData) {
-		return new AuditRow(7, table, op, data, previousData, null, null, null, Instant.EPOCH);
+		return new AuditRow(7, table, op, data, previousData, null, null, null, Instant.EPOCH, null, 0);
 	}
 
 }

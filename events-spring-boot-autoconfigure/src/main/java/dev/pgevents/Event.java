@@ -2,6 +2,7 @@ package dev.pgevents;
 
 import java.time.Instant;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.dispatch.EventPattern;
@@ -10,7 +11,8 @@ import dev.pgevents.internal.dispatch.EventPattern;
  * A committed row change, as delivered to {@link EventSubscriber} methods and
  * {@link EventHandler}s. Serialized with Jackson it is the Keel event JSON plus
  * {@code id}:
- * {@code {"id","eventName","occurredAt","identityId","target":{"id","type","data","previousData"},"causedBy"}}.
+ * {@code {"id","eventName","occurredAt","identityId","target":{"id","type","data","previousData"}}},
+ * with {@code "causedBy"} when a subscriber caused the change.
  *
  * @param id stable identifier of this change (the audit row id): the same on every
  * delivery of the change, so subscribers can deduplicate with it
@@ -24,10 +26,10 @@ import dev.pgevents.internal.dispatch.EventPattern;
  * @param target the changed row
  * @param causedBy the id of the event whose subscriber made this change (in the
  * subscriber's thread, while it was called), or {@code null} for a change no subscriber
- * made: follow it to trace a chain of events
+ * made (left out of the JSON then, which is Keel's): follow it to trace a chain of events
  */
 public record Event(String id, String eventName, Instant occurredAt, @Nullable String identityId, EventTarget target,
-		@Nullable String causedBy) {
+		@JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String causedBy) {
 
 	/**
 	 * An event that no subscriber caused.

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.sql.DataSource;
 
@@ -30,6 +31,11 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * leaves the rows to the relays). So an after-commit dispatch is never raced by a relay,
  * whatever the length of the transaction or of its subscriber calls.
  * <p>
+ * A scope that starts with the instance's id but that it never issued (written by hand by
+ * a session of a trusted role: others cannot set a scope at all) holds its rows back no
+ * longer than the lease: the instance tells its own scopes by a keyed tag, and leaves the
+ * others' rows to the relays at its next beat.
+ * <p>
  * An instance without a relay holds its transactions too. The scopes it gives up are
  * handed to the other instances' relays at its next beat: their undispatched rows lose
  * their scope, as rows written outside the application have none.
@@ -46,6 +52,16 @@ final class Instance {
 
 	private final long id = ThreadLocalRandom.current().nextLong();
 
+	/**
+	 * Signs this instance's scopes: a scope's low half is a sequence number and a tag
+	 * made from it with this key, so that a scope written by hand with the instance's id
+	 * (by a session of a trusted role) is told from one the instance issued, and never
+	 * holds its rows back past the lease.
+	 */
+	private final long key = ThreadLocalRandom.current().nextLong();
+
+	private final AtomicInteger sequence = new AtomicInteger(ThreadLocalRandom.current().nextInt());
+
 	/** Whether this instance's own relay delivers the scopes it gives up. */
 	private final boolean relays;
 
@@ -58,6 +74,10 @@ final class Instance {
 	private final String stillPending;
 
 	private final String handOver;
+
+	private final String heldOld;
+
+	private final String release;
 
 	private final Set<UUID> givenUp = ConcurrentHashMap.newKeySet();
 
@@ -92,6 +112,13 @@ final class Instance {
 					OR (? AND scope_id BETWEEN ? AND ? AND created_at < clock_timestamp() - %2$d * interval '1 millisecond'))
 				"""
 			.formatted(schema.auditTable(), lease.toMillis());
+		this.heldOld = """
+				SELECT DISTINCT scope_id FROM %1$s
+				WHERE event_processed_at IS NULL AND scope_id BETWEEN ? AND ?
+					AND created_at < clock_timestamp() - %2$d * interval '1 millisecond'
+				""".formatted(schema.auditTable(), lease.toMillis());
+		this.release = "UPDATE " + schema.auditTable()
+				+ " SET scope_id = NULL WHERE event_processed_at IS NULL AND scope_id = ANY (?::uuid[])";
 	}
 
 	/**
@@ -99,8 +126,22 @@ final class Instance {
 	 * @return a random scope, which starts with this instance's id
 	 */
 	UUID newScope() {
-		ThreadLocalRandom random = ThreadLocalRandom.current();
-		return new UUID(this.id, random.nextLong());
+		int sequence = this.sequence.incrementAndGet();
+		return new UUID(this.id, ((long) sequence << 32) | (tag(sequence) & 0xFFFFFFFFL));
+	}
+
+	/** Whether this instance issued a scope that starts with its id. */
+	private boolean issued(UUID scope) {
+		int sequence = (int) (scope.getLeastSignificantBits() >>> 32);
+		return (int) scope.getLeastSignificantBits() == tag(sequence);
+	}
+
+	/** SplitMix64's finalizer over the sequence number and the key. */
+	private int tag(int sequence) {
+		long z = (sequence ^ this.key) + 0x9E3779B97F4A7C15L;
+		z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+		z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+		return (int) (z ^ (z >>> 31));
 	}
 
 	/**
@@ -118,6 +159,29 @@ final class Instance {
 		this.jdbc.update(this.beat, (Object) key());
 		if (!this.relays) {
 			handOver();
+		}
+		releaseForged();
+	}
+
+	/**
+	 * Leave to the relays the rows older than the lease whose scope starts with this
+	 * instance's id but that it never issued: written by hand, they would be held while
+	 * it runs. Found through the index of undispatched rows by scope, as few as the
+	 * transactions still in dispatch after the lease.
+	 */
+	private void releaseForged() {
+		List<UUID> held = this.jdbc.queryForList(this.heldOld, UUID.class, new UUID(this.id, 0L),
+				new UUID(this.id, -1L));
+		List<UUID> forged = held.stream().filter((scope) -> !issued(scope)).toList();
+		if (!forged.isEmpty()) {
+			logger.warn("Rows of " + forged.size() + " scope(s) name this instance, which never issued them (written "
+					+ "by hand in a session of a trusted role?): left to the relays");
+			this.jdbc.execute((Connection connection) -> {
+				try (PreparedStatement update = connection.prepareStatement(this.release)) {
+					update.setArray(1, connection.createArrayOf("uuid", forged.toArray()));
+					return update.executeUpdate();
+				}
+			});
 		}
 	}
 

@@ -90,7 +90,8 @@ class StartupValidationTests {
 				.rootCause()
 				.hasMessageContaining("onCreated(Event)")
 				.hasMessageContaining(
-						"event name 'member.create' is not '<table>.<created|updated|deleted|truncated|snapshot>'"));
+						"event name 'member.create' is not '<table>.<created|updated|deleted|truncated|snapshot>'")
+				.hasMessageContaining("Did you mean 'member.created'?"));
 	}
 
 	@Test

@@ -1,6 +1,7 @@
 package dev.pgevents.internal.dispatch;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -54,10 +55,62 @@ public record EventPattern(@Nullable String table, @Nullable String operation) {
 		if (anyTable.matches()) {
 			return new EventPattern(null, anyTable.group(1));
 		}
+		String nearest = nearest(nameOrPattern);
 		throw new IllegalArgumentException("event name '" + nameOrPattern
 				+ "' is not '<table>.<created|updated|deleted|truncated|snapshot>' with a lower-case table name, "
 				+ "schema-qualified for a table outside the application's schema ('billing.invoice.created'), "
-				+ "nor a pattern '<table>.*' or '*.<created|updated|deleted|truncated|snapshot>'");
+				+ "nor a pattern '<table>.*' or '*.<created|updated|deleted|truncated|snapshot>'"
+				+ ((nearest != null) ? ". Did you mean '" + nearest + "'?" : ""));
+	}
+
+	/**
+	 * The valid name or pattern nearest to a wrong one: in lower case, its last part the
+	 * operation (or {@code *}) within two edits of it.
+	 */
+	private static @Nullable String nearest(String wrong) {
+		String lower = wrong.toLowerCase(Locale.ROOT).strip();
+		int dot = lower.lastIndexOf('.');
+		if (dot <= 0) {
+			return null;
+		}
+		String last = lower.substring(dot + 1);
+		String best = null;
+		int bestDistance = 3;
+		for (String operation : List.of(Event.CREATED, Event.UPDATED, Event.DELETED, Event.TRUNCATED, Event.SNAPSHOT,
+				"*")) {
+			int distance = distance(last, operation);
+			if (distance < bestDistance) {
+				best = operation;
+				bestDistance = distance;
+			}
+		}
+		if (best == null) {
+			return null;
+		}
+		String candidate = lower.substring(0, dot + 1) + best;
+		boolean valid = EVENT_NAME.matcher(candidate).matches() || ANY_OPERATION.matcher(candidate).matches()
+				|| ANY_TABLE.matcher(candidate).matches();
+		return (valid && !candidate.equals(wrong)) ? candidate : null;
+	}
+
+	/** The Levenshtein distance of two short words. */
+	private static int distance(String a, String b) {
+		int[] previous = new int[b.length() + 1];
+		int[] current = new int[b.length() + 1];
+		for (int j = 0; j <= b.length(); j++) {
+			previous[j] = j;
+		}
+		for (int i = 1; i <= a.length(); i++) {
+			current[0] = i;
+			for (int j = 1; j <= b.length(); j++) {
+				int substitution = previous[j - 1] + ((a.charAt(i - 1) == b.charAt(j - 1)) ? 0 : 1);
+				current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+			}
+			int[] swap = previous;
+			previous = current;
+			current = swap;
+		}
+		return previous[b.length()];
 	}
 
 	/**

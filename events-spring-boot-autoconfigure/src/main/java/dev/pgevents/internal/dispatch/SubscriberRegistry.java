@@ -208,8 +208,10 @@ public final class SubscriberRegistry {
 			return EventPattern.parse(eventName);
 		}
 		catch (IllegalArgumentException ex) {
-			throw recipient.invalid(ex.getMessage() + "; e.g. @EventSubscriber(\"member.created\"). Tables whose "
-					+ "names need quoting (upper case, dashes) cannot be audited");
+			String message = String.valueOf(ex.getMessage());
+			throw recipient.invalid(message + (message.endsWith("?") ? " " : ". ")
+					+ "For example @EventSubscriber(\"member.created\"). Tables whose names need quoting (upper case, "
+					+ "dashes) cannot be audited");
 		}
 	}
 

@@ -18,9 +18,14 @@ import org.springframework.context.annotation.Configuration;
 @ConditionalOnExpression("'${spring.datasource.url:}'.isEmpty()")
 class EmbeddedDatabaseConfiguration {
 
+	/**
+	 * Stopped by the context, after everything that uses it (the starter's relay and
+	 * ledger writer included), not by a JVM shutdown hook of its own that would race the
+	 * context's stop and leave them to fail against a stopped server.
+	 */
 	@Bean(destroyMethod = "close")
 	EmbeddedPostgres embeddedPostgres() throws IOException {
-		return EmbeddedPostgres.builder().start();
+		return EmbeddedPostgres.builder().setRegisterShutdownHook(false).start();
 	}
 
 	@Bean

@@ -7,7 +7,7 @@ import java.util.Map;
 
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
-import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.support.StartupFailure;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.jdbc.core.JdbcOperations;

@@ -16,7 +16,7 @@ import dev.pgevents.IdentityResolver;
 import dev.pgevents.SubscriberMethods;
 import dev.pgevents.TraceSource;
 import dev.pgevents.internal.capture.AuditSchema;
-import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.support.StartupFailure;
 import dev.pgevents.internal.dispatch.AfterCommitDispatch;
 import dev.pgevents.internal.dispatch.Backoff;
 import dev.pgevents.internal.dispatch.DeliveryEngine;

@@ -7,7 +7,7 @@ import javax.sql.DataSource;
 
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.support.StartupFailure;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.beans.factory.SmartInitializingSingleton;

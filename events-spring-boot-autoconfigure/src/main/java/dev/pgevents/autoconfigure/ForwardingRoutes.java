@@ -3,7 +3,7 @@ package dev.pgevents.autoconfigure;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.support.StartupFailure;
 import dev.pgevents.internal.dispatch.Route;
 import dev.pgevents.internal.forward.KafkaForwarder;
 import dev.pgevents.internal.forward.RabbitForwarder;

@@ -5,7 +5,7 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.EventSchemaScript;
-import dev.pgevents.internal.capture.RunningApplication;
+import dev.pgevents.internal.capture.RunningSchemaScript;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
@@ -26,13 +26,13 @@ final class SchemaScriptRegistration implements BeanFactoryPostProcessor, Dispos
 		Supplier<@Nullable EventSchemaScript> script = () -> beanFactory.getBeanProvider(EventSchemaScript.class)
 			.getIfUnique();
 		this.script = script;
-		RunningApplication.register(script);
+		RunningSchemaScript.register(script);
 	}
 
 	@Override
 	public void destroy() {
 		if (this.script != null) {
-			RunningApplication.unregister(this.script);
+			RunningSchemaScript.unregister(this.script);
 		}
 	}
 

@@ -5,7 +5,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 import dev.pgevents.EventSchemaScript;
-import dev.pgevents.internal.capture.RunningApplication;
+import dev.pgevents.internal.capture.RunningSchemaScript;
 import liquibase.change.custom.CustomTaskChange;
 import liquibase.database.Database;
 import liquibase.database.jvm.JdbcConnection;
@@ -27,7 +27,7 @@ public class EventSchemaChange implements CustomTaskChange {
 
 	@Override
 	public void execute(Database database) throws CustomChangeException {
-		EventSchemaScript script = RunningApplication.script()
+		EventSchemaScript script = RunningSchemaScript.script()
 			.orElseThrow(() -> new CustomChangeException("The events audit schema is installed by the application "
 					+ "that uses it, from its configuration: run this change with Spring Boot's Liquibase in an "
 					+ "application with events-spring-boot-starter and one DataSource, not from the Liquibase CLI"));

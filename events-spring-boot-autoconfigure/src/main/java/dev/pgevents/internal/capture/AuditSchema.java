@@ -14,6 +14,8 @@ import java.util.zip.CRC32;
 
 import javax.sql.DataSource;
 
+import dev.pgevents.internal.support.StartupFailure;
+
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.jdbc.core.JdbcOperations;

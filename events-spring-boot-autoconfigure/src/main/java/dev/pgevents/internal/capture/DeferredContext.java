@@ -11,6 +11,7 @@ import org.jspecify.annotations.Nullable;
 import dev.pgevents.IdentityResolver;
 import dev.pgevents.Trace;
 import dev.pgevents.TraceSource;
+import dev.pgevents.internal.support.ThrottledLog;
 
 /**
  * One transaction's capture context: its scope id, the identity, the trace and the cause

@@ -14,6 +14,7 @@ import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.IdentityResolver;
 import dev.pgevents.TraceSource;
+import dev.pgevents.internal.support.ThrottledLog;
 
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -26,7 +27,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * Gives every read-write transaction on the application's database its capture context
  * (see {@link DeferredContext}), sent just before the transaction's first statement that
  * may write an audited table: a transaction that writes none pays nothing. After commit
- * it hands the scope of a transaction that sent its context to {@link CommittedScopes}.
+ * it hands the scope of a transaction that sent its context to {@link ScopeDispatcher}.
  * <p>
  * One listener is attached to each transaction manager, so it knows which manager to
  * suspend when it dispatches after commit.
@@ -43,7 +44,7 @@ public final class TransactionContextListener implements TransactionExecutionLis
 
 	private final PlatformTransactionManager transactionManager;
 
-	private final @Nullable CommittedScopes committedScopes;
+	private final @Nullable ScopeDispatcher committedScopes;
 
 	private final AuditedStatements statements;
 
@@ -62,7 +63,7 @@ public final class TransactionContextListener implements TransactionExecutionLis
 	 * {@link ContextConnections})
 	 */
 	public TransactionContextListener(DataSource dataSource, IdentityResolver identities, TraceSource traces,
-			PlatformTransactionManager transactionManager, @Nullable CommittedScopes committedScopes,
+			PlatformTransactionManager transactionManager, @Nullable ScopeDispatcher committedScopes,
 			Collection<AuditedTable> auditedTables) {
 		this.dataSource = dataSource;
 		this.identities = identities;
@@ -97,7 +98,7 @@ public final class TransactionContextListener implements TransactionExecutionLis
 		try {
 			// dispatched after commit only where it can be: its rows are then the
 			// dispatcher's alone while it runs
-			CommittedScopes committedScopes = TransactionSynchronizationManager.isSynchronizationActive()
+			ScopeDispatcher committedScopes = TransactionSynchronizationManager.isSynchronizationActive()
 					? this.committedScopes : null;
 			DeferredContext context = new DeferredContext((committedScopes != null) ? committedScopes::newScope : null,
 					this.identities, this.traces, this.statements, this.failures);
@@ -151,11 +152,11 @@ public final class TransactionContextListener implements TransactionExecutionLis
 
 		private final ConnectionHolder holder;
 
-		private final CommittedScopes committedScopes;
+		private final ScopeDispatcher committedScopes;
 
 		private boolean dispatched;
 
-		AfterCommit(DeferredContext context, ConnectionHolder holder, CommittedScopes committedScopes) {
+		AfterCommit(DeferredContext context, ConnectionHolder holder, ScopeDispatcher committedScopes) {
 			this.context = context;
 			this.holder = holder;
 			this.committedScopes = committedScopes;

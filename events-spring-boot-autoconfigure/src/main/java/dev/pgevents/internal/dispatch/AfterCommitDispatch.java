@@ -16,8 +16,8 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import dev.pgevents.internal.capture.CommittedScopes;
-import dev.pgevents.internal.capture.ThrottledLog;
+import dev.pgevents.internal.capture.ScopeDispatcher;
+import dev.pgevents.internal.support.ThrottledLog;
 
 import org.springframework.context.SmartLifecycle;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -40,7 +40,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * leaves the rest to the relays of the instances still running, all before the connection
  * pool closes.
  */
-public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycle {
+public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycle {
 
 	private static final Log logger = LogFactory.getLog(AfterCommitDispatch.class);
 
@@ -53,7 +53,7 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 
 	private final OutcomeWriter outcomes;
 
-	private final Instance instance;
+	private final InstanceHold instance;
 
 	private final ClaimKeeper keeper;
 
@@ -93,8 +93,8 @@ public final class AfterCommitDispatch implements CommittedScopes, SmartLifecycl
 	 * (the others hand their transactions over to the executor), or {@code -1} to hand
 	 * every transaction over
 	 */
-	AfterCommitDispatch(ScopeRows rows, FanOut fanOut, OutcomeWriter outcomes, Instance instance, ClaimKeeper keeper,
-			ThreadPoolExecutor executor, int committingThreads) {
+	AfterCommitDispatch(ScopeRows rows, FanOut fanOut, OutcomeWriter outcomes, InstanceHold instance,
+			ClaimKeeper keeper, ThreadPoolExecutor executor, int committingThreads) {
 		this.instance = instance;
 		this.keeper = keeper;
 		this.rows = rows;

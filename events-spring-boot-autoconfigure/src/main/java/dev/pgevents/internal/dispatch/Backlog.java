@@ -36,7 +36,7 @@ final class Backlog {
 	private long next;
 
 	Backlog(DataSource dataSource, AuditSchema schema, DeliveryObserver observer, boolean measure, RowOrder order) {
-		this.jdbc = new AuditJdbc(dataSource);
+		this.jdbc = new CustomPlanJdbc(dataSource);
 		this.observer = observer;
 		this.order = order;
 		this.measure = measure || observer.wantsBacklog();

@@ -40,7 +40,7 @@ final class ChainLimit {
 	 */
 	ChainLimit(DataSource dataSource, AuditSchema schema, int maxDepth) {
 		this.maxDepth = maxDepth;
-		this.jdbc = new AuditJdbc(dataSource);
+		this.jdbc = new CustomPlanJdbc(dataSource);
 		this.chain = """
 				WITH RECURSIVE chain (id, name, caused_by, n) AS (
 					SELECT id, table_name || '.' || op, caused_by, 1 FROM %1$s WHERE id = ?

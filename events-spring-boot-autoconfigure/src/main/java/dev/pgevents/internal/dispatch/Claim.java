@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  * thread's behalf. The connection is used by one thread at a time: each statement runs
  * under the claim's lock, the delivering thread's and the keeper's alike.
  */
-final class Claim implements ClaimKeeper.Kept, AutoCloseable {
+final class Claim implements ClaimKeeper.KeptClaim, AutoCloseable {
 
 	private final Connection connection;
 

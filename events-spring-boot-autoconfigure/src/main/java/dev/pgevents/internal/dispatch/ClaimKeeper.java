@@ -12,7 +12,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import dev.pgevents.internal.capture.ThrottledLog;
+import dev.pgevents.internal.support.ThrottledLog;
 
 /**
  * Keeps this instance's claims alive: every third of the lease it shows that the instance
@@ -29,11 +29,11 @@ final class ClaimKeeper implements AutoCloseable {
 
 	private static final Log logger = LogFactory.getLog(ClaimKeeper.class);
 
-	private final Set<Kept> claims = ConcurrentHashMap.newKeySet();
+	private final Set<KeptClaim> claims = ConcurrentHashMap.newKeySet();
 
 	private final Duration lease;
 
-	private final Instance instance;
+	private final InstanceHold instance;
 
 	private volatile boolean beating;
 
@@ -48,12 +48,12 @@ final class ClaimKeeper implements AutoCloseable {
 	 * @param lease how long a claim may sit idle before the database ends it
 	 * @param instance this instance
 	 */
-	ClaimKeeper(Duration lease, Instance instance) {
+	ClaimKeeper(Duration lease, InstanceHold instance) {
 		this.lease = lease;
 		this.instance = instance;
 	}
 
-	void keep(Kept claim) {
+	void keep(KeptClaim claim) {
 		this.claims.add(claim);
 		start();
 	}
@@ -74,7 +74,7 @@ final class ClaimKeeper implements AutoCloseable {
 		this.beating = false;
 	}
 
-	void release(Kept claim) {
+	void release(KeptClaim claim) {
 		this.claims.remove(claim);
 	}
 
@@ -107,7 +107,7 @@ final class ClaimKeeper implements AutoCloseable {
 	private void keepAlive() {
 		beat();
 		Duration idle = this.lease.dividedBy(3);
-		for (Kept claim : this.claims) {
+		for (KeptClaim claim : this.claims) {
 			try {
 				claim.renewIfIdle(idle);
 			}
@@ -134,7 +134,7 @@ final class ClaimKeeper implements AutoCloseable {
 	/**
 	 * A claim the keeper renews.
 	 */
-	interface Kept {
+	interface KeptClaim {
 
 		/**
 		 * Renew the claim if it has not been renewed for {@code idle}.

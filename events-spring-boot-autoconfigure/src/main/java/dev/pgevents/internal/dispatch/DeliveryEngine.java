@@ -60,7 +60,7 @@ public final class DeliveryEngine implements AutoCloseable {
 		DataSource connections = transactions.dataSource();
 		Supervisor supervisor = new Supervisor();
 		this.supervisor = supervisor;
-		Instance instance = new Instance(connections, schema, settings.relayEnabled(), settings.lease());
+		InstanceHold instance = new InstanceHold(connections, schema, settings.relayEnabled(), settings.lease());
 		this.keeper = new ClaimKeeper(settings.lease(), instance);
 		RowOrder order = new RowOrder(schema, tables, subscribers, AfterCommitDispatch.PAGE);
 		DeliveryLedger ledger = new DeliveryLedger(transactions, schema, subscribers.names(),

@@ -65,7 +65,7 @@ final class DeliveryLedger {
 	DeliveryLedger(OwnTransactions transactions, AuditSchema schema, List<String> localSubscribers,
 			Duration subscriberExpiry, String keyText, Duration lease) {
 		this.lease = lease;
-		this.jdbc = new AuditJdbc(transactions.dataSource());
+		this.jdbc = new CustomPlanJdbc(transactions.dataSource());
 		this.transactions = transactions;
 		this.localSubscribers = localSubscribers.toArray(String[]::new);
 		this.subscriberExpiry = subscriberExpiry.toSeconds() + " seconds";
@@ -148,7 +148,7 @@ final class DeliveryLedger {
 		return this.transactions.write((status) -> this.jdbc.execute((Connection connection) -> {
 			bookkeeping(connection, Duration.ZERO);
 			try (PreparedStatement finish = connection.prepareStatement(this.finishedEntries)) {
-				AuditJdbc.customPlans(finish);
+				CustomPlanJdbc.customPlans(finish);
 				finish.setArray(1, array(connection, "bigint", outcomes, (f) -> f.entry().auditId()));
 				finish.setArray(2, array(connection, "text", outcomes, (f) -> f.entry().subscriber()));
 				finish.setArray(3, array(connection, "integer", outcomes, (f) -> f.entry().leaseToken()));
@@ -207,7 +207,7 @@ final class DeliveryLedger {
 		}
 		long handed;
 		try (PreparedStatement mark = connection.prepareStatement(this.markProcessed)) {
-			AuditJdbc.customPlans(mark);
+			CustomPlanJdbc.customPlans(mark);
 			mark.setArray(1, connection.createArrayOf("bigint", batch.stream().map(Outcome::auditId).toArray()));
 			setFailures(connection, mark, 2, batch);
 			mark.setArray(8, connection.createArrayOf("text", this.localSubscribers));
@@ -260,7 +260,7 @@ final class DeliveryLedger {
 			return;
 		}
 		try (PreparedStatement insert = connection.prepareStatement(this.failedAfterMark)) {
-			AuditJdbc.customPlans(insert);
+			CustomPlanJdbc.customPlans(insert);
 			setFailures(connection, insert, 1, batch);
 			insert.executeUpdate();
 		}

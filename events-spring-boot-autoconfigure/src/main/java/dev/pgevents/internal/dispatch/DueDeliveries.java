@@ -74,7 +74,7 @@ final class DueDeliveries {
 		this.ledger = ledger;
 		this.keeper = keeper;
 		this.order = order;
-		this.jdbc = new AuditJdbc(dataSource);
+		this.jdbc = new CustomPlanJdbc(dataSource);
 		this.subscribers = subscribers;
 		this.fanOut = fanOut;
 		this.batchSize = batchSize;
@@ -228,7 +228,7 @@ final class DueDeliveries {
 	/**
 	 * The leases of a claimed batch's entries not yet delivered.
 	 */
-	private final class Leases implements ClaimKeeper.Kept {
+	private final class Leases implements ClaimKeeper.KeptClaim {
 
 		final Set<DeliveryLedger.ClaimedDelivery> held = ConcurrentHashMap.newKeySet();
 

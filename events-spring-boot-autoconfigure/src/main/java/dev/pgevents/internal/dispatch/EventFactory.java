@@ -20,7 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
 import dev.pgevents.Event;
 import dev.pgevents.EventTarget;
 import dev.pgevents.internal.capture.AuditedTable;
-import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.support.StartupFailure;
 
 /**
  * Turns audit rows into {@link Event}s with Keel's naming: <em>table</em>{@code .}

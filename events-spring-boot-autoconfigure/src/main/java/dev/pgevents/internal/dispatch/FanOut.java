@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
 import dev.pgevents.Event;
 import dev.pgevents.EventHandler;
 import dev.pgevents.internal.capture.Causation;
-import dev.pgevents.internal.capture.ThrottledLog;
+import dev.pgevents.internal.support.ThrottledLog;
 
 /**
  * Hands an audit row's event to the {@link EventHandler} once per local subscriber of it,

@@ -42,7 +42,7 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 			Redelivery redelivery) {
 		this.transactions = transactions;
 		this.redelivery = redelivery;
-		this.jdbc = new AuditJdbc(this.transactions.dataSource());
+		this.jdbc = new CustomPlanJdbc(this.transactions.dataSource());
 		this.schema = schema;
 		this.localSubscribers = List.copyOf(localSubscribers);
 	}

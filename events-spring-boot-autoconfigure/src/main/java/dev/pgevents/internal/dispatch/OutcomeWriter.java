@@ -47,13 +47,13 @@ final class OutcomeWriter {
 
 	private volatile boolean running;
 
-	private final Instance instance;
+	private final InstanceHold instance;
 
-	OutcomeWriter(OwnTransactions transactions, DeliveryLedger ledger, Instance instance, Supervisor supervisor) {
+	OutcomeWriter(OwnTransactions transactions, DeliveryLedger ledger, InstanceHold instance, Supervisor supervisor) {
 		this.supervisor = supervisor;
 		this.ledger = ledger;
 		this.instance = instance;
-		this.jdbc = new AuditJdbc(transactions.dataSource());
+		this.jdbc = new CustomPlanJdbc(transactions.dataSource());
 		this.transactions = transactions;
 	}
 

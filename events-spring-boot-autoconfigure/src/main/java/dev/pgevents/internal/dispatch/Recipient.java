@@ -1,6 +1,6 @@
 package dev.pgevents.internal.dispatch;
 
-import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.support.StartupFailure;
 
 /**
  * Where a subscriber's events go: a bean method, or a broker a forwarding route sends

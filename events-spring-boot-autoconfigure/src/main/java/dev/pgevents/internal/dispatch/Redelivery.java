@@ -60,7 +60,7 @@ final class Redelivery {
 	Redelivery(OwnTransactions transactions, AuditSchema schema, List<AuditedTable> tables,
 			SubscriberRegistry subscribers, int batchSize, Duration retention) {
 		this.transactions = transactions;
-		this.jdbc = new AuditJdbc(transactions.dataSource());
+		this.jdbc = new CustomPlanJdbc(transactions.dataSource());
 		this.schema = schema;
 		this.tables = tables.stream().collect(Collectors.toMap(AuditedTable::name, Function.identity()));
 		this.subscribers = subscribers;

@@ -178,7 +178,7 @@ final class RowOrder {
 			return batch;
 		}
 		try (PreparedStatement check = connection.prepareStatement(this.check)) {
-			AuditJdbc.customPlans(check);
+			CustomPlanJdbc.customPlans(check);
 			check.setArray(1, connection.createArrayOf("bigint", ownRows.toArray()));
 			check.setArray(2, connection.createArrayOf("bigint", ids.toArray()));
 			try (ResultSet rs = check.executeQuery()) {

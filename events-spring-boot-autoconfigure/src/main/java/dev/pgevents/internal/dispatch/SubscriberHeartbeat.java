@@ -32,7 +32,7 @@ final class SubscriberHeartbeat {
 	private long next;
 
 	SubscriberHeartbeat(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers) {
-		this.jdbc = new AuditJdbc(dataSource);
+		this.jdbc = new CustomPlanJdbc(dataSource);
 		this.subscribers = subscribers;
 		this.register = "INSERT INTO " + schema.subscriberTable() + " (name, events, last_seen_at)"
 				+ " VALUES (?, ?, clock_timestamp()) ON CONFLICT (name) DO UPDATE"

@@ -19,7 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.pgevents.Event;
 import dev.pgevents.EventTarget;
-import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.support.StartupFailure;
 
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;

@@ -55,7 +55,7 @@ public final class SubscriberRegistry {
 	 * @param beanFactory the application's bean factory
 	 * @param jsonMapper binds event data to typed parameters
 	 * @param routes the forwarding routes, each a subscriber taking its events in order
-	 * @throws dev.pgevents.internal.capture.StartupFailure when a method or a route is
+	 * @throws dev.pgevents.internal.support.StartupFailure when a method or a route is
 	 * declared wrongly
 	 */
 	public SubscriberRegistry(ConfigurableListableBeanFactory beanFactory, JsonMapper jsonMapper, List<Route> routes) {
@@ -129,7 +129,7 @@ public final class SubscriberRegistry {
 	/**
 	 * Make each forwarding route's forwarder, now that the beans of the broker clients
 	 * exist, so that a route that cannot send fails the startup.
-	 * @throws dev.pgevents.internal.capture.StartupFailure for such a route
+	 * @throws dev.pgevents.internal.support.StartupFailure for such a route
 	 */
 	public void verifyRoutes() {
 		this.byName.values().forEach((subscriber) -> {

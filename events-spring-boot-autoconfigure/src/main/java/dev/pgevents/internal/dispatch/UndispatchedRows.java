@@ -40,7 +40,7 @@ final class UndispatchedRows {
 
 	private final ClaimKeeper keeper;
 
-	private final Instance instance;
+	private final InstanceHold instance;
 
 	private final int batchSize;
 
@@ -55,8 +55,8 @@ final class UndispatchedRows {
 
 	private volatile @Nullable CompletableFuture<Claim> nextClaim;
 
-	UndispatchedRows(DataSource dataSource, AuditSchema schema, FanOut fanOut, ClaimKeeper keeper, Instance instance,
-			int batchSize, Duration lease) {
+	UndispatchedRows(DataSource dataSource, AuditSchema schema, FanOut fanOut, ClaimKeeper keeper,
+			InstanceHold instance, int batchSize, Duration lease) {
 		this.instance = instance;
 		this.dataSource = dataSource;
 		this.fanOut = fanOut;
@@ -173,14 +173,14 @@ final class UndispatchedRows {
 	private List<AuditRow> lockRows(Connection connection) throws SQLException {
 		List<AuditRow> rows = new ArrayList<>(this.batchSize);
 		try (PreparedStatement claim = connection.prepareStatement(this.claimRows)) {
-			AuditJdbc.customPlans(claim);
+			CustomPlanJdbc.customPlans(claim);
 			claim.setLong(1, this.claimedUpTo);
 			claim.setInt(2, this.batchSize);
 			claim.setLong(3, this.lease.toMillis());
 			claim.setArray(4, connection.createArrayOf("uuid", this.instance.givenUp().toArray()));
 			claim.setBoolean(5, this.instance.gaveUpAll());
 			claim.setBytes(6, this.instance.key());
-			claim.setLong(7, Instance.expiry(this.lease).toMillis());
+			claim.setLong(7, InstanceHold.expiry(this.lease).toMillis());
 			claim.setInt(8, this.batchSize);
 			try (ResultSet rs = claim.executeQuery()) {
 				while (rs.next()) {

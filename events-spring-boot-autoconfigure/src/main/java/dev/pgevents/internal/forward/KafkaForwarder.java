@@ -19,7 +19,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.Event;
-import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.support.StartupFailure;
 import dev.pgevents.internal.dispatch.Forwarder;
 import dev.pgevents.internal.dispatch.UnreachableBrokerException;
 

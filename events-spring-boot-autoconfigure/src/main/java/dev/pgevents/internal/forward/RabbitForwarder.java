@@ -12,7 +12,7 @@ import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.Event;
-import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.support.StartupFailure;
 import dev.pgevents.internal.dispatch.Forwarder;
 import dev.pgevents.internal.dispatch.UnreachableBrokerException;
 

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.pgevents.Event;
 import dev.pgevents.internal.capture.AuditedTable;
-import dev.pgevents.internal.capture.StartupFailure;
+import dev.pgevents.internal.support.StartupFailure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;

@@ -14,11 +14,11 @@ import dev.pgevents.EventSchemaScript;
  * changes by their class name). One application per class loader: when several start in
  * one, the last one started is used.
  */
-public final class RunningApplication {
+public final class RunningSchemaScript {
 
 	private static final AtomicReference<@Nullable Supplier<@Nullable EventSchemaScript>> SCRIPT = new AtomicReference<>();
 
-	private RunningApplication() {
+	private RunningSchemaScript() {
 	}
 
 	/**

@@ -12,7 +12,7 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class InstanceTests {
+class InstanceHoldTests {
 
 	private final DriverManagerDataSource unused = new DriverManagerDataSource("jdbc:postgresql://unused/unused");
 
@@ -22,19 +22,19 @@ class InstanceTests {
 
 	@Test
 	void theScopesOfAnInstanceThatHoldsThemStartWithItsId() {
-		Instance instance = new Instance(this.unused, this.schema, true, LEASE);
+		InstanceHold instance = new InstanceHold(this.unused, this.schema, true, LEASE);
 		UUID first = instance.newScope();
 		UUID second = instance.newScope();
 		assertThat(first).isNotEqualTo(second);
 		assertThat(first.getMostSignificantBits()).isEqualTo(id(instance));
 		assertThat(second.getMostSignificantBits()).isEqualTo(id(instance));
-		assertThat(new Instance(this.unused, this.schema, true, LEASE).newScope().getMostSignificantBits())
+		assertThat(new InstanceHold(this.unused, this.schema, true, LEASE).newScope().getMostSignificantBits())
 			.isNotEqualTo(id(instance));
 	}
 
 	@Test
 	void anInstanceWithoutARelayHoldsItsScopesTooAndKeepsThoseItGivesUpForItsNextBeat() {
-		Instance instance = new Instance(this.unused, this.schema, false, LEASE);
+		InstanceHold instance = new InstanceHold(this.unused, this.schema, false, LEASE);
 		UUID scope = instance.newScope();
 		assertThat(scope.getMostSignificantBits()).isEqualTo(id(instance));
 		instance.giveUp(scope);
@@ -43,7 +43,7 @@ class InstanceTests {
 
 	@Test
 	void givenUpScopesAreKeptUpToABoundThenEveryScopeIsGivenUp() {
-		Instance instance = new Instance(this.unused, this.schema, true, LEASE);
+		InstanceHold instance = new InstanceHold(this.unused, this.schema, true, LEASE);
 		for (int i = 0; i < 10_000; i++) {
 			instance.giveUp(instance.newScope());
 		}
@@ -53,7 +53,7 @@ class InstanceTests {
 		assertThat(instance.gaveUpAll()).isTrue();
 	}
 
-	private static long id(Instance instance) {
+	private static long id(InstanceHold instance) {
 		return ByteBuffer.wrap(instance.key()).getLong();
 	}
 

@@ -20,9 +20,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * The lookup, which runs once per transaction, keeps its plan in a function instead
  * (pending-function.sql).
  */
-final class AuditJdbc extends JdbcTemplate {
+final class CustomPlanJdbc extends JdbcTemplate {
 
-	AuditJdbc(DataSource dataSource) {
+	CustomPlanJdbc(DataSource dataSource) {
 		super(dataSource);
 	}
 

@@ -1,4 +1,4 @@
-package dev.pgevents.internal.capture;
+package dev.pgevents.internal.support;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;

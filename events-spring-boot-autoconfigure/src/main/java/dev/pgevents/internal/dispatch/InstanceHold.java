@@ -44,9 +44,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * its bound (a long outage fails every dispatch), the instance gives up, until it
  * restarts, all its scopes whose rows are older than the lease instead.
  */
-final class Instance {
+final class InstanceHold {
 
-	private static final Log logger = LogFactory.getLog(Instance.class);
+	private static final Log logger = LogFactory.getLog(InstanceHold.class);
 
 	private static final int MAX_GIVEN_UP = 10_000;
 
@@ -91,9 +91,9 @@ final class Instance {
 	 * gives up (else they are handed to the other instances' relays)
 	 * @param lease how old rows are before the relays take them over
 	 */
-	Instance(DataSource dataSource, AuditSchema schema, boolean relays, Duration lease) {
+	InstanceHold(DataSource dataSource, AuditSchema schema, boolean relays, Duration lease) {
 		this.relays = relays;
-		this.jdbc = new AuditJdbc(dataSource);
+		this.jdbc = new CustomPlanJdbc(dataSource);
 		// instances gone for a day are forgotten
 		this.beat = """
 				WITH forgotten AS (

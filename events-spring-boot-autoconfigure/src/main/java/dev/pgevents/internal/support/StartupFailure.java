@@ -1,4 +1,4 @@
-package dev.pgevents.internal.capture;
+package dev.pgevents.internal.support;
 
 /**
  * A startup check that failed: what is wrong, and how to fix it. Spring Boot prints the

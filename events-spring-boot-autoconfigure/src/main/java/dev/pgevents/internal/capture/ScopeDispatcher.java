@@ -11,7 +11,7 @@ import org.springframework.transaction.PlatformTransactionManager;
  * Dispatches the transactions that commit with a capture scope: gives each its scope, and
  * is told when it committed, or that it cannot be dispatched after all.
  */
-public interface CommittedScopes {
+public interface ScopeDispatcher {
 
 	/**
 	 * A scope for a transaction that is to be dispatched after commit.

@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Objects;
 
 import javax.sql.DataSource;
 
@@ -86,11 +87,19 @@ public final class ContextConnections {
 		private @Nullable DeferredContext sent;
 
 		/**
-		 * The cause set on the session for the writes of a subscriber outside a
-		 * transaction of the starter's ({@link Causation}), {@link #UNKNOWN} when a
-		 * rollback may have undone it; reset before the connection goes back to the pool.
+		 * The cause set on the session, in autocommit mode only, for the writes of a
+		 * subscriber ({@link Causation}) outside any transaction; reset before the
+		 * connection leaves autocommit mode or goes back to the pool, so that it never
+		 * outlives the borrowing nor is undone by a rollback.
 		 */
 		private @Nullable String sessionCause;
+
+		/**
+		 * The cause set for the transaction open on the connection, one that no context
+		 * was deferred for (begun by plain JDBC or a manager the starter does not hook):
+		 * it ends with the transaction.
+		 */
+		private @Nullable String localCause;
 
 		ConnectionHandler(Connection target) {
 			this.target = target;
@@ -125,13 +134,23 @@ public final class ContextConnections {
 				case "close" -> {
 					this.pending = null;
 					this.sent = null;
+					this.localCause = null;
 					if (this.sessionCause != null) {
-						setSessionCause(null);
+						setCause(null, false);
 					}
 				}
-				case "commit", "setAutoCommit" -> {
+				case "setAutoCommit" -> {
 					this.pending = null;
 					this.sent = null;
+					this.localCause = null;
+					if (this.sessionCause != null && Boolean.FALSE.equals(args[0])) {
+						setCause(null, false); // still in autocommit: at once, for good
+					}
+				}
+				case "commit" -> {
+					this.pending = null;
+					this.sent = null;
+					this.localCause = null;
 				}
 				case "rollback" -> {
 					if (args == null || args.length == 0) {
@@ -141,10 +160,7 @@ public final class ContextConnections {
 					else if (this.sent != null) {
 						this.pending = this.sent; // the savepoint may have undone it
 					}
-					if (this.sessionCause != null) {
-						this.sessionCause = UNKNOWN; // set in the transaction, it is
-														// undone
-					}
+					this.localCause = null; // undone, or may have been
 				}
 				default -> {
 				}
@@ -172,27 +188,52 @@ public final class ContextConnections {
 				context.send(this.target);
 			}
 			Causation.Cause cause = Causation.current();
-			if ((cause != null || this.sessionCause != null) && this.sent == null && !AuditedStatements.isQuery(sql)) {
-				// a subscriber's write outside a transaction of the starter's, which sets
-				// the cause with the rest of its context: on the session, until the
-				// connection is closed
-				String setting = (cause != null) ? cause.setting() : null;
-				if (setting == null || !setting.equals(this.sessionCause)) {
-					setSessionCause(setting);
+			if ((cause == null && this.sessionCause == null) || this.pending != null || this.sent != null
+					|| AuditedStatements.isQuery(sql)) {
+				return; // a deferred context carries the cause with the rest
+			}
+			// a subscriber's write outside a transaction the starter hooks
+			String setting = (cause != null) ? cause.setting() : null;
+			if (autoCommit()) {
+				if (!Objects.equals(setting, this.sessionCause)) {
+					setCause(setting, false);
 				}
+			}
+			else if (setting != null && !setting.equals(this.localCause)) {
+				setCause(setting, true);
 			}
 		}
 
-		private void setSessionCause(@Nullable String setting) {
-			try (PreparedStatement set = this.target
-				.prepareStatement("SELECT pg_catalog.set_config('pgevents.cause', ?, false)")) {
-				set.setString(1, (setting != null) ? setting : "");
-				set.execute();
-				this.sessionCause = setting;
+		private boolean autoCommit() {
+			try {
+				return this.target.getAutoCommit();
 			}
 			catch (SQLException ex) {
-				// a broken connection: the application's statement fails as it would have
-				this.sessionCause = UNKNOWN;
+				return true; // closed: the statement fails anyway
+			}
+		}
+
+		/**
+		 * Set the cause, or clear it, on the session (autocommit mode) or for the open
+		 * transaction. Never throws: on a broken connection the application's statement
+		 * fails as it would have.
+		 */
+		private void setCause(@Nullable String setting, boolean local) {
+			try (PreparedStatement set = this.target
+				.prepareStatement("SELECT pg_catalog.set_config('pgevents.cause', ?, " + local + ")")) {
+				set.setString(1, (setting != null) ? setting : "");
+				set.execute();
+				if (local) {
+					this.localCause = setting;
+				}
+				else {
+					this.sessionCause = setting;
+				}
+			}
+			catch (SQLException ex) {
+				if (!local) {
+					this.sessionCause = UNKNOWN;
+				}
 			}
 		}
 

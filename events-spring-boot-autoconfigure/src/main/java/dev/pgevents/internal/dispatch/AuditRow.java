@@ -25,7 +25,7 @@ record AuditRow(long id, String tableName, String op, String data, @Nullable Str
 			+ " created_at, caused_by, chain_depth";
 
 	/** How many columns {@link #COLUMNS} selects. */
-	static final int COLUMN_COUNT = 11;
+	static final int COLUMN_COUNT = COLUMNS.split(",").length;
 
 	static AuditRow read(ResultSet rs) throws SQLException {
 		return new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),

@@ -70,7 +70,7 @@ final class EventSchemaInitializer implements InitializingBean {
 	 */
 	private void verifyInstalled() {
 		String fix = "with your migrations (a dev.pgevents.flyway.EventSchemaMigration under Flyway, or the SQL of "
-				+ "EventSchemaScript: see the README), or set events.schema.initialize=always";
+				+ "EventSchemaScript: see docs/schema.md), or set events.schema.initialize=always";
 		if (!this.schema.isInstalled(this.jdbc)) {
 			throw new StartupFailure("The audit table " + this.schema.auditTable()
 					+ " does not exist and events.schema.initialize is '" + mode() + "'",

@@ -65,8 +65,9 @@ final class ForwardingRoute implements Recipient, Forwarder {
 
 	@Override
 	public StartupFailure invalid(String problem) {
-		return new StartupFailure("Forwarding route " + describe() + ": " + problem, "Fix " + this.route.property()
-				+ " in the application's configuration: see the README's " + "\"Forwarding to Kafka and RabbitMQ\"");
+		return new StartupFailure("Forwarding route " + describe() + ": " + problem,
+				"Fix " + this.route.property() + " in the application's configuration: see docs/delivery.md, "
+						+ "\"Forwarding to Kafka and RabbitMQ\"");
 	}
 
 }

@@ -13,7 +13,7 @@ final class SubscriberDeclarationException extends StartupFailure {
 
 	SubscriberDeclarationException(Method method, String problem) {
 		super("@EventSubscriber method " + describe(method) + ": " + problem,
-				"Fix the method's declaration: see @EventSubscriber and the README's Quick start");
+				"Fix the method's declaration: see @EventSubscriber and docs/subscribers.md");
 	}
 
 	static String describe(Method method) {

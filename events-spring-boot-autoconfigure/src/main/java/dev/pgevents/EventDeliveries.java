@@ -26,6 +26,7 @@ public interface EventDeliveries {
 	 * @param eventId the event
 	 * @param subscriber the subscriber
 	 * @return whether there was such a delivery that is not already pending
+	 * @throws IllegalArgumentException when {@code eventId} is not an event's id
 	 */
 	boolean replay(String eventId, String subscriber);
 
@@ -44,6 +45,7 @@ public interface EventDeliveries {
 	 * @param eventId the event
 	 * @param subscriber the subscriber
 	 * @return whether there was such a dead letter
+	 * @throws IllegalArgumentException when {@code eventId} is not an event's id
 	 */
 	boolean skip(String eventId, String subscriber);
 

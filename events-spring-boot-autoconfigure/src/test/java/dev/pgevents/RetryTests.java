@@ -20,6 +20,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -100,6 +101,10 @@ class RetryTests {
 				.containsEntry("replays", 1));
 		assertThat(this.flaky.calls.get(id)).hasValue(5);
 		assertThat(this.deliveries.replay(id, "nobody")).isFalse();
+		assertThatIllegalArgumentException().isThrownBy(() -> this.deliveries.replay("member-7", "flaky"))
+			.withMessageContaining("'member-7' is not an event id");
+		assertThatIllegalArgumentException().isThrownBy(() -> this.deliveries.skip("", "flaky"))
+			.withMessageContaining("'' is not an event id");
 	}
 
 	@Test

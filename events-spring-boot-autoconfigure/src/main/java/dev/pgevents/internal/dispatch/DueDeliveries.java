@@ -120,7 +120,8 @@ final class DueDeliveries {
 		}
 		int claimedInOrder = 0;
 		if (!ordered.isEmpty()) {
-			this.jdbc.update(this.order.fillKeys(), (Object) array("text", ordered));
+			this.jdbc.update(this.order.fillKeys(),
+					(ps) -> ps.setArray(1, ps.getConnection().createArrayOf("text", ordered.toArray())));
 			for (String subscriber : ordered) {
 				List<DeliveryLedger.ClaimedDelivery> heads = claimInOrder(subscriber);
 				claimedInOrder += heads.size();
@@ -132,8 +133,8 @@ final class DueDeliveries {
 		}
 		Long[] ids = entries.stream().map(DeliveryLedger.ClaimedDelivery::auditId).distinct().toArray(Long[]::new);
 		Map<Long, AuditRow> rows = this.jdbc
-			.query(this.selectRows, (rs, row) -> AuditRow.read(rs),
-					this.jdbc.execute((Connection connection) -> connection.createArrayOf("bigint", ids)))
+			.query(this.selectRows, (ps) -> ps.setArray(1, ps.getConnection().createArrayOf("bigint", ids)),
+					(rs, row) -> AuditRow.read(rs))
 			.stream()
 			.collect(Collectors.toMap(AuditRow::id, Function.identity()));
 		// the leases of the entries delivered are kept until their outcomes are
@@ -214,15 +215,6 @@ final class DueDeliveries {
 	private @Nullable Forwarder forwarderOf(String name) {
 		Subscriber subscriber = this.subscribers.named(name);
 		return (subscriber != null) ? subscriber.forwarder() : null;
-	}
-
-	private java.sql.Array array(String type, List<?> values) {
-		java.sql.Array array = this.jdbc
-			.execute((Connection connection) -> connection.createArrayOf(type, values.toArray()));
-		if (array == null) {
-			throw new IllegalStateException("The driver made no array");
-		}
-		return array;
 	}
 
 	/**

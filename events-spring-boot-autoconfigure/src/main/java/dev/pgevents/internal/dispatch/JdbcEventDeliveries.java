@@ -88,25 +88,13 @@ public final class JdbcEventDeliveries implements EventDeliveries {
 
 	@Override
 	public boolean replay(String eventId, String subscriber) {
-		long auditId;
-		try {
-			auditId = Long.parseLong(eventId);
-		}
-		catch (NumberFormatException ex) {
-			return false;
-		}
+		long auditId = eventId(eventId);
 		return replay(" WHERE d.audit_id = ? AND d.subscriber = ?", List.of(auditId, subscriber)) == 1;
 	}
 
 	@Override
 	public boolean skip(String eventId, String subscriber) {
-		long auditId;
-		try {
-			auditId = Long.parseLong(eventId);
-		}
-		catch (NumberFormatException ex) {
-			return false;
-		}
+		long auditId = eventId(eventId);
 		return this.transactions.write((status) -> {
 			int skipped = this.jdbc.update(
 					"UPDATE " + this.schema.deliveryTable() + " SET status = '" + LedgerStatus.SKIPPED

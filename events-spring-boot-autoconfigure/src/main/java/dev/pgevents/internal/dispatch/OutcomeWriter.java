@@ -15,6 +15,7 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.capture.OwnTransactions;
+import dev.pgevents.internal.support.ThrottledLog;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -32,6 +33,10 @@ final class OutcomeWriter {
 	private static final int BATCH = 1000;
 
 	private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+	private final ThrottledLog full = new ThrottledLog(logger, Duration.ofSeconds(10));
+
+	private final ThrottledLog failures = new ThrottledLog(logger, Duration.ofSeconds(10));
 
 	private final BlockingQueue<Queued> outcomes = new LinkedBlockingQueue<>(100_000);
 
@@ -67,7 +72,8 @@ final class OutcomeWriter {
 		if (!this.outcomes.offer(new Queued(scope, outcome))) {
 			// full: the row stays unprocessed, and is delivered again later
 			this.instance.giveUp(scope);
-			logger.warn("Delivery ledger is full; audit row " + outcome.auditId() + " will be delivered again");
+			this.full.warn("The queue of delivery outcomes is full; audit row " + outcome.auditId()
+					+ " and the others not recorded will be delivered again", null);
 		}
 	}
 
@@ -131,7 +137,8 @@ final class OutcomeWriter {
 			}
 			catch (RuntimeException | OutOfMemoryError | StackOverflowError ex) {
 				batch.forEach((queued) -> this.instance.giveUp(queued.scope()));
-				logger.warn("Cannot record " + batch.size() + " deliveries; those events will be delivered again", ex);
+				this.failures
+					.warn("Cannot record " + batch.size() + " deliveries; those events will be delivered again", ex);
 			}
 			finally {
 				batch.clear();

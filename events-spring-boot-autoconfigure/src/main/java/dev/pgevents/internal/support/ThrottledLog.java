@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.commons.logging.Log;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A warning that can happen on every transaction (the database is down, a queue is full)
@@ -34,9 +35,9 @@ public final class ThrottledLog {
 	/**
 	 * Count an occurrence, and log it unless a line was logged within the interval.
 	 * @param message what happened and what follows from it
-	 * @param cause the failure, logged with its stack trace
+	 * @param cause the failure, logged with its stack trace, or {@code null} for none
 	 */
-	public void warn(String message, Throwable cause) {
+	public void warn(String message, @Nullable Throwable cause) {
 		long count = this.occurrences.incrementAndGet();
 		long now = System.nanoTime();
 		long last = this.lastLogged.get();

@@ -1,6 +1,7 @@
 package dev.pgevents;
 
 import java.time.Instant;
+import java.util.Arrays;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import org.jspecify.annotations.Nullable;
@@ -65,6 +66,24 @@ public record Event(String id, String eventName, Instant occurredAt, @Nullable S
 	public static final String SNAPSHOT = "snapshot";
 
 	/**
+	 * The table the changed row is in, as the event name names it: {@code member} for
+	 * {@code member.created}, {@code billing.invoice} for
+	 * {@code billing.invoice.created}.
+	 * @return the event name without its operation
+	 */
+	public String table() {
+		return this.eventName.substring(0, this.eventName.lastIndexOf('.'));
+	}
+
+	/**
+	 * What happened to the row.
+	 * @return the operation the event name ends with
+	 */
+	public Operation operation() {
+		return Operation.of(this.eventName.substring(this.eventName.lastIndexOf('.') + 1));
+	}
+
+	/**
 	 * Whether this event has the given name, or one that the pattern stands for, as in
 	 * {@link EventSubscriber#value()}: <em>table</em>{@code .*} for the table's created,
 	 * updated and deleted events (not truncated or snapshot),
@@ -76,6 +95,59 @@ public record Event(String id, String eventName, Instant occurredAt, @Nullable S
 	 */
 	public boolean matches(String nameOrPattern) {
 		return EventPattern.parse(nameOrPattern).matches(this.eventName);
+	}
+
+	/**
+	 * What happened to a row: the last part of an event's name.
+	 */
+	public enum Operation {
+
+		/** The row was inserted. */
+		CREATED(Event.CREATED),
+
+		/** The row was updated. */
+		UPDATED(Event.UPDATED),
+
+		/** The row was deleted. */
+		DELETED(Event.DELETED),
+
+		/** The table was emptied with {@code TRUNCATE}. */
+		TRUNCATED(Event.TRUNCATED),
+
+		/** The row as it is, sent by a backfill. */
+		SNAPSHOT(Event.SNAPSHOT);
+
+		private final String suffix;
+
+		Operation(String suffix) {
+			this.suffix = suffix;
+		}
+
+		/**
+		 * The operation's part of event names.
+		 * @return {@code created}, {@code updated}, {@code deleted}, {@code truncated} or
+		 * {@code snapshot}
+		 */
+		public String suffix() {
+			return this.suffix;
+		}
+
+		/**
+		 * The operation an event name ends with.
+		 * @param suffix the last part of an event name
+		 * @return the operation
+		 * @throws IllegalArgumentException when it is none
+		 */
+		public static Operation of(String suffix) {
+			for (Operation operation : values()) {
+				if (operation.suffix.equals(suffix)) {
+					return operation;
+				}
+			}
+			throw new IllegalArgumentException(
+					"'" + suffix + "' is not an operation: " + Arrays.stream(values()).map(Operation::suffix).toList());
+		}
+
 	}
 
 }

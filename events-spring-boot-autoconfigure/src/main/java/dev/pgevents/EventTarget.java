@@ -24,14 +24,13 @@ import org.jspecify.annotations.Nullable;
  * from {@code previousData}'s, in {@code data}'s order; empty for a created or deleted
  * row
  */
-public record EventTarget(String id, String type, Map<String, Object> data, @Nullable Map<String, Object> previousData,
-		List<String> changedFields) {
+public record EventTarget(String id, String type, Map<String, @Nullable Object> data,
+		@Nullable Map<String, @Nullable Object> previousData, List<String> changedFields) {
 
 	/**
 	 * The target of a change; {@code changedFields} may be {@code null} (a target read
 	 * from JSON that lacks them), and is then computed from the two rows.
 	 */
-	@SuppressWarnings("NullAway")
 	public EventTarget {
 		changedFields = (changedFields != null) ? List.copyOf(changedFields) : changedFields(data, previousData);
 	}
@@ -43,11 +42,13 @@ public record EventTarget(String id, String type, Map<String, Object> data, @Nul
 	 * @param data the row after the change
 	 * @param previousData the row before it, or {@code null}
 	 */
-	public EventTarget(String id, String type, Map<String, Object> data, @Nullable Map<String, Object> previousData) {
+	public EventTarget(String id, String type, Map<String, @Nullable Object> data,
+			@Nullable Map<String, @Nullable Object> previousData) {
 		this(id, type, data, previousData, changedFields(data, previousData));
 	}
 
-	private static List<String> changedFields(Map<String, Object> data, @Nullable Map<String, Object> previousData) {
+	private static List<String> changedFields(Map<String, @Nullable Object> data,
+			@Nullable Map<String, @Nullable Object> previousData) {
 		if (previousData == null || previousData == data) {
 			return List.of();
 		}

@@ -3,10 +3,10 @@ package dev.pgevents;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Tells who is making the changes of the transaction that is beginning; recorded with
- * every row change as {@link Event#identityId()}. The auto-configured resolver uses
- * Spring Security's current authentication name when Spring Security is present; define a
- * bean of this type to replace it.
+ * Tells who is making the changes of a transaction, asked at its first audited write (not
+ * when it begins); recorded with every row change as {@link Event#identityId()}. The
+ * auto-configured resolver uses Spring Security's current authentication name when Spring
+ * Security is present; define a bean of this type to replace it.
  */
 @FunctionalInterface
 public interface IdentityResolver {

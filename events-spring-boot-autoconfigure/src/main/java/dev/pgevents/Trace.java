@@ -23,13 +23,11 @@ public record Trace(String traceId, String spanId) {
 	}
 
 	/**
-	 * The W3C {@code traceparent} header of a trace.
-	 * @param traceId the trace id
-	 * @param spanId the parent span id
+	 * The W3C {@code traceparent} header of this trace, sampled.
 	 * @return {@code 00-<traceId>-<spanId>-01}
 	 */
-	public static String traceparent(String traceId, String spanId) {
-		return "00-" + traceId + "-" + spanId + "-01";
+	public String traceparent() {
+		return "00-" + this.traceId + "-" + this.spanId + "-01";
 	}
 
 }

@@ -213,11 +213,11 @@ class ProjectionTests {
 		void index(Event event) {
 			projection.indexCalls.incrementAndGet();
 			int id = Integer.parseInt(event.target().id());
-			if (event.eventName().endsWith(".deleted")) {
+			if (event.operation() == Event.Operation.DELETED) {
 				projection.rows.remove(id);
 				return;
 			}
-			if (event.eventName().endsWith(".snapshot")) {
+			if (event.operation() == Event.Operation.SNAPSHOT) {
 				projection.snapshots.computeIfAbsent(id, (key) -> new AtomicInteger()).incrementAndGet();
 			}
 			Map<String, Object> data = event.target().data();

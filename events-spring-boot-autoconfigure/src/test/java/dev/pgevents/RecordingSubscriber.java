@@ -31,7 +31,7 @@ public class RecordingSubscriber {
 	 */
 	static String describe(Event event, String field) {
 		Object value = event.target().data().get(field);
-		return event.eventName() + " " + event.target().id() + " " + ((event.eventName().endsWith(".updated"))
+		return event.eventName() + " " + event.target().id() + " " + ((event.operation() == Event.Operation.UPDATED)
 				? event.target().previousData().get(field) + "->" + value : value);
 	}
 

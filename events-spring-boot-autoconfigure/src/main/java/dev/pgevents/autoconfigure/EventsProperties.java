@@ -519,8 +519,9 @@ public class EventsProperties implements Validator {
 	public static class Audit {
 
 		/**
-		 * Name of the audit table, optionally schema-qualified. The delivery ledger is
-		 * named after it, with the suffix '_delivery'.
+		 * Name of the audit table, optionally schema-qualified. The starter's other
+		 * tables are named after it: the delivery ledger with the suffix '_delivery', the
+		 * registered subscribers '_subscriber', the running instances '_instance'.
 		 */
 		private String tableName = "keel_audit";
 
@@ -592,13 +593,14 @@ public class EventsProperties implements Validator {
 		private Mode mode = Mode.SYNC;
 
 		/**
-		 * Number of threads that dispatch events in 'async' mode.
+		 * Number of threads that dispatch events in 'async' mode, and in 'sync' mode the
+		 * transactions the committing threads hand over (beyond the sync limit).
 		 */
 		private int threads = 2;
 
 		/**
-		 * Number of committed transactions that can wait for dispatch in 'async' mode;
-		 * beyond it their events are left for the relay.
+		 * Number of committed transactions that can wait for the dispatch threads, in
+		 * either mode; beyond it their events are left for the relay.
 		 */
 		private int queueCapacity = 10_000;
 

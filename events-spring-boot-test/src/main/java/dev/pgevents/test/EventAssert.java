@@ -107,7 +107,7 @@ public final class EventAssert extends AbstractObjectAssert<EventAssert, Event> 
 	 */
 	public EventAssert hasPreviousData(String field, @Nullable Object value) {
 		isNotNull();
-		Map<String, Object> previous = this.actual.target().previousData();
+		Map<String, @Nullable Object> previous = this.actual.target().previousData();
 		if (previous == null) {
 			failWithMessage("%s", "Expected " + EventDescriptions.event(this.actual) + " to have previousData with "
 					+ field + " = " + value + ", but it has no previous data (a created row)");
@@ -133,7 +133,7 @@ public final class EventAssert extends AbstractObjectAssert<EventAssert, Event> 
 		return this;
 	}
 
-	private EventAssert field(String part, Map<String, Object> row, String field, @Nullable Object value) {
+	private EventAssert field(String part, Map<String, @Nullable Object> row, String field, @Nullable Object value) {
 		if (!row.containsKey(field)) {
 			failWithMessage("%s", "Expected " + EventDescriptions.event(this.actual) + " to have " + part + "." + field
 					+ " = " + value + ", but " + part + " has no field '" + field + "'; its fields: " + row.keySet());

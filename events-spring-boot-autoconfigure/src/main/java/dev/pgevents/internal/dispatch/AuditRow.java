@@ -38,11 +38,9 @@ record AuditRow(long id, String tableName, String op, String data, @Nullable Str
 	}
 
 	String traceparent() {
-		if (this.traceId != null && this.spanId != null) {
-			return Trace.traceparent(this.traceId, this.spanId);
-		}
-		Trace trace = Trace.random();
-		return Trace.traceparent(trace.traceId(), trace.spanId());
+		Trace trace = (this.traceId != null && this.spanId != null) ? new Trace(this.traceId, this.spanId)
+				: Trace.random();
+		return trace.traceparent();
 	}
 
 }

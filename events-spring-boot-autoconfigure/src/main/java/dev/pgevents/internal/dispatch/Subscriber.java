@@ -102,7 +102,7 @@ final class Subscriber {
 	 * @throws RuntimeException when the condition cannot be evaluated
 	 */
 	boolean accepts(Event event) {
-		if (!this.changed.isEmpty() && event.eventName().endsWith("." + Event.UPDATED)
+		if (!this.changed.isEmpty() && event.operation() == Event.Operation.UPDATED
 				&& event.target().changedFields().stream().noneMatch(this.changed::contains)) {
 			return false;
 		}

@@ -43,7 +43,7 @@ final class CloudEvent {
 		attributes.put("source", this.source);
 		attributes.put("time", event.occurredAt().toString());
 		attributes.put("subject", event.target().id());
-		attributes.put("table", table(event));
+		attributes.put("table", event.table());
 		attributes.put(CONTENT_TYPE, "application/json");
 		attributes.put(TRACEPARENT, traceparent);
 		return attributes;
@@ -51,11 +51,6 @@ final class CloudEvent {
 
 	String source() {
 		return this.source;
-	}
-
-	/** The table as event names name it: schema-qualified outside the application's. */
-	static String table(Event event) {
-		return event.eventName().substring(0, event.eventName().lastIndexOf('.'));
 	}
 
 }

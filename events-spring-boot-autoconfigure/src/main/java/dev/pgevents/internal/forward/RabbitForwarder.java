@@ -107,7 +107,7 @@ public final class RabbitForwarder implements Forwarder {
 		properties.setAppId(this.format.source());
 		properties.setDeliveryMode(MessageDeliveryMode.PERSISTENT);
 		properties.setHeader(CloudEvent.TRACEPARENT, traceparent);
-		properties.setHeader("table", CloudEvent.table(event));
+		properties.setHeader("table", event.table());
 		CorrelationData correlation = new CorrelationData(event.id());
 		this.batch.add(new Pending((this.routingKey != null) ? this.routingKey : event.eventName(),
 				new Message(this.format.json(event), properties), correlation));

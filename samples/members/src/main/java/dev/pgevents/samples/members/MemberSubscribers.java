@@ -68,7 +68,7 @@ class MemberSubscribers {
 		Map<String, Object> changes = new TreeMap<>();
 		Map<String, Object> before = event.target().previousData();
 		event.target().data().forEach((key, value) -> {
-			if (event.eventName().equals("member.deleted")) {
+			if (event.operation() == Event.Operation.DELETED) {
 				changes.put(key, value);
 			}
 			else if (before != null && !Objects.equals(before.get(key), value)) {

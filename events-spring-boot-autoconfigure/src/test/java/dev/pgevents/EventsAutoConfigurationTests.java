@@ -10,12 +10,18 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.pgevents.TraceSource;
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
-import dev.pgevents.autoconfigure.EventsInactiveAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsEndpointAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsHealthAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsMetricsAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsTracingAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsWithoutDataSourceAutoConfiguration;
 import dev.pgevents.autoconfigure.EventsProperties;
 import dev.pgevents.internal.dispatch.AfterCommitDispatch;
+import dev.pgevents.internal.dispatch.DeliveryObserver;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
@@ -35,12 +41,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class EventsAutoConfigurationTests {
 
+	private static final String[] EXPOSED = { "spring.jmx.enabled=true",
+			"management.endpoints.jmx.exposure.include=events" };
+
 	static String url;
 
 	final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
 				DataSourceTransactionManagerAutoConfiguration.class, JacksonAutoConfiguration.class,
-				EventsAutoConfiguration.class))
+				EventsAutoConfiguration.class, EventsMetricsAutoConfiguration.class,
+				EventsHealthAutoConfiguration.class, EventsEndpointAutoConfiguration.class,
+				EventsTracingAutoConfiguration.class))
 		.withPropertyValues("spring.datasource.url=" + url);
 
 	@BeforeAll
@@ -68,26 +79,103 @@ class EventsAutoConfigurationTests {
 
 	@Test
 	void disabledByProperty() {
-		this.runner.withPropertyValues("events.enabled=false")
+		this.runner.withPropertyValues(EXPOSED)
+			.withPropertyValues("events.enabled=false")
 			.withUserConfiguration(Subscribed.class)
 			.run((context) -> assertThat(context).doesNotHaveBean(SubscriberRegistry.class)
 				.doesNotHaveBean(AfterCommitDispatch.class)
-				.doesNotHaveBean(EventHandler.class));
+				.doesNotHaveBean(EventHandler.class)
+				.doesNotHaveBean(DeliveryObserver.class)
+				.doesNotHaveBean("eventsHealthIndicator")
+				.doesNotHaveBean("eventsEndpoint")
+				.doesNotHaveBean(TraceSource.class));
+	}
+
+	@Test
+	void metricsObserveTheDeliveries() {
+		this.runner
+			.withBean(io.micrometer.core.instrument.MeterRegistry.class,
+					io.micrometer.core.instrument.simple.SimpleMeterRegistry::new)
+			.run((context) -> assertThat(context.getBean(DeliveryObserver.class).getClass().getSimpleName())
+				.isEqualTo("MicrometerDeliveryObserver"));
+	}
+
+	@Test
+	void anApplicationDeliveryObserverReplacesTheMetrics() {
+		DeliveryObserver own = new DeliveryObserver() {
+		};
+		this.runner.withBean(DeliveryObserver.class, () -> own)
+			.run((context) -> assertThat(context.getBean(DeliveryObserver.class)).isSameAs(own));
+	}
+
+	@Test
+	void metricsBackOffWithoutMicrometer() {
+		this.runner.withClassLoader(new FilteredClassLoader("io.micrometer.core"))
+			.run((context) -> assertThat(context).hasNotFailed()
+				.hasSingleBean(AfterCommitDispatch.class)
+				.doesNotHaveBean(DeliveryObserver.class));
+	}
+
+	@Test
+	void theHealthCheckIsOnUnlessTurnedOff() {
+		this.runner.run((context) -> assertThat(context).hasBean("eventsHealthIndicator"));
+		this.runner.withPropertyValues("management.health.events.enabled=false")
+			.run((context) -> assertThat(context).hasSingleBean(AfterCommitDispatch.class)
+				.doesNotHaveBean("eventsHealthIndicator"));
+		this.runner.withClassLoader(new FilteredClassLoader(HealthIndicator.class))
+			.run((context) -> assertThat(context).hasNotFailed()
+				.hasSingleBean(AfterCommitDispatch.class)
+				.doesNotHaveBean("eventsHealthIndicator"));
+	}
+
+	@Test
+	void anApplicationHealthIndicatorNamedEventsHealthIndicatorReplacesIt() {
+		HealthIndicator own = () -> org.springframework.boot.health.contributor.Health.up().build();
+		this.runner.withBean("eventsHealthIndicator", HealthIndicator.class, () -> own)
+			.run((context) -> assertThat(context.getBean("eventsHealthIndicator")).isSameAs(own));
+	}
+
+	@Test
+	void theEndpointIsThereWhenExposed() {
+		this.runner.run((context) -> assertThat(context).doesNotHaveBean("eventsEndpoint"));
+		this.runner.withPropertyValues(EXPOSED).run((context) -> assertThat(context).hasBean("eventsEndpoint"));
+		this.runner.withPropertyValues(EXPOSED)
+			.withPropertyValues("management.endpoint.events.access=NONE")
+			.run((context) -> assertThat(context).doesNotHaveBean("eventsEndpoint"));
+		this.runner.withPropertyValues(EXPOSED)
+			.withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate.endpoint"))
+			.run((context) -> assertThat(context).hasNotFailed()
+				.hasSingleBean(AfterCommitDispatch.class)
+				.doesNotHaveBean("eventsEndpoint"));
+	}
+
+	@Test
+	void withoutASingleDataSourceNothingIsConfigured() {
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, EventsAutoConfiguration.class,
+					EventsMetricsAutoConfiguration.class, EventsHealthAutoConfiguration.class,
+					EventsEndpointAutoConfiguration.class, EventsTracingAutoConfiguration.class))
+			.withPropertyValues(EXPOSED)
+			.run((context) -> assertThat(context).hasNotFailed()
+				.doesNotHaveBean(DeliveryObserver.class)
+				.doesNotHaveBean("eventsHealthIndicator")
+				.doesNotHaveBean("eventsEndpoint")
+				.doesNotHaveBean(TraceSource.class));
 	}
 
 	@Test
 	void backsOffWithoutADataSource() {
 		new ApplicationContextRunner()
-			.withConfiguration(
-					AutoConfigurations.of(EventsAutoConfiguration.class, EventsInactiveAutoConfiguration.class))
+			.withConfiguration(AutoConfigurations.of(EventsAutoConfiguration.class,
+					EventsWithoutDataSourceAutoConfiguration.class))
 			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(AfterCommitDispatch.class));
 	}
 
 	@Test
 	void subscribersWithoutADataSourceFailTheStartupNamingThem() {
 		new ApplicationContextRunner()
-			.withConfiguration(
-					AutoConfigurations.of(EventsAutoConfiguration.class, EventsInactiveAutoConfiguration.class))
+			.withConfiguration(AutoConfigurations.of(EventsAutoConfiguration.class,
+					EventsWithoutDataSourceAutoConfiguration.class))
 			.withUserConfiguration(Subscribed.class)
 			.run((context) -> assertThat(context).getFailure()
 				.hasMessageContaining("[onCreated] would never be called")
@@ -97,8 +185,8 @@ class EventsAutoConfigurationTests {
 	@Test
 	void subscribersBesideTwoDataSourcesWithoutAPrimaryOneFailTheStartupSayingWhy() {
 		new ApplicationContextRunner()
-			.withConfiguration(
-					AutoConfigurations.of(EventsAutoConfiguration.class, EventsInactiveAutoConfiguration.class))
+			.withConfiguration(AutoConfigurations.of(EventsAutoConfiguration.class,
+					EventsWithoutDataSourceAutoConfiguration.class))
 			.withUserConfiguration(Subscribed.class)
 			.withBean("orders", DataSource.class, () -> new DriverManagerDataSource(url))
 			.withBean("billing", DataSource.class, () -> new DriverManagerDataSource(url))
@@ -169,6 +257,14 @@ class EventsAutoConfigurationTests {
 	void withoutMicrometerTracingTheDatabaseGivesEachTransactionItsTrace() {
 		this.runner.withClassLoader(new FilteredClassLoader("io.micrometer.tracing"))
 			.run((context) -> assertThat(context.getBean(TraceSource.class).currentTrace()).isNull());
+	}
+
+	@Test
+	void anApplicationTraceSourceReplacesTheTracer() {
+		TraceSource own = () -> new Trace("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+		this.runner.withBean(io.micrometer.tracing.Tracer.class, () -> io.micrometer.tracing.Tracer.NOOP)
+			.withBean(TraceSource.class, () -> own)
+			.run((context) -> assertThat(context.getBean(TraceSource.class)).isSameAs(own));
 	}
 
 	@Test

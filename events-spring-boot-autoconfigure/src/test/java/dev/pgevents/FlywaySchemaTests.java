@@ -7,7 +7,7 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
-import dev.pgevents.autoconfigure.EventsDisabledAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsDisabledSchemaAutoConfiguration;
 import dev.pgevents.flyway.EventSchemaMigration;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -35,7 +35,8 @@ class FlywaySchemaTests {
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
 				DataSourceTransactionManagerAutoConfiguration.class, JacksonAutoConfiguration.class,
-				FlywayAutoConfiguration.class, EventsAutoConfiguration.class, EventsDisabledAutoConfiguration.class))
+				FlywayAutoConfiguration.class, EventsAutoConfiguration.class,
+				EventsDisabledSchemaAutoConfiguration.class))
 		.withPropertyValues("spring.datasource.url=" + this.url, "spring.flyway.enabled=true",
 				"spring.flyway.locations=classpath:flyway/events", "events.schema.initialize=never")
 		.withUserConfiguration(Migration.class)

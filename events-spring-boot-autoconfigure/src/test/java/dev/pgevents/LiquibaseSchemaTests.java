@@ -5,7 +5,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
-import dev.pgevents.autoconfigure.EventsDisabledAutoConfiguration;
+import dev.pgevents.autoconfigure.EventsDisabledSchemaAutoConfiguration;
 import dev.pgevents.autoconfigure.EventsLiquibaseAutoConfiguration;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -32,8 +32,8 @@ class LiquibaseSchemaTests {
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
 				DataSourceTransactionManagerAutoConfiguration.class, JacksonAutoConfiguration.class,
-				LiquibaseAutoConfiguration.class, EventsAutoConfiguration.class, EventsDisabledAutoConfiguration.class,
-				EventsLiquibaseAutoConfiguration.class))
+				LiquibaseAutoConfiguration.class, EventsAutoConfiguration.class,
+				EventsDisabledSchemaAutoConfiguration.class, EventsLiquibaseAutoConfiguration.class))
 		.withPropertyValues("spring.datasource.url=" + this.url, "spring.liquibase.enabled=true",
 				"spring.liquibase.change-log=classpath:liquibase/changelog.yaml", "events.schema.initialize=never")
 		.withBean(Subscribers.class);

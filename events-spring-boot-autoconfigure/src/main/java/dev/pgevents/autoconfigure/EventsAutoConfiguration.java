@@ -4,9 +4,6 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.observation.ObservationRegistry;
-import io.micrometer.tracing.Tracer;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.pgevents.EventDeliveries;
@@ -28,7 +25,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -46,18 +42,18 @@ import org.springframework.util.ClassUtils;
 /**
  * Auto-configuration of change events: every committed row change of the tables named by
  * {@code @EventSubscriber} methods is captured by PostgreSQL triggers and delivered to
- * those methods after commit.
+ * those methods after commit. Metrics, health, the endpoint and tracing have
+ * auto-configurations of their own, which back off with this one.
  */
 @AutoConfiguration(after = { DataSourceAutoConfiguration.class, DataSourceTransactionManagerAutoConfiguration.class },
-		afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
-				"org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
+		afterName = "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration")
 @ConditionalOnClass({ JdbcTemplate.class, JsonMapper.class })
 @ConditionalOnSingleCandidate(DataSource.class)
 @ConditionalOnBooleanProperty(name = "events.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(EventsProperties.class)
 public final class EventsAutoConfiguration {
 
-	private static final String HEALTH_INDICATOR = "org.springframework.boot.health.contributor.HealthIndicator";
+	static final String HEALTH_INDICATOR = "org.springframework.boot.health.contributor.HealthIndicator";
 
 	@Bean
 	static SubscriberRegistry eventSubscriberRegistry(ConfigurableListableBeanFactory beanFactory,
@@ -180,7 +176,8 @@ public final class EventsAutoConfiguration {
 		return () -> null;
 	}
 
-	// member classes are processed before the @Bean methods above, which are fallbacks
+	// member classes are processed before the @Bean methods above, which are fallbacks;
+	// EventsTracingAutoConfiguration runs before this one for the same reason
 
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(name = "org.springframework.security.core.context.SecurityContextHolder")
@@ -190,60 +187,6 @@ public final class EventsAutoConfiguration {
 		@ConditionalOnMissingBean
 		IdentityResolver eventIdentityResolver() {
 			return new SecurityIdentityResolver();
-		}
-
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(name = HEALTH_INDICATOR)
-	static class HealthConfiguration {
-
-		@Bean
-		@ConditionalOnMissingBean(name = "eventsHealthIndicator")
-		EventsHealthIndicator eventsHealthIndicator(DeliveryEngine engine, EventsProperties properties) {
-			return new EventsHealthIndicator(engine, properties.getHealth().getMaxLag());
-		}
-
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
-	static class EndpointConfiguration {
-
-		@Bean
-		@ConditionalOnMissingBean
-		@ConditionalOnAvailableEndpoint
-		EventsEndpoint eventsEndpoint(SubscriberRegistry subscribers, EventDeliveries deliveries, DeliveryEngine engine,
-				DataSource dataSource, AuditSchema schema) {
-			return new EventsEndpoint(subscribers, deliveries, engine, new JdbcTemplate(dataSource), schema);
-		}
-
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(MeterRegistry.class)
-	static class MicrometerMetricsConfiguration {
-
-		@Bean
-		DeliveryObserver eventDeliveryMetrics(ObjectProvider<MeterRegistry> registry,
-				ObjectProvider<ObservationRegistry> observations) {
-			MeterRegistry meters = registry.getIfUnique();
-			ObservationRegistry observed = observations.getIfUnique();
-			return (meters != null || observed != null) ? new MicrometerDeliveryObserver(meters, observed)
-					: DeliveryObserver.NONE;
-		}
-
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(Tracer.class)
-	static class MicrometerTraceConfiguration {
-
-		@Bean
-		@ConditionalOnMissingBean
-		TraceSource eventTraceSource(ObjectProvider<Tracer> tracer) {
-			Tracer available = tracer.getIfUnique();
-			return (available != null) ? new MicrometerTraceSource(available) : () -> null;
 		}
 
 	}

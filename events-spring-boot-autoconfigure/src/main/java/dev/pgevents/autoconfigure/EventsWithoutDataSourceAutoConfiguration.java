@@ -29,7 +29,7 @@ import org.springframework.context.annotation.Bean;
 @ConditionalOnClass(JsonMapper.class)
 @ConditionalOnBooleanProperty(name = "events.enabled", matchIfMissing = true)
 @ConditionalOnMissingBean(SubscriberRegistry.class)
-public final class EventsInactiveAutoConfiguration {
+public final class EventsWithoutDataSourceAutoConfiguration {
 
 	@Bean
 	static SmartInitializingSingleton eventSubscribersWithoutDatabase(ConfigurableListableBeanFactory beanFactory) {

@@ -22,7 +22,7 @@ import org.springframework.context.annotation.Bean;
  */
 @AutoConfiguration
 @ConditionalOnBooleanProperty(name = "events.enabled", havingValue = false)
-public final class EventsDisabledAutoConfiguration {
+public final class EventsDisabledSchemaAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean

@@ -5,10 +5,13 @@ import java.util.Locale;
 
 import javax.sql.DataSource;
 
+import org.jspecify.annotations.Nullable;
+
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
 import dev.pgevents.internal.support.StartupFailure;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
+import dev.pgevents.internal.dispatch.Subscriptions;
 
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
@@ -35,6 +38,8 @@ final class EventSchemaInitializer implements InitializingBean {
 
 	private List<AuditedTable> tables = List.of();
 
+	private @Nullable Subscriptions subscriptions;
+
 	EventSchemaInitializer(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers,
 			EventsProperties properties) {
 		this.jdbc = new JdbcTemplate(dataSource);
@@ -47,7 +52,7 @@ final class EventSchemaInitializer implements InitializingBean {
 	@Override
 	public void afterPropertiesSet() {
 		this.tables = AuditedTables.resolve(this.jdbc, this.schema, this.subscribers, this.properties.getAudit());
-		this.subscribers.resolve(this.tables);
+		this.subscriptions = this.subscribers.subscriptions(this.tables);
 		if (installs(this.properties.getSchema().getInitialize())) {
 			this.schema.install(this.dataSource, this.tables);
 		}
@@ -129,6 +134,19 @@ final class EventSchemaInitializer implements InitializingBean {
 
 	List<AuditedTable> auditedTables() {
 		return this.tables;
+	}
+
+	/**
+	 * Who takes each event of the audited tables.
+	 * @return the subscriptions
+	 * @throws IllegalStateException before the initializer ran
+	 */
+	Subscriptions subscriptions() {
+		Subscriptions subscriptions = this.subscriptions;
+		if (subscriptions == null) {
+			throw new IllegalStateException("The audited tables are not known yet");
+		}
+		return subscriptions;
 	}
 
 	boolean capturesAnything() {

@@ -105,7 +105,7 @@ public final class EventsAutoConfiguration {
 		EventsProperties.Retry retry = properties.getRetry();
 		int committingThreads = (dispatch.getMode() == EventsProperties.Mode.ASYNC) ? -1
 				: SyncDispatchLimit.of(dataSource, pools, relay.isEnabled(), dispatch.getSyncLimit());
-		return new DeliveryEngine(dataSource, schema, initializer.auditedTables(), subscribers,
+		return new DeliveryEngine(dataSource, schema, initializer.auditedTables(), initializer.subscriptions(),
 				eventHandler(handlers, subscriberMethods), observers.getIfUnique(() -> DeliveryObserver.NONE),
 				new DeliveryEngine.Settings(committingThreads, dispatch.getThreads(), dispatch.getQueueCapacity(),
 						dispatch.getMaxChainDepth(), relay.isEnabled(), relay.getPollInterval(), relay.getBatchSize(),

@@ -14,7 +14,7 @@ import dev.pgevents.EventDeliveries;
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.dispatch.AuditLog;
 import dev.pgevents.internal.dispatch.DeliveryEngine;
-import dev.pgevents.internal.dispatch.SubscriberRegistry;
+import dev.pgevents.internal.dispatch.Subscriptions;
 
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -35,8 +35,6 @@ public final class EventsEndpoint {
 	/** How many parked rows the endpoint lists. */
 	static final int PARKED_SHOWN = 100;
 
-	private final SubscriberRegistry subscribers;
-
 	private final EventDeliveries deliveries;
 
 	private final DeliveryEngine engine;
@@ -45,9 +43,7 @@ public final class EventsEndpoint {
 
 	private final String registered;
 
-	EventsEndpoint(SubscriberRegistry subscribers, EventDeliveries deliveries, DeliveryEngine engine, JdbcTemplate jdbc,
-			AuditSchema schema) {
-		this.subscribers = subscribers;
+	EventsEndpoint(EventDeliveries deliveries, DeliveryEngine engine, JdbcTemplate jdbc, AuditSchema schema) {
 		this.deliveries = deliveries;
 		this.engine = engine;
 		this.jdbc = jdbc;
@@ -61,11 +57,12 @@ public final class EventsEndpoint {
 	 */
 	@ReadOperation
 	public EventsDescriptor events() {
-		List<SubscriberDescriptor> local = this.subscribers.describe()
+		Subscriptions subscribers = this.engine.subscriptions();
+		List<SubscriberDescriptor> local = subscribers.describe()
 			.entrySet()
 			.stream()
 			.map((subscriber) -> new SubscriberDescriptor(subscriber.getKey(),
-					this.subscribers.eventNamesBySubscriber().get(subscriber.getKey()), subscriber.getValue()))
+					subscribers.eventNamesBySubscriber().get(subscriber.getKey()), subscriber.getValue()))
 			.toList();
 		List<RegisteredSubscriber> registered = this.jdbc.query(this.registered,
 				(rs, row) -> new RegisteredSubscriber(rs.getString(1), List.of((String[]) rs.getArray(2).getArray()),

@@ -5,7 +5,6 @@ import javax.sql.DataSource;
 import dev.pgevents.EventDeliveries;
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.dispatch.DeliveryEngine;
-import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -26,9 +25,9 @@ public final class EventsEndpointAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	@ConditionalOnAvailableEndpoint
-	EventsEndpoint eventsEndpoint(SubscriberRegistry subscribers, EventDeliveries deliveries, DeliveryEngine engine,
-			DataSource dataSource, AuditSchema schema) {
-		return new EventsEndpoint(subscribers, deliveries, engine, new JdbcTemplate(dataSource), schema);
+	EventsEndpoint eventsEndpoint(EventDeliveries deliveries, DeliveryEngine engine, DataSource dataSource,
+			AuditSchema schema) {
+		return new EventsEndpoint(deliveries, engine, new JdbcTemplate(dataSource), schema);
 	}
 
 }

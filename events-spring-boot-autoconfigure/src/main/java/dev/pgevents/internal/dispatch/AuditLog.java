@@ -37,14 +37,14 @@ public final class AuditLog {
 
 	private final String[] tables;
 
-	private final SubscriberRegistry subscribers;
+	private final Subscriptions subscribers;
 
 	private final EventFactory events;
 
 	private final RowOrder order;
 
-	AuditLog(OwnTransactions transactions, AuditSchema schema, List<AuditedTable> tables,
-			SubscriberRegistry subscribers, EventFactory events, RowOrder order) {
+	AuditLog(OwnTransactions transactions, AuditSchema schema, List<AuditedTable> tables, Subscriptions subscribers,
+			EventFactory events, RowOrder order) {
 		this.order = order;
 		this.transactions = transactions;
 		this.jdbc = new JdbcTemplate(transactions.dataSource());

@@ -42,6 +42,8 @@ public final class DeliveryEngine implements AutoCloseable {
 
 	private final Supervisor supervisor;
 
+	private final Subscriptions subscriptions;
+
 	/**
 	 * Build the engine.
 	 * @param dataSource the audited database
@@ -53,13 +55,14 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * @param settings how it runs
 	 */
 	public DeliveryEngine(DataSource dataSource, AuditSchema schema, List<AuditedTable> tables,
-			SubscriberRegistry subscribers, EventHandler handler, DeliveryObserver observer, Settings settings) {
+			Subscriptions subscribers, EventHandler handler, DeliveryObserver observer, Settings settings) {
 		// every part works on connections of its own, never on an application
 		// transaction's (but the after-commit dispatch, on a committed one's)
 		OwnTransactions transactions = new OwnTransactions(dataSource);
 		DataSource connections = transactions.dataSource();
 		Supervisor supervisor = new Supervisor();
 		this.supervisor = supervisor;
+		this.subscriptions = subscribers;
 		InstanceHold instance = new InstanceHold(connections, schema, settings.relayEnabled(), settings.lease());
 		this.keeper = new ClaimKeeper(settings.lease(), instance);
 		RowOrder order = new RowOrder(schema, tables, subscribers, AfterCommitDispatch.PAGE);
@@ -113,6 +116,14 @@ public final class DeliveryEngine implements AutoCloseable {
 	 */
 	public EventDeliveries deliveries() {
 		return this.deliveries;
+	}
+
+	/**
+	 * Who takes each event.
+	 * @return this instance's subscriptions
+	 */
+	public Subscriptions subscriptions() {
+		return this.subscriptions;
 	}
 
 	/**

@@ -38,7 +38,7 @@ final class DueDeliveries {
 
 	private final JdbcTemplate jdbc;
 
-	private final SubscriberRegistry subscribers;
+	private final Subscriptions subscribers;
 
 	private final FanOut fanOut;
 
@@ -69,7 +69,7 @@ final class DueDeliveries {
 
 	private final DeliveryLedger ledger;
 
-	DueDeliveries(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers, FanOut fanOut,
+	DueDeliveries(DataSource dataSource, AuditSchema schema, Subscriptions subscribers, FanOut fanOut,
 			DeliveryLedger ledger, ClaimKeeper keeper, int batchSize, Duration lease, RowOrder order) {
 		this.ledger = ledger;
 		this.keeper = keeper;

@@ -35,7 +35,7 @@ final class FanOut {
 
 	private static final Log logger = LogFactory.getLog(FanOut.class);
 
-	private final SubscriberRegistry subscribers;
+	private final Subscriptions subscribers;
 
 	private final EventHandler handler;
 
@@ -54,8 +54,8 @@ final class FanOut {
 	/** A broker that is down refuses every event of a batch: one line, not hundreds. */
 	private final ThrottledLog refused = new ThrottledLog(logger, Duration.ofSeconds(10));
 
-	FanOut(SubscriberRegistry subscribers, EventHandler handler, EventFactory events, Backoff backoff,
-			DeliveryLedger ledger, DeliveryObserver observer, RowOrder order, ChainLimit chains) {
+	FanOut(Subscriptions subscribers, EventHandler handler, EventFactory events, Backoff backoff, DeliveryLedger ledger,
+			DeliveryObserver observer, RowOrder order, ChainLimit chains) {
 		this.chains = chains;
 		this.observer = observer;
 		this.order = order;

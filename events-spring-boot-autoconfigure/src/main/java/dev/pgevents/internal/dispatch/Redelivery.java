@@ -39,7 +39,7 @@ final class Redelivery {
 
 	private final Map<String, AuditedTable> tables;
 
-	private final SubscriberRegistry subscribers;
+	private final Subscriptions subscribers;
 
 	private final RowKeys keys;
 
@@ -57,8 +57,8 @@ final class Redelivery {
 	 * @param batchSize rows queued per transaction
 	 * @param retention how long processed rows are kept (zero: forever)
 	 */
-	Redelivery(OwnTransactions transactions, AuditSchema schema, List<AuditedTable> tables,
-			SubscriberRegistry subscribers, int batchSize, Duration retention) {
+	Redelivery(OwnTransactions transactions, AuditSchema schema, List<AuditedTable> tables, Subscriptions subscribers,
+			int batchSize, Duration retention) {
 		this.transactions = transactions;
 		this.jdbc = new CustomPlanJdbc(transactions.dataSource());
 		this.schema = schema;

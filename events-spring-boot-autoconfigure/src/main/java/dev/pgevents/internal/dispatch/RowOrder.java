@@ -66,7 +66,7 @@ final class RowOrder {
 	 * @param subscribers this instance's subscribers
 	 * @param page how many of a transaction's rows are read at once
 	 */
-	RowOrder(AuditSchema schema, List<AuditedTable> tables, SubscriberRegistry subscribers, int page) {
+	RowOrder(AuditSchema schema, List<AuditedTable> tables, Subscriptions subscribers, int page) {
 		this.ordered = subscribers.orderedNames();
 		subscribers.eventNamesBySubscriber().forEach((subscriber, events) -> {
 			if (this.ordered.contains(subscriber)) {

@@ -1,7 +1,6 @@
 package dev.pgevents.internal.dispatch;
 
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.jspecify.annotations.Nullable;
 
@@ -28,7 +27,7 @@ final class Subscriber {
 
 	private final String name;
 
-	private final CopyOnWriteArrayList<String> eventNames;
+	private final List<String> eventNames;
 
 	private final List<String> anyTableOperations;
 
@@ -44,7 +43,7 @@ final class Subscriber {
 	 * @param name the subscriber name
 	 * @param eventNames the event names it takes, patterns of one table expanded
 	 * @param anyTableOperations the operations of its {@code *.<op>} patterns, which
-	 * {@link #takeEvent} expands once the audited tables are known
+	 * {@link #withEventNames} expands once the audited tables are known
 	 * @param changed the fields of which an update must change one, or none
 	 * @param condition the condition on the event, or {@code null}
 	 * @param ordered whether it takes each row's events in order
@@ -53,7 +52,7 @@ final class Subscriber {
 	Subscriber(String name, List<String> eventNames, List<String> anyTableOperations, List<String> changed,
 			@Nullable Expression condition, boolean ordered, Recipient recipient) {
 		this.name = name;
-		this.eventNames = new CopyOnWriteArrayList<>(eventNames);
+		this.eventNames = List.copyOf(eventNames);
 		this.anyTableOperations = anyTableOperations;
 		this.changed = changed;
 		this.condition = condition;
@@ -66,7 +65,7 @@ final class Subscriber {
 	}
 
 	List<String> eventNames() {
-		return List.copyOf(this.eventNames);
+		return this.eventNames;
 	}
 
 	List<String> anyTableOperations() {
@@ -86,12 +85,13 @@ final class Subscriber {
 	}
 
 	/**
-	 * Take one more event, from a {@code *.<op>} pattern.
-	 * @param eventName the event name
-	 * @return whether it was new to the subscriber
+	 * This subscriber with more events, from its {@code *.<op>} patterns.
+	 * @param eventNames every event name it takes
+	 * @return the same subscriber, taking those events
 	 */
-	boolean takeEvent(String eventName) {
-		return this.eventNames.addIfAbsent(eventName);
+	Subscriber withEventNames(List<String> eventNames) {
+		return new Subscriber(this.name, eventNames, this.anyTableOperations, this.changed, this.condition,
+				this.ordered, this.recipient);
 	}
 
 	/**

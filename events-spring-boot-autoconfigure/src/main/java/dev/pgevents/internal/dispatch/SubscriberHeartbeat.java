@@ -25,13 +25,13 @@ final class SubscriberHeartbeat {
 
 	private final JdbcTemplate jdbc;
 
-	private final SubscriberRegistry subscribers;
+	private final Subscriptions subscribers;
 
 	private final String register;
 
 	private long next;
 
-	SubscriberHeartbeat(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers) {
+	SubscriberHeartbeat(DataSource dataSource, AuditSchema schema, Subscriptions subscribers) {
 		this.jdbc = new CustomPlanJdbc(dataSource);
 		this.subscribers = subscribers;
 		this.register = "INSERT INTO " + schema.subscriberTable() + " (name, events, last_seen_at)"

@@ -35,17 +35,17 @@ import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.util.ClassUtils;
 
 /**
- * The application's {@link EventSubscriber} methods, found from the bean definitions
- * before any bean is created (so the tables they name are audited before the application
- * writes to them) and validated at once.
+ * The application's {@link EventSubscriber} methods and forwarding routes, found from the
+ * bean definitions before any bean is created (so the tables they name are audited before
+ * the application writes to them) and validated at once. Not changed after construction:
+ * once the audited tables are known, {@link #subscriptions} makes what the delivery
+ * engine routes events with.
  */
 public final class SubscriberRegistry {
 
 	private static final SpelExpressionParser CONDITIONS = new SpelExpressionParser();
 
 	private final Map<String, Subscriber> byName = new LinkedHashMap<>();
-
-	private final Map<String, List<Subscriber>> byEvent = new LinkedHashMap<>();
 
 	private final Map<String, List<Subscriber>> byTable = new LinkedHashMap<>();
 
@@ -176,7 +176,6 @@ public final class SubscriberRegistry {
 						+ "destination into one");
 		}
 		for (String eventName : subscriber.eventNames()) {
-			this.byEvent.computeIfAbsent(eventName, (key) -> new ArrayList<>()).add(subscriber);
 			String table = eventName.substring(0, eventName.lastIndexOf('.'));
 			List<Subscriber> users = this.byTable.computeIfAbsent(table, (key) -> new ArrayList<>());
 			if (!users.contains(subscriber)) {
@@ -191,7 +190,7 @@ public final class SubscriberRegistry {
 
 	/**
 	 * The event names of a declaration, <em>table</em>{@code .*} expanded to the table's
-	 * three row events; {@code *.}<em>op</em> patterns wait for {@link #resolve}.
+	 * three row events; {@code *.}<em>op</em> patterns wait for {@link #subscriptions}.
 	 */
 	private static List<String> eventNames(String[] declared, Recipient recipient) {
 		if (declared.length == 0) {
@@ -242,11 +241,14 @@ public final class SubscriberRegistry {
 	 * {@code *.<op>} patterns to every audited table, and check the {@code changed}
 	 * fields against the tables' columns.
 	 * @param audited every audited table, columns left out of the audit excluded
+	 * @return the subscribers of each event
 	 * @throws SubscriberDeclarationException when a pattern matches no table, or a
 	 * subscriber filters on a field that none of its updated tables has
 	 */
-	public void resolve(Collection<AuditedTable> audited) {
+	public Subscriptions subscriptions(Collection<AuditedTable> audited) {
+		Map<String, Subscriber> complete = new LinkedHashMap<>();
 		for (Subscriber subscriber : this.byName.values()) {
+			Set<String> eventNames = new LinkedHashSet<>(subscriber.eventNames());
 			for (String operation : subscriber.anyTableOperations()) {
 				if (audited.isEmpty()) {
 					throw subscriber.recipient()
@@ -254,17 +256,15 @@ public final class SubscriberRegistry {
 								+ "' matches no table: no table is audited. Name the tables in events.audit.tables, "
 								+ "or name the events exactly");
 				}
-				for (AuditedTable table : audited) {
-					String eventName = table.name() + "." + operation;
-					if (subscriber.takeEvent(eventName)) {
-						this.byEvent.computeIfAbsent(eventName, (key) -> new ArrayList<>()).add(subscriber);
-					}
-				}
+				audited.forEach((table) -> eventNames.add(table.name() + "." + operation));
 			}
-			if (!subscriber.changed().isEmpty()) {
-				verifyChanged(subscriber, audited);
+			Subscriber resolved = subscriber.withEventNames(List.copyOf(eventNames));
+			if (!resolved.changed().isEmpty()) {
+				verifyChanged(resolved, audited);
 			}
+			complete.put(resolved.name(), resolved);
 		}
+		return new Subscriptions(complete);
 	}
 
 	private static void verifyChanged(Subscriber subscriber, Collection<AuditedTable> audited) {
@@ -349,16 +349,6 @@ public final class SubscriberRegistry {
 	}
 
 	/**
-	 * The event names of each subscriber.
-	 * @return subscriber name to event names
-	 */
-	public Map<String, List<String>> eventNamesBySubscriber() {
-		Map<String, List<String>> events = new LinkedHashMap<>();
-		this.byName.forEach((name, subscriber) -> events.put(name, subscriber.eventNames()));
-		return events;
-	}
-
-	/**
 	 * Each subscriber's method.
 	 * @return subscriber name to its bean class and method
 	 */
@@ -366,14 +356,6 @@ public final class SubscriberRegistry {
 		Map<String, String> methods = new LinkedHashMap<>();
 		this.byName.forEach((name, subscriber) -> methods.put(name, subscriber.describe()));
 		return methods;
-	}
-
-	List<Subscriber> subscribersOf(String eventName) {
-		return this.byEvent.getOrDefault(eventName, List.of());
-	}
-
-	@Nullable Subscriber named(String name) {
-		return this.byName.get(name);
 	}
 
 	/**

@@ -9,6 +9,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.SchemaCatalog;
+import dev.pgevents.internal.capture.SchemaInstaller;
 
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -84,9 +86,10 @@ class CaptureHardeningTests {
 					+ "key text, new_rows text, old_rows text, data text, v_op text, v_scope text, v_keys text, "
 					+ "tg_table_name text, tg_op text, found text)");
 			jdbc.execute("CREATE TABLE odd_pair (n integer, o integer, t text, d text, PRIMARY KEY (n, o))");
-			AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit");
-			schema.install(connection, List.of(schema.findTable(jdbc, "odd").orElseThrow(),
-					schema.findTable(jdbc, "odd_pair").orElseThrow()));
+			AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit", List.of());
+			new SchemaInstaller(schema, connection)
+				.install(List.of(new SchemaCatalog(jdbc, schema).findTable("odd").orElseThrow(),
+						new SchemaCatalog(jdbc, schema).findTable("odd_pair").orElseThrow()));
 
 			jdbc.update("INSERT INTO odd (id, n, o, t, d, new_rows, data, v_op, tg_table_name) "
 					+ "VALUES (1, 'n1', 'o1', 't1', 'd1', 'r1', 'x1', 'v1', 'g1'), (2, 'n2', 'o2', 't2', 'd2', 'r2', "
@@ -137,8 +140,9 @@ class CaptureHardeningTests {
 				jdbc.execute("CREATE TABLE app.account (id bigint PRIMARY KEY, v text)");
 				jdbc.execute("GRANT USAGE ON SCHEMA app TO " + writer);
 				jdbc.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON app.account TO " + writer);
-				AuditSchema schema = AuditSchema.resolve(jdbc, "app.keel_audit");
-				schema.install(asOwner, List.of(schema.findTable(jdbc, "app.account").orElseThrow()));
+				AuditSchema schema = AuditSchema.resolve(jdbc, "app.keel_audit", List.of());
+				new SchemaInstaller(schema, asOwner)
+					.install(List.of(new SchemaCatalog(jdbc, schema).findTable("app.account").orElseThrow()));
 			}
 			finally {
 				asOwner.destroy();

@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.SchemaCatalog;
+import dev.pgevents.internal.capture.SchemaInstaller;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
@@ -67,9 +69,10 @@ public final class TestDatabase {
 		JdbcTemplate jdbc = new JdbcTemplate(connection);
 		jdbc.execute("CREATE TABLE single (id bigint PRIMARY KEY, v text)");
 		jdbc.execute("CREATE TABLE pair (a integer, b integer, v text, PRIMARY KEY (a, b))");
-		AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit");
-		schema.install(connection,
-				List.of(schema.findTable(jdbc, "single").orElseThrow(), schema.findTable(jdbc, "pair").orElseThrow()));
+		AuditSchema schema = AuditSchema.resolve(jdbc, "keel_audit", List.of());
+		new SchemaInstaller(schema, connection)
+			.install(List.of(new SchemaCatalog(jdbc, schema).findTable("single").orElseThrow(),
+					new SchemaCatalog(jdbc, schema).findTable("pair").orElseThrow()));
 		return connection;
 	}
 

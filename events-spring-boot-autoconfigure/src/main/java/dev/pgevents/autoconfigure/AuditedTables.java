@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.SchemaCatalog;
 import dev.pgevents.internal.capture.AuditedTable;
 import dev.pgevents.internal.support.StartupFailure;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
@@ -132,7 +133,8 @@ final class AuditedTables {
 	}
 
 	private AuditedTable find(String table, String namedBy) {
-		AuditedTable found = this.schema.findTable(this.jdbc, table).orElseThrow(() -> notATable(table, namedBy));
+		AuditedTable found = new SchemaCatalog(this.jdbc, this.schema).findTable(table)
+			.orElseThrow(() -> notATable(table, namedBy));
 		if (found.keyColumns().isEmpty()) {
 			throw new StartupFailure(
 					"Table '" + table + "' " + namedBy + " has no primary key, and events identify rows by it",
@@ -142,7 +144,7 @@ final class AuditedTables {
 	}
 
 	private StartupFailure notATable(String table, String namedBy) {
-		return this.schema.nonTableKind(this.jdbc, table)
+		return new SchemaCatalog(this.jdbc, this.schema).nonTableKind(table)
 			.map((kind) -> new StartupFailure(
 					"'" + table + "' " + namedBy + " is " + kind + ", not a table: no trigger captures writes to it",
 					"Audit the tables it reads from or writes to"))

@@ -8,6 +8,9 @@ import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.SchemaCatalog;
+import dev.pgevents.internal.capture.SchemaDiff;
+import dev.pgevents.internal.capture.SchemaInstaller;
 import dev.pgevents.internal.capture.AuditedTable;
 import dev.pgevents.internal.support.StartupFailure;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
@@ -28,6 +31,10 @@ final class EventSchemaInitializer implements InitializingBean {
 
 	private final JdbcTemplate jdbc;
 
+	private final SchemaCatalog catalog;
+
+	private final SchemaDiff diff;
+
 	private final DataSource dataSource;
 
 	private final AuditSchema schema;
@@ -43,6 +50,8 @@ final class EventSchemaInitializer implements InitializingBean {
 	EventSchemaInitializer(DataSource dataSource, AuditSchema schema, SubscriberRegistry subscribers,
 			EventsProperties properties) {
 		this.jdbc = new JdbcTemplate(dataSource);
+		this.catalog = new SchemaCatalog(this.jdbc, schema);
+		this.diff = new SchemaDiff(this.jdbc, schema);
 		this.dataSource = dataSource;
 		this.schema = schema;
 		this.subscribers = subscribers;
@@ -54,12 +63,12 @@ final class EventSchemaInitializer implements InitializingBean {
 		this.tables = AuditedTables.resolve(this.jdbc, this.schema, this.subscribers, this.properties.getAudit());
 		this.subscriptions = this.subscribers.subscriptions(this.tables);
 		if (installs(this.properties.getSchema().getInitialize())) {
-			this.schema.install(this.dataSource, this.tables);
+			new SchemaInstaller(this.schema, this.dataSource).install(this.tables);
 		}
 		else {
 			verifyInstalled();
 		}
-		this.schema.distrustingOwner(this.jdbc).ifPresent((owner) -> {
+		this.catalog.distrustingOwner().ifPresent((owner) -> {
 			String role = this.jdbc.queryForObject("SELECT session_user", String.class);
 			throw new StartupFailure(
 					"The application connects as the role '" + role + "', which the capture function (owned by '"
@@ -76,17 +85,17 @@ final class EventSchemaInitializer implements InitializingBean {
 	private void verifyInstalled() {
 		String fix = "with your migrations (a dev.pgevents.flyway.EventSchemaMigration under Flyway, or the SQL of "
 				+ "EventSchemaScript: see docs/schema.md), or set events.schema.initialize=always";
-		if (!this.schema.isInstalled(this.jdbc)) {
+		if (!this.catalog.isInstalled()) {
 			throw new StartupFailure("The audit table " + this.schema.auditTable()
 					+ " does not exist and events.schema.initialize is '" + mode() + "'",
 					"Install the audit schema " + fix);
 		}
-		if (!this.subscribers.names().isEmpty() && !this.schema.isPendingFunctionInstalled(this.jdbc)) {
+		if (!this.subscribers.names().isEmpty() && !this.catalog.isPendingFunctionInstalled()) {
 			throw new StartupFailure("The function " + this.schema.pendingFunction()
 					+ " does not exist and events.schema.initialize is '" + mode() + "'; the subscribers need it",
 					"Install pending-function.sql " + fix);
 		}
-		List<String> outdated = this.schema.outdatedFunctions(this.jdbc);
+		List<String> outdated = this.diff.outdatedFunctions();
 		if (!outdated.isEmpty()) {
 			throw new StartupFailure("The audit function" + ((outdated.size() > 1) ? "s " : " ")
 					+ String.join(" and ", outdated) + ((outdated.size() > 1) ? " are" : " is")
@@ -96,12 +105,12 @@ final class EventSchemaInitializer implements InitializingBean {
 					+ "': changes would not be captured or read as this version expects",
 					"Install this version's capture-function.sql and pending-function.sql " + fix);
 		}
-		if (!this.schema.isInstanceTableInstalled(this.jdbc)) {
+		if (!this.catalog.isInstanceTableInstalled()) {
 			throw new StartupFailure("The table " + this.schema.instanceTable()
 					+ " does not exist and events.schema.initialize is '" + mode() + "'",
 					"Install instance-table.sql " + fix);
 		}
-		List<String> missingForOrder = this.schema.missingForOrder(this.jdbc, this.tables);
+		List<String> missingForOrder = this.diff.missingForOrder(this.tables);
 		if (!missingForOrder.isEmpty()) {
 			throw new StartupFailure(
 					String.join(", ", missingForOrder) + ((missingForOrder.size() > 1) ? " are" : " is")
@@ -111,7 +120,7 @@ final class EventSchemaInitializer implements InitializingBean {
 							+ "with an ordered " + "subscriber, audit-order-index.sql " + fix);
 		}
 		for (AuditedTable table : this.tables) {
-			List<String> missing = this.schema.missingTriggers(this.jdbc, table);
+			List<String> missing = this.diff.missingTriggers(table);
 			if (!missing.isEmpty()) {
 				throw new StartupFailure(
 						"Table '" + table.name() + "' lacks its " + String.join(", ", missing) + " capture trigger"

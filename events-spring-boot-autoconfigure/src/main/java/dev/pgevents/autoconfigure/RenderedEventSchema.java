@@ -7,6 +7,9 @@ import java.util.zip.CRC32;
 
 import dev.pgevents.EventSchemaScript;
 import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.CaptureScripts;
+import dev.pgevents.internal.capture.SchemaDiff;
+import dev.pgevents.internal.capture.SchemaStatements;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -37,7 +40,7 @@ final class RenderedEventSchema implements EventSchemaScript {
 		JdbcTemplate jdbc = jdbc(connection);
 		AuditSchema schema = AuditSchema.resolve(jdbc, this.properties.getTableName(),
 				this.properties.getTrustedRoles());
-		return schema.statements(AuditedTables.resolve(jdbc, schema, this.subscribers, this.properties));
+		return new SchemaStatements(schema).all(AuditedTables.resolve(jdbc, schema, this.subscribers, this.properties));
 	}
 
 	@Override
@@ -45,7 +48,8 @@ final class RenderedEventSchema implements EventSchemaScript {
 		JdbcTemplate jdbc = jdbc(connection);
 		AuditSchema schema = AuditSchema.resolve(jdbc, this.properties.getTableName(),
 				this.properties.getTrustedRoles());
-		return schema.differences(jdbc, AuditedTables.resolve(jdbc, schema, this.subscribers, this.properties));
+		return new SchemaDiff(jdbc, schema)
+			.differences(AuditedTables.resolve(jdbc, schema, this.subscribers, this.properties));
 	}
 
 	/** Operations on a migration's own connection, which stays open for it. */
@@ -56,7 +60,7 @@ final class RenderedEventSchema implements EventSchemaScript {
 	@Override
 	public int checksum() {
 		CRC32 crc = new CRC32();
-		for (String part : List.of(AuditSchema.sources(), this.properties.getTableName(),
+		for (String part : List.of(CaptureScripts.sources(), this.properties.getTableName(),
 				String.join(",", this.subscribers.tables()), String.join(",", this.subscribers.orderedNames()),
 				String.join(",", this.properties.getTables()), String.join(",", this.properties.getExcludeColumns()),
 				String.join(",", this.properties.getTrustedRoles()))) {

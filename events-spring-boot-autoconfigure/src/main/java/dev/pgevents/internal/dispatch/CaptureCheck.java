@@ -12,6 +12,7 @@ import org.apache.commons.logging.LogFactory;
 
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
+import dev.pgevents.internal.capture.SchemaDiff;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -28,9 +29,7 @@ final class CaptureCheck {
 
 	private static final Duration INTERVAL = Duration.ofSeconds(10);
 
-	private final JdbcTemplate jdbc;
-
-	private final AuditSchema schema;
+	private final SchemaDiff diff;
 
 	private final List<AuditedTable> tables;
 
@@ -39,8 +38,7 @@ final class CaptureCheck {
 	private long next;
 
 	CaptureCheck(DataSource dataSource, AuditSchema schema, List<AuditedTable> tables) {
-		this.jdbc = new JdbcTemplate(dataSource);
-		this.schema = schema;
+		this.diff = new SchemaDiff(new JdbcTemplate(dataSource), schema);
 		this.tables = tables;
 	}
 
@@ -53,7 +51,7 @@ final class CaptureCheck {
 		}
 		Map<String, List<String>> missing = new LinkedHashMap<>();
 		for (AuditedTable table : this.tables) {
-			List<String> operations = this.schema.missingTriggers(this.jdbc, table);
+			List<String> operations = this.diff.missingTriggers(table);
 			List<String> before = this.missing.getOrDefault(table.name(), List.of());
 			if (!operations.isEmpty()) {
 				missing.put(table.name(), operations);

@@ -33,6 +33,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
+import org.springframework.boot.thread.Threading;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
 import org.springframework.context.annotation.Configuration;
@@ -99,7 +100,7 @@ public final class EventsAutoConfiguration {
 	DeliveryEngine eventDeliveryEngine(DataSource dataSource, AuditSchema schema, EventSchemaInitializer initializer,
 			SubscriberRegistry subscribers, SubscriberMethods subscriberMethods, ObjectProvider<EventHandler> handlers,
 			ObjectProvider<DeliveryObserver> observers, ObjectProvider<DataSourcePoolMetadataProvider> pools,
-			EventsProperties properties) {
+			EventsProperties properties, Environment environment) {
 		EventsProperties.Dispatch dispatch = properties.getDispatch();
 		EventsProperties.Relay relay = properties.getRelay();
 		EventsProperties.Retry retry = properties.getRetry();
@@ -112,7 +113,8 @@ public final class EventsAutoConfiguration {
 						relay.getLease(), properties.getRetention(), relay.getSubscriberExpiry(),
 						new Backoff(retry.getMaxAttempts(), retry.getInitialDelay(), retry.getMultiplier(),
 								retry.getMaxDelay()),
-						ClassUtils.isPresent(HEALTH_INDICATOR, EventsAutoConfiguration.class.getClassLoader())));
+						ClassUtils.isPresent(HEALTH_INDICATOR, EventsAutoConfiguration.class.getClassLoader()),
+						Threading.VIRTUAL.isActive(environment)));
 	}
 
 	@Bean

@@ -10,7 +10,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadPoolExecutor;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -23,6 +22,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
 /**
  * Delivers a committed transaction's rows just after it commits (Keel's
@@ -57,7 +57,9 @@ public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycl
 
 	private final ClaimKeeper keeper;
 
-	private final ThreadPoolExecutor executor;
+	private final ThreadPoolTaskExecutor executor;
+
+	private final Supervisor supervisor;
 
 	private final boolean async;
 
@@ -89,12 +91,14 @@ public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycl
 	 * @param instance holds the scopes of this instance's transactions
 	 * @param keeper keeps the instance's hold fresh
 	 * @param executor the dispatch executor: runs what the committing threads hand over
+	 * @param supervisor runs its stop in the background
 	 * @param committingThreads how many committing threads may run subscribers at once
 	 * (the others hand their transactions over to the executor), or {@code -1} to hand
 	 * every transaction over
 	 */
 	AfterCommitDispatch(ScopeRows rows, FanOut fanOut, OutcomeWriter outcomes, InstanceHold instance,
-			ClaimKeeper keeper, ThreadPoolExecutor executor, int committingThreads) {
+			ClaimKeeper keeper, ThreadPoolTaskExecutor executor, Supervisor supervisor, int committingThreads) {
+		this.supervisor = supervisor;
 		this.instance = instance;
 		this.keeper = keeper;
 		this.rows = rows;
@@ -265,18 +269,16 @@ public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycl
 	@Override
 	public void stop(Runnable callback) {
 		stopTakingWork();
-		Thread stopping = new Thread(() -> {
+		this.supervisor.background("events-dispatch-stop-", () -> {
 			drain();
 			callback.run();
-		}, "events-dispatch-stop");
-		stopping.setDaemon(true);
-		stopping.start();
+		});
 	}
 
 	private void stopTakingWork() {
 		this.inFlight.close();
 		// not begun: left to the relays, like the transactions that commit from now on
-		this.executor.getQueue().clear();
+		this.executor.getThreadPoolExecutor().getQueue().clear();
 	}
 
 	/**
@@ -308,10 +310,10 @@ public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycl
 
 	/**
 	 * Stop the executor's threads (once the lifecycle has stopped, they have nothing left
-	 * to do).
+	 * to do), and wait for them, boundedly.
 	 */
 	void close() {
-		this.executor.shutdownNow();
+		this.executor.shutdown();
 	}
 
 }

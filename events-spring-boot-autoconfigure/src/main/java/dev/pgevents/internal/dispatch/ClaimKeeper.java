@@ -2,17 +2,16 @@ package dev.pgevents.internal.dispatch;
 
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.support.ThrottledLog;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 
 /**
  * Keeps this instance's claims alive: every third of the lease it shows that the instance
@@ -39,7 +38,9 @@ final class ClaimKeeper implements AutoCloseable {
 
 	private final ThrottledLog beatFailures = new ThrottledLog(logger, Duration.ofMinutes(1));
 
-	private @Nullable ScheduledExecutorService scheduler;
+	private @Nullable ThreadPoolTaskScheduler scheduler;
+
+	private final EngineThreads threads;
 
 	private boolean closed;
 
@@ -48,7 +49,8 @@ final class ClaimKeeper implements AutoCloseable {
 	 * @param lease how long a claim may sit idle before the database ends it
 	 * @param instance this instance
 	 */
-	ClaimKeeper(Duration lease, InstanceHold instance) {
+	ClaimKeeper(Duration lease, InstanceHold instance, EngineThreads threads) {
+		this.threads = threads;
 		this.lease = lease;
 		this.instance = instance;
 	}
@@ -82,13 +84,9 @@ final class ClaimKeeper implements AutoCloseable {
 		if (this.scheduler != null || this.closed) {
 			return;
 		}
-		ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor((task) -> {
-			Thread keeper = new Thread(task, "events-claim-keeper");
-			keeper.setDaemon(true);
-			return keeper;
-		});
-		long every = Math.max(1, this.lease.toMillis() / 3);
-		scheduler.scheduleWithFixedDelay(this::keepAlive, every, every, TimeUnit.MILLISECONDS);
+		ThreadPoolTaskScheduler scheduler = this.threads.scheduler("events-claim-keeper-");
+		Duration every = Duration.ofMillis(Math.max(1, this.lease.toMillis() / 3));
+		scheduler.scheduleWithFixedDelay(this::keepAlive, Instant.now().plus(every), every);
 		this.scheduler = scheduler;
 	}
 
@@ -127,7 +125,7 @@ final class ClaimKeeper implements AutoCloseable {
 	public synchronized void close() {
 		this.closed = true;
 		if (this.scheduler != null) {
-			this.scheduler.shutdownNow();
+			this.scheduler.shutdown();
 		}
 	}
 

@@ -3,9 +3,6 @@ package dev.pgevents.internal.dispatch;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -17,7 +14,7 @@ import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
 import dev.pgevents.internal.capture.OwnTransactions;
 
-import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
 /**
  * Builds the delivery engine's parts, each once, and wires them: the one place that knows
@@ -60,11 +57,12 @@ public final class DeliveryEngine implements AutoCloseable {
 		// transaction's (but the after-commit dispatch, on a committed one's)
 		OwnTransactions transactions = new OwnTransactions(dataSource);
 		DataSource connections = transactions.dataSource();
-		Supervisor supervisor = new Supervisor();
+		EngineThreads threads = new EngineThreads(settings.virtualThreads());
+		Supervisor supervisor = new Supervisor(threads);
 		this.supervisor = supervisor;
 		this.subscriptions = subscribers;
 		InstanceHold instance = new InstanceHold(connections, schema, settings.relayEnabled(), settings.lease());
-		this.keeper = new ClaimKeeper(settings.lease(), instance);
+		this.keeper = new ClaimKeeper(settings.lease(), instance, threads);
 		RowOrder order = new RowOrder(schema, tables, subscribers, AfterCommitDispatch.PAGE);
 		DeliveryLedger ledger = new DeliveryLedger(transactions, schema, subscribers.names(),
 				settings.subscriberExpiry(), order.keyText(), settings.lease());
@@ -76,18 +74,17 @@ public final class DeliveryEngine implements AutoCloseable {
 				new Redelivery(transactions, schema, tables, subscribers, settings.batchSize(), settings.retention()));
 		// threads are started as work comes: in sync mode only when committing threads
 		// hand over
-		ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.dispatchThreads(), settings.dispatchThreads(), 0,
-				TimeUnit.SECONDS, new ArrayBlockingQueue<>(settings.dispatchQueueCapacity()),
-				new CustomizableThreadFactory("events-dispatch-"));
+		ThreadPoolTaskExecutor executor = threads.pool("events-dispatch-", settings.dispatchThreads(),
+				settings.dispatchQueueCapacity(), false);
 		this.afterCommit = new AfterCommitDispatch(new ScopeRows(connections, schema, AfterCommitDispatch.PAGE, order),
 				fanOut, new OutcomeWriter(transactions, ledger, instance, supervisor), instance, this.keeper, executor,
-				settings.committingThreads());
+				supervisor, settings.committingThreads());
 		this.captureCheck = new CaptureCheck(connections, schema, tables);
 		this.backlog = new Backlog(connections, schema, observer, settings.measureBacklog(), order);
 		this.relay = new Relay(settings.relayEnabled(), settings.pollInterval(), settings.batchSize(),
 				new SubscriberHeartbeat(connections, schema, subscribers), this.captureCheck, this.backlog,
 				new UndispatchedRows(connections, schema, fanOut, this.keeper, instance, settings.batchSize(),
-						settings.lease()),
+						settings.lease(), threads),
 				new DueDeliveries(connections, schema, subscribers, fanOut, ledger, this.keeper, settings.batchSize(),
 						settings.lease(), order),
 				new Retention(connections, schema, settings.retention(), supervisor),
@@ -174,10 +171,12 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * @param backoff when failed deliveries are tried again
 	 * @param measureBacklog whether the relay measures the backlog every few seconds (for
 	 * a health check; metrics ask for it themselves)
+	 * @param virtualThreads whether the application runs on virtual threads, and the
+	 * engine's threads with it
 	 */
 	public record Settings(int committingThreads, int dispatchThreads, int dispatchQueueCapacity, int maxChainDepth,
 			boolean relayEnabled, Duration pollInterval, int batchSize, Duration lease, Duration retention,
-			Duration subscriberExpiry, Backoff backoff, boolean measureBacklog) {
+			Duration subscriberExpiry, Backoff backoff, boolean measureBacklog, boolean virtualThreads) {
 	}
 
 	/**

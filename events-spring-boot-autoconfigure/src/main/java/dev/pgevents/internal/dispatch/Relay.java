@@ -116,7 +116,11 @@ public final class Relay implements SmartLifecycle {
 		}
 		this.stopped.countDown();
 		try {
-			relay.stop(null);
+			if (!relay.stop(EngineThreads.LOOP_STOP)) {
+				logger.warn("The relay still delivers after " + EngineThreads.LOOP_STOP.toSeconds()
+						+ " s (a subscriber's call that hangs?); it stops waiting for it: what it holds is delivered "
+						+ "again");
+			}
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -135,12 +139,10 @@ public final class Relay implements SmartLifecycle {
 	 */
 	@Override
 	public void stop(Runnable callback) {
-		Thread stopping = new Thread(() -> {
+		this.supervisor.background("events-relay-stop-", () -> {
 			stop();
 			callback.run();
-		}, "events-relay-stop");
-		stopping.setDaemon(true);
-		stopping.start();
+		});
 	}
 
 	/**

@@ -118,7 +118,7 @@ final class Retention {
 		}
 		this.stopped.countDown();
 		try {
-			running.stop(null);
+			running.stop(EngineThreads.LOOP_STOP);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();

@@ -31,6 +31,21 @@ final class Supervisor {
 
 	private final Map<String, Loop> loops = new ConcurrentHashMap<>();
 
+	private final EngineThreads threads;
+
+	Supervisor(EngineThreads threads) {
+		this.threads = threads;
+	}
+
+	/**
+	 * Run a task once, on a thread of its own (a stop in the background).
+	 * @param name the thread's name prefix
+	 * @param task the task
+	 */
+	void background(String name, Runnable task) {
+		this.threads.perTask(name).execute(task);
+	}
+
 	/**
 	 * Start a loop on a thread of its own.
 	 * @param name the thread's name
@@ -88,8 +103,7 @@ final class Supervisor {
 		}
 
 		private void launch(Duration delay) {
-			Thread thread = new Thread(() -> run(delay), this.name);
-			thread.setDaemon(this.daemon);
+			Thread thread = Supervisor.this.threads.newThread(this.name, this.daemon, () -> run(delay));
 			thread.setUncaughtExceptionHandler((dead, failure) -> died(failure));
 			this.thread = thread;
 			thread.start();
@@ -134,20 +148,15 @@ final class Supervisor {
 		/**
 		 * Restart no more, and wait for the thread that runs, which the caller has asked
 		 * to return.
-		 * @param timeout how long to wait, or {@code null} for as long as it takes
+		 * @param timeout how long to wait
 		 * @return whether the thread ended
 		 * @throws InterruptedException when the waiting thread is interrupted
 		 */
-		boolean stop(@Nullable Duration timeout) throws InterruptedException {
+		boolean stop(Duration timeout) throws InterruptedException {
 			this.stopping.countDown();
 			Thread thread = this.thread;
 			while (thread != null) {
-				if (timeout == null) {
-					thread.join();
-				}
-				else {
-					thread.join(timeout.toMillis());
-				}
+				thread.join(timeout.toMillis());
 				Thread next = this.thread;
 				if (next == thread) {
 					break;

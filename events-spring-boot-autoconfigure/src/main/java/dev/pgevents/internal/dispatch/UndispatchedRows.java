@@ -12,8 +12,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 import javax.sql.DataSource;
@@ -21,6 +19,7 @@ import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.capture.AuditSchema;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
 /**
  * Claims the audit rows that no after-commit dispatch handles, delivers them, and records
@@ -51,12 +50,15 @@ final class UndispatchedRows {
 	private volatile long claimedUpTo;
 
 	/** Claims the next batch while a backlog's current one is delivered. */
-	private volatile @Nullable ExecutorService claimer;
+	private volatile @Nullable ThreadPoolTaskExecutor claimer;
+
+	private final EngineThreads threads;
 
 	private volatile @Nullable CompletableFuture<Claim> nextClaim;
 
 	UndispatchedRows(DataSource dataSource, AuditSchema schema, FanOut fanOut, ClaimKeeper keeper,
-			InstanceHold instance, int batchSize, Duration lease) {
+			InstanceHold instance, int batchSize, Duration lease, EngineThreads threads) {
+		this.threads = threads;
 		this.instance = instance;
 		this.dataSource = dataSource;
 		this.fanOut = fanOut;
@@ -91,15 +93,12 @@ final class UndispatchedRows {
 	}
 
 	void start() {
-		this.claimer = Executors.newSingleThreadExecutor((task) -> {
-			Thread claimer = new Thread(task, "events-relay-claim");
-			claimer.setDaemon(true);
-			return claimer;
-		});
+		// its shutdown lets a claim begun finish, so that abandonNext releases it
+		this.claimer = this.threads.pool("events-relay-claim-", 1, Integer.MAX_VALUE, true);
 	}
 
 	void stop() {
-		ExecutorService claimer = this.claimer;
+		ThreadPoolTaskExecutor claimer = this.claimer;
 		this.claimer = null;
 		abandonNext();
 		if (claimer != null) {

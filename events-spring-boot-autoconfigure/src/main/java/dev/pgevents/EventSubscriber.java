@@ -6,6 +6,10 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
+import dev.pgevents.internal.dispatch.EventSubscriberHints;
+
+import org.springframework.aot.hint.annotation.Reflective;
+
 /**
  * Marks a bean method that is called once per committed row change of the named events.
  * <pre class="code">
@@ -20,6 +24,7 @@ import java.lang.annotation.Target;
 @Target(ElementType.METHOD)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
+@Reflective(EventSubscriberHints.class)
 public @interface EventSubscriber {
 
 	/**

@@ -36,6 +36,14 @@ public final class CaptureScripts {
 	}
 
 	/**
+	 * The scripts' names.
+	 * @return each script's name, without {@code .sql}
+	 */
+	public static List<String> names() {
+		return ALL;
+	}
+
+	/**
 	 * One script, unrendered.
 	 * @param script its name, without {@code .sql}
 	 * @return its text

@@ -1,5 +1,6 @@
 package dev.pgevents.internal.dispatch;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -144,6 +145,20 @@ public record EventPattern(@Nullable String table, @Nullable String operation) {
 			return ROW_OPERATIONS.stream().map((op) -> this.table + "." + op).toList();
 		}
 		return List.of(this.table + "." + this.operation);
+	}
+
+	/**
+	 * The event names this pattern stands for among the given tables':
+	 * {@code *.}<em>operation</em> that operation of each, the others as
+	 * {@link #names()}.
+	 * @param tables the tables, as events name them
+	 * @return the names
+	 */
+	List<String> names(Collection<String> tables) {
+		if (this.table == null) {
+			return tables.stream().map((name) -> name + "." + this.operation).toList();
+		}
+		return names();
 	}
 
 	/**

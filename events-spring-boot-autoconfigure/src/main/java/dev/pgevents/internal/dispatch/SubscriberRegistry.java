@@ -247,6 +247,7 @@ public final class SubscriberRegistry {
 	 */
 	public Subscriptions subscriptions(Collection<AuditedTable> audited) {
 		Map<String, Subscriber> complete = new LinkedHashMap<>();
+		List<String> tables = audited.stream().map(AuditedTable::name).toList();
 		for (Subscriber subscriber : this.byName.values()) {
 			Set<String> eventNames = new LinkedHashSet<>(subscriber.eventNames());
 			for (String operation : subscriber.anyTableOperations()) {
@@ -256,7 +257,7 @@ public final class SubscriberRegistry {
 								+ "' matches no table: no table is audited. Name the tables in events.audit.tables, "
 								+ "or name the events exactly");
 				}
-				audited.forEach((table) -> eventNames.add(table.name() + "." + operation));
+				eventNames.addAll(new EventPattern(null, operation).names(tables));
 			}
 			Subscriber resolved = subscriber.withEventNames(List.copyOf(eventNames));
 			if (!resolved.changed().isEmpty()) {

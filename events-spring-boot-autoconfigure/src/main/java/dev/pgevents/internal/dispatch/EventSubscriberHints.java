@@ -1,0 +1,36 @@
+package dev.pgevents.internal.dispatch;
+
+import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.Method;
+
+import dev.pgevents.Event;
+import dev.pgevents.EventSubscriber;
+import dev.pgevents.EventTarget;
+
+import org.springframework.aot.hint.BindingReflectionHintsRegistrar;
+import org.springframework.aot.hint.ExecutableMode;
+import org.springframework.aot.hint.ReflectionHints;
+import org.springframework.aot.hint.annotation.ReflectiveProcessor;
+
+/**
+ * The reflection an {@link EventSubscriber} method needs, found by Spring's AOT
+ * processing on every bean: the method is invoked, and its parameter of another type than
+ * {@link Event} and {@link EventTarget} is bound from the row's data with Jackson.
+ */
+public final class EventSubscriberHints implements ReflectiveProcessor {
+
+	private final BindingReflectionHintsRegistrar bindings = new BindingReflectionHintsRegistrar();
+
+	@Override
+	public void registerReflectionHints(ReflectionHints hints, AnnotatedElement element) {
+		if (element instanceof Method method) {
+			hints.registerMethod(method, ExecutableMode.INVOKE);
+			for (Class<?> type : method.getParameterTypes()) {
+				if (type != Event.class && type != EventTarget.class) {
+					this.bindings.registerReflectionHints(hints, type);
+				}
+			}
+		}
+	}
+
+}

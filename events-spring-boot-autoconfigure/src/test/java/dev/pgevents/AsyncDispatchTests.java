@@ -26,8 +26,8 @@ import static org.awaitility.Awaitility.await;
  * in the committing thread.
  */
 @WithTestDatabase
-@SpringBootTest(classes = AsyncDispatchTests.App.class, properties = { "spring.sql.init.mode=always",
-		"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.dispatch.mode=async" })
+@SpringBootTest(classes = AsyncDispatchTests.App.class,
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.dispatch.mode=async" })
 class AsyncDispatchTests {
 
 	@Autowired

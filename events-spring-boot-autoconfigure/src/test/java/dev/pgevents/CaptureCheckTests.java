@@ -35,7 +35,7 @@ import static org.awaitility.Awaitility.await;
 @WithTestDatabase
 @ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(classes = CaptureCheckTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql" })
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA })
 class CaptureCheckTests {
 
 	@Autowired

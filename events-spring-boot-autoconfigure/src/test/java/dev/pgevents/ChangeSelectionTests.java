@@ -10,9 +10,9 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,16 +22,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  * run when its transaction returns.
  */
 @WithTestDatabase
+@Import(InTransaction.class)
 @SpringBootTest(classes = ChangeSelectionTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.audit.tables=note", "events.audit.exclude-columns=password_hash,account.national_id" })
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.audit.tables=note",
+				"events.audit.exclude-columns=password_hash,account.national_id" })
 class ChangeSelectionTests {
 
 	@Autowired
 	JdbcTemplate jdbc;
 
 	@Autowired
-	TransactionTemplate transactions;
+	InTransaction db;
 
 	@Autowired
 	Subscribers subscribers;
@@ -43,9 +44,11 @@ class ChangeSelectionTests {
 
 	@Test
 	void excludedColumnsNeverReachTheAuditTableNorTheEvents() {
-		write("INSERT INTO account (id, email, password_hash, national_id) VALUES (1, 'a@example.com', 'secret', 'X1')");
-		write("UPDATE account SET password_hash = 'secret2', national_id = 'X2', email = 'b@example.com' WHERE id = 1");
-		write("DELETE FROM account WHERE id = 1");
+		this.db.write(
+				"INSERT INTO account (id, email, password_hash, national_id) VALUES (1, 'a@example.com', 'secret', 'X1')");
+		this.db.write(
+				"UPDATE account SET password_hash = 'secret2', national_id = 'X2', email = 'b@example.com' WHERE id = 1");
+		this.db.write("DELETE FROM account WHERE id = 1");
 
 		List<Map<String, Object>> rows = this.jdbc
 			.queryForList("SELECT data::text AS data, previous_data::text AS previous FROM keel_audit WHERE table_name "
@@ -64,8 +67,8 @@ class ChangeSelectionTests {
 
 	@Test
 	void anUpdateOfOnlyExcludedColumnsIsNoEvent() {
-		write("INSERT INTO account (id, email) VALUES (2, 'a@example.com')");
-		write("UPDATE account SET password_hash = 'new', national_id = 'Y' WHERE id = 2");
+		this.db.write("INSERT INTO account (id, email) VALUES (2, 'a@example.com')");
+		this.db.write("UPDATE account SET password_hash = 'new', national_id = 'Y' WHERE id = 2");
 
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM keel_audit WHERE table_name = 'account' AND op = "
 				+ "'updated' AND data->>'id' = '2'", Long.class))
@@ -75,10 +78,10 @@ class ChangeSelectionTests {
 
 	@Test
 	void aChangedFilterCallsTheSubscriberOnlyForUpdatesOfThoseFields() {
-		write("INSERT INTO account (id, email) VALUES (3, 'a@example.com')");
-		write("UPDATE account SET last_seen_at = now() WHERE id = 3");
-		write("UPDATE account SET email = 'c@example.com', last_seen_at = now() WHERE id = 3");
-		write("UPDATE account SET status = 'ACTIVE' WHERE id = 3");
+		this.db.write("INSERT INTO account (id, email) VALUES (3, 'a@example.com')");
+		this.db.write("UPDATE account SET last_seen_at = now() WHERE id = 3");
+		this.db.write("UPDATE account SET email = 'c@example.com', last_seen_at = now() WHERE id = 3");
+		this.db.write("UPDATE account SET status = 'ACTIVE' WHERE id = 3");
 
 		// the created event is not filtered; of the updates only the one that changed
 		// email
@@ -92,10 +95,10 @@ class ChangeSelectionTests {
 
 	@Test
 	void aConditionCallsTheSubscriberOnlyWhenItHolds() {
-		write("INSERT INTO account (id, email) VALUES (4, 'a@example.com'), (5, 'b@example.com')");
-		write("UPDATE account SET status = 'ACTIVE' WHERE id IN (4, 5)");
-		write("UPDATE account SET status = 'SHIPPED' WHERE id = 5");
-		write("UPDATE account SET status = 'SHIPPED', email = 'c@example.com' WHERE id = 4");
+		this.db.write("INSERT INTO account (id, email) VALUES (4, 'a@example.com'), (5, 'b@example.com')");
+		this.db.write("UPDATE account SET status = 'ACTIVE' WHERE id IN (4, 5)");
+		this.db.write("UPDATE account SET status = 'SHIPPED' WHERE id = 5");
+		this.db.write("UPDATE account SET status = 'SHIPPED', email = 'c@example.com' WHERE id = 4");
 
 		assertThat(this.subscribers.of("shipped")).singleElement().satisfies((event) -> {
 			assertThat(event.target().id()).isEqualTo("5");
@@ -106,11 +109,11 @@ class ChangeSelectionTests {
 
 	@Test
 	void patternsTakeEveryOperationOfATableOrOneOperationOfEveryTable() {
-		write("INSERT INTO account (id, email) VALUES (6, 'a@example.com')");
-		write("UPDATE account SET status = 'ACTIVE' WHERE id = 6");
-		write("INSERT INTO note (body) VALUES ('n')");
-		write("DELETE FROM note");
-		write("DELETE FROM account WHERE id = 6");
+		this.db.write("INSERT INTO account (id, email) VALUES (6, 'a@example.com')");
+		this.db.write("UPDATE account SET status = 'ACTIVE' WHERE id = 6");
+		this.db.write("INSERT INTO note (body) VALUES ('n')");
+		this.db.write("DELETE FROM note");
+		this.db.write("DELETE FROM account WHERE id = 6");
 
 		assertThat(this.subscribers.of("everyAccountChange")).extracting(Event::eventName)
 			.containsExactly("account.created", "account.updated", "account.deleted");
@@ -120,10 +123,6 @@ class ChangeSelectionTests {
 
 	private void assertNoLedgerEntries() {
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM keel_audit_delivery", Long.class)).isZero();
-	}
-
-	private void write(String sql) {
-		this.transactions.executeWithoutResult((status) -> this.jdbc.update(sql));
 	}
 
 	static class Subscribers extends RecordingSubscriber {

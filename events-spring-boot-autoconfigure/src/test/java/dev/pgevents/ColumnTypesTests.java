@@ -10,6 +10,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -22,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code bytea}, and values of tens of megabytes.
  */
 @WithTestDatabase
-@SpringBootTest(classes = ColumnTypesTests.App.class, properties = { "spring.sql.init.mode=always",
+@Import(InTransaction.class)
+@SpringBootTest(classes = ColumnTypesTests.App.class, properties = { TestApplications.SQL_INIT,
 		"spring.sql.init.schema-locations=classpath:column-types-schema.sql" })
 class ColumnTypesTests {
 
@@ -31,6 +33,9 @@ class ColumnTypesTests {
 
 	@Autowired
 	TransactionTemplate transactions;
+
+	@Autowired
+	InTransaction db;
 
 	@Autowired
 	Subscribers subscribers;
@@ -43,9 +48,10 @@ class ColumnTypesTests {
 
 	@Test
 	void everyKindOfColumnIsInTheEventsData() {
-		write("INSERT INTO odd_shapes (id, \"Display Name\", \"order-no\", total, feeling, home, tags, valid, payload) "
-				+ "VALUES (1, 'Ann', 7, 12.50, 'happy', ROW('Main St', '1000'), ARRAY['a', 'b'], int4range(1, 5), "
-				+ "'\\x0102ff'::bytea)");
+		this.db
+			.write("INSERT INTO odd_shapes (id, \"Display Name\", \"order-no\", total, feeling, home, tags, valid, payload) "
+					+ "VALUES (1, 'Ann', 7, 12.50, 'happy', ROW('Main St', '1000'), ARRAY['a', 'b'], int4range(1, 5), "
+					+ "'\\x0102ff'::bytea)");
 
 		assertThat(this.subscribers.events).singleElement().satisfies((event) -> {
 			assertThat(event.eventName()).isEqualTo("odd_shapes.created");
@@ -66,10 +72,10 @@ class ColumnTypesTests {
 
 	@Test
 	void anUpdateOfAQuotedColumnChangesItAndTheColumnsGeneratedFromIt() {
-		write("INSERT INTO odd_shapes (id, \"order-no\") VALUES (2, 1)");
+		this.db.write("INSERT INTO odd_shapes (id, \"order-no\") VALUES (2, 1)");
 		this.subscribers.clear();
 
-		write("UPDATE odd_shapes SET \"order-no\" = 5 WHERE id = 2");
+		this.db.write("UPDATE odd_shapes SET \"order-no\" = 5 WHERE id = 2");
 
 		assertThat(this.subscribers.events).singleElement().satisfies((event) -> {
 			assertThat(event.target().changedFields()).containsExactlyInAnyOrder("order-no", "doubled");
@@ -81,7 +87,7 @@ class ColumnTypesTests {
 	@Test
 	void aValueOfTwentyMegabytesIsDelivered() {
 		String body = "x".repeat(20 * 1024 * 1024);
-		write("INSERT INTO odd_shapes (id) VALUES (3)");
+		this.db.write("INSERT INTO odd_shapes (id) VALUES (3)");
 		this.subscribers.clear();
 
 		this.transactions
@@ -91,10 +97,6 @@ class ColumnTypesTests {
 			assertThat(event.target().changedFields()).containsExactly("body");
 			assertThat(event.target().data().get("body")).isEqualTo(body);
 		});
-	}
-
-	private void write(String sql) {
-		this.transactions.executeWithoutResult((status) -> this.jdbc.update(sql));
 	}
 
 	static class Subscribers extends RecordingSubscriber {

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
@@ -26,9 +25,8 @@ import static org.awaitility.Awaitility.await;
  * Many transactions committing at once: each change reaches each subscriber exactly once.
  */
 @WithTestDatabase
-@SpringBootTest(classes = ConcurrentDeliveryTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"spring.datasource.hikari.maximum-pool-size=12" })
+@SpringBootTest(classes = ConcurrentDeliveryTests.App.class, properties = { TestApplications.SQL_INIT,
+		TestApplications.MEMBER_SCHEMA, "spring.datasource.hikari.maximum-pool-size=12" })
 class ConcurrentDeliveryTests {
 
 	static final int THREADS = 8;

@@ -33,8 +33,8 @@ import static org.awaitility.Awaitility.await;
  * tight loop.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(classes = ConnectionLossTests.App.class, properties = { "spring.sql.init.mode=always",
-		"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.relay.poll-interval=300ms" })
+@SpringBootTest(classes = ConnectionLossTests.App.class,
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.relay.poll-interval=300ms" })
 class ConnectionLossTests {
 
 	static String url;

@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @WithTestDatabase
 @SpringBootTest(classes = CustomEventHandlerTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql" })
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA })
 class CustomEventHandlerTests {
 
 	@Autowired

@@ -14,7 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -85,13 +84,9 @@ class DatabaseOutageTests {
 	}
 
 	private static ConfigurableApplicationContext start(String url) {
-		return new SpringApplicationBuilder(App.class)
-			.properties("spring.datasource.url=" + url, "spring.datasource.username=postgres",
-					"spring.datasource.hikari.maximum-pool-size=8", "spring.datasource.hikari.connection-timeout=1000",
-					"spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-					"spring.main.banner-mode=off", "events.relay.lease=2s", "events.relay.poll-interval=200ms",
-					"events.retry.initial-delay=100ms")
-			.run();
+		return TestApplications.start(App.class, url, "spring.datasource.username=postgres",
+				"spring.datasource.hikari.maximum-pool-size=8", "spring.datasource.hikari.connection-timeout=1000",
+				"events.relay.lease=2s", "events.relay.poll-interval=200ms", "events.retry.initial-delay=100ms");
 	}
 
 	private static Writers writers(ConfigurableApplicationContext app, int threads) {

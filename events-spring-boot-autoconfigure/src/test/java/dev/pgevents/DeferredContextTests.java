@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @WithTestDatabase
 @SpringBootTest(classes = DeferredContextTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql" })
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA })
 class DeferredContextTests {
 
 	@Autowired

@@ -14,7 +14,6 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -27,8 +26,8 @@ import static org.awaitility.Awaitility.await;
  * event shape.
  */
 @WithTestDatabase
-@SpringBootTest(classes = DeliveryTests.App.class, properties = { "spring.sql.init.mode=always",
-		"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.audit.tables=note" })
+@SpringBootTest(classes = DeliveryTests.App.class,
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.audit.tables=note" })
 class DeliveryTests {
 
 	@Autowired

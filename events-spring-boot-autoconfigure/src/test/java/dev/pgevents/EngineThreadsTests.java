@@ -91,9 +91,8 @@ class EngineThreadsTests {
 	}
 
 	private static String[] properties(String... more) {
-		List<String> properties = new ArrayList<>(
-				List.of("spring.datasource.url=" + TestDatabase.create(), "spring.sql.init.mode=always",
-						"spring.sql.init.schema-locations=classpath:member-schema.sql", "spring.main.banner-mode=off"));
+		List<String> properties = new ArrayList<>(List.of("spring.datasource.url=" + TestDatabase.create(),
+				TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "spring.main.banner-mode=off"));
 		properties.addAll(List.of(more));
 		return properties.toArray(String[]::new);
 	}

@@ -32,7 +32,7 @@ import static org.awaitility.Awaitility.await;
 @WithTestDatabase
 @ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(classes = EventChainTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:chain-schema.sql",
+		properties = { TestApplications.SQL_INIT, "spring.sql.init.schema-locations=classpath:chain-schema.sql",
 				"events.relay.poll-interval=200ms", "events.retry.max-attempts=1" })
 class EventChainTests {
 

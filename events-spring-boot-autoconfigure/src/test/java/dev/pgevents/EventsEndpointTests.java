@@ -36,9 +36,8 @@ import static org.awaitility.Awaitility.await;
  */
 @WithTestDatabase
 @SpringBootTest(classes = EventsEndpointTests.App.class, webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.relay.poll-interval=100ms", "events.retry.max-attempts=1",
-				"management.endpoints.web.exposure.include=health,events",
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.relay.poll-interval=100ms",
+				"events.retry.max-attempts=1", "management.endpoints.web.exposure.include=health,events",
 				"management.endpoint.health.show-details=always", "spring.web.error.include-message=always",
 				"spring.main.web-application-type=servlet" })
 class EventsEndpointTests {

@@ -29,8 +29,8 @@ import static org.awaitility.Awaitility.await;
  * dead-lettered with the reason, and the rows after it flow.
  */
 @WithTestDatabase
-@SpringBootTest(classes = ExactValuesTests.App.class, properties = { "spring.sql.init.mode=always",
-		"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.relay.poll-interval=100ms" })
+@SpringBootTest(classes = ExactValuesTests.App.class,
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.relay.poll-interval=100ms" })
 class ExactValuesTests {
 
 	@Autowired

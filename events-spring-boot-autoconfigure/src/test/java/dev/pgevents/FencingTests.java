@@ -105,9 +105,8 @@ class FencingTests {
 
 	private ConfigurableApplicationContext start(String... properties) {
 		ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class)
-			.properties("spring.datasource.url=" + this.url, "spring.sql.init.mode=always",
-					"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.relay.poll-interval=100ms",
-					"events.relay.lease=1s", "spring.main.banner-mode=off")
+			.properties("spring.datasource.url=" + this.url, TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA,
+					"events.relay.poll-interval=100ms", "events.relay.lease=1s", "spring.main.banner-mode=off")
 			.properties(properties)
 			.run();
 		this.instances.add(context);

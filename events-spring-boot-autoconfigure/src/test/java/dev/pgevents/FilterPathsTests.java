@@ -12,9 +12,9 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -27,17 +27,17 @@ import static org.awaitility.Awaitility.await;
  * throws.
  */
 @WithTestDatabase
+@Import(InTransaction.class)
 @SpringBootTest(classes = FilterPathsTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.relay.poll-interval=50ms", "events.retry.max-attempts=3", "events.retry.initial-delay=40ms",
-				"events.retry.max-delay=200ms" })
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.relay.poll-interval=50ms",
+				"events.retry.max-attempts=3", "events.retry.initial-delay=40ms", "events.retry.max-delay=200ms" })
 class FilterPathsTests {
 
 	@Autowired
 	JdbcTemplate jdbc;
 
 	@Autowired
-	TransactionTemplate transactions;
+	InTransaction db;
 
 	@Autowired
 	Subscribers subscribers;
@@ -67,9 +67,9 @@ class FilterPathsTests {
 	@Test
 	void aRetryDeliversAnEventTheFilterTookAndNoOther() {
 		this.subscribers.shippedFailures.set(1);
-		write("INSERT INTO account (id, email) VALUES (2, 'a@example.com')");
-		write("UPDATE account SET status = 'SHIPPED' WHERE id = 2");
-		write("UPDATE account SET status = 'DONE' WHERE id = 2");
+		this.db.write("INSERT INTO account (id, email) VALUES (2, 'a@example.com')");
+		this.db.write("UPDATE account SET status = 'SHIPPED' WHERE id = 2");
+		this.db.write("UPDATE account SET status = 'DONE' WHERE id = 2");
 
 		await().atMost(Duration.ofSeconds(30))
 			.untilAsserted(() -> assertThat(ledger("account", "2")).singleElement()
@@ -82,8 +82,8 @@ class FilterPathsTests {
 
 	@Test
 	void aConditionThatFailsOnAnEventIsRetriedAndDeadLetteredAndTheOthersAreDelivered() {
-		write("INSERT INTO note (body) VALUES (NULL)");
-		write("INSERT INTO note (body) VALUES ('long enough')");
+		this.db.write("INSERT INTO note (body) VALUES (NULL)");
+		this.db.write("INSERT INTO note (body) VALUES ('long enough')");
 
 		await().atMost(Duration.ofSeconds(30))
 			.untilAsserted(() -> assertThat(this.jdbc
@@ -115,10 +115,6 @@ class FilterPathsTests {
 				"SELECT d.subscriber, d.status, d.attempts FROM keel_audit_delivery d "
 						+ "JOIN keel_audit a ON a.id = d.audit_id WHERE a.table_name = ? AND a.data->>'id' = ?",
 				table, id);
-	}
-
-	private void write(String sql) {
-		this.transactions.executeWithoutResult((status) -> this.jdbc.update(sql));
 	}
 
 	static class Subscribers extends RecordingSubscriber {

@@ -33,9 +33,8 @@ import static org.awaitility.Awaitility.await;
  * delivered at once (a forged scope held them back for the lease, or, naming a live
  * instance, for as long as it ran). The application's own transactions keep theirs.
  */
-@SpringBootTest(classes = ForgedContextTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.relay.poll-interval=1h", "events.relay.lease=2m" })
+@SpringBootTest(classes = ForgedContextTests.App.class, properties = { TestApplications.SQL_INIT,
+		TestApplications.MEMBER_SCHEMA, "events.relay.poll-interval=1h", "events.relay.lease=2m" })
 class ForgedContextTests {
 
 	static final String WRITER = "events_writer_" + ProcessHandle.current().pid();

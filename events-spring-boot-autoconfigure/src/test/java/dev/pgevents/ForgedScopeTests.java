@@ -29,9 +29,8 @@ import static org.awaitility.Awaitility.await;
  * relays. Before, the row waited for as long as the instance ran. The application's own
  * transactions, whose scopes it issued, are still dispatched after commit.
  */
-@SpringBootTest(classes = ForgedScopeTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.relay.poll-interval=200ms", "events.relay.lease=2s" })
+@SpringBootTest(classes = ForgedScopeTests.App.class, properties = { TestApplications.SQL_INIT,
+		TestApplications.MEMBER_SCHEMA, "events.relay.poll-interval=200ms", "events.relay.lease=2s" })
 class ForgedScopeTests {
 
 	static String url;

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -74,11 +73,8 @@ class GracefulStopTests {
 	}
 
 	private static ConfigurableApplicationContext start(String url) {
-		return new SpringApplicationBuilder(App.class)
-			.properties("spring.datasource.url=" + url, "spring.sql.init.mode=always",
-					"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.relay.poll-interval=100ms",
-					"events.relay.lease=2s", "events.relay.batch-size=20", "spring.main.banner-mode=off")
-			.run();
+		return TestApplications.start(App.class, url, "events.relay.poll-interval=100ms", "events.relay.lease=2s",
+				"events.relay.batch-size=20");
 	}
 
 	static class Subscriber {

@@ -9,18 +9,38 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Writes in a transaction of an application's own transaction manager, which delivers its
- * events after commit, for tests that start applications with a context runner.
+ * events after commit.
  */
 final class InTransaction {
 
-	private InTransaction() {
+	private final TransactionTemplate transactions;
+
+	private final JdbcTemplate jdbc;
+
+	/**
+	 * A bean for the tests that {@code @Import} it.
+	 * @param transactions the application's transactions
+	 * @param jdbc the application's JDBC access
+	 */
+	InTransaction(TransactionTemplate transactions, JdbcTemplate jdbc) {
+		this.transactions = transactions;
+		this.jdbc = jdbc;
 	}
 
 	static void write(ApplicationContext context, String... statements) {
-		JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
-		new TransactionTemplate(context.getBean(PlatformTransactionManager.class)).executeWithoutResult((status) -> {
+		new InTransaction(new TransactionTemplate(context.getBean(PlatformTransactionManager.class)),
+				new JdbcTemplate(context.getBean(DataSource.class)))
+			.write(statements);
+	}
+
+	/**
+	 * Run statements in one transaction.
+	 * @param statements the statements
+	 */
+	void write(String... statements) {
+		this.transactions.executeWithoutResult((status) -> {
 			for (String sql : statements) {
-				jdbc.update(sql);
+				this.jdbc.update(sql);
 			}
 		});
 	}

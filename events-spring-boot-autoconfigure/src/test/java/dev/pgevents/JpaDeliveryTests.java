@@ -27,9 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * other.
  */
 @WithTestDatabase
-@SpringBootTest(classes = JpaDeliveryTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"spring.jpa.hibernate.ddl-auto=none", "spring.jpa.open-in-view=false" })
+@SpringBootTest(classes = JpaDeliveryTests.App.class, properties = { TestApplications.SQL_INIT,
+		TestApplications.MEMBER_SCHEMA, "spring.jpa.hibernate.ddl-auto=none", "spring.jpa.open-in-view=false" })
 class JpaDeliveryTests {
 
 	@Autowired

@@ -36,9 +36,9 @@ class LifecycleTests {
 		Set<Thread> before = Thread.getAllStackTraces().keySet();
 		for (int cycle = 0; cycle < CYCLES; cycle++) {
 			try (ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class)
-				.properties("spring.datasource.url=" + url, "spring.sql.init.mode=always",
-						"spring.sql.init.schema-locations=classpath:member-schema.sql", "spring.main.banner-mode=off",
-						"events.dispatch.mode=" + ((cycle % 2 == 0) ? "sync" : "async"), "logging.level.root=warn")
+				.properties("spring.datasource.url=" + url, TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA,
+						"spring.main.banner-mode=off", "events.dispatch.mode=" + ((cycle % 2 == 0) ? "sync" : "async"),
+						"logging.level.root=warn")
 				.run()) {
 				context.getBean(TransactionTemplate.class)
 					.executeWithoutResult((status) -> context.getBean(JdbcTemplate.class)

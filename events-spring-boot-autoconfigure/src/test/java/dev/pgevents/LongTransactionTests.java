@@ -29,8 +29,8 @@ import static org.awaitility.Awaitility.await;
  */
 @WithTestDatabase
 @SpringBootTest(classes = LongTransactionTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.relay.lease=1s", "events.relay.poll-interval=50ms", "events.relay.batch-size=50" })
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.relay.lease=1s",
+				"events.relay.poll-interval=50ms", "events.relay.batch-size=50" })
 class LongTransactionTests {
 
 	@Autowired

@@ -26,9 +26,8 @@ import static org.awaitility.Awaitility.await;
  */
 @WithTestDatabase
 @SpringBootTest(classes = MetricsTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.relay.poll-interval=100ms", "events.retry.initial-delay=10ms", "events.retry.max-delay=50ms",
-				"events.retry.max-attempts=3" })
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.relay.poll-interval=100ms",
+				"events.retry.initial-delay=10ms", "events.retry.max-delay=50ms", "events.retry.max-attempts=3" })
 class MetricsTests {
 
 	@Autowired
@@ -65,10 +64,9 @@ class MetricsTests {
 	@Test
 	void theLagRisesWhileOutsideWritesWaitForARelayAndFallsOnceTheyAreDelivered() {
 		String url = TestDatabase.create();
-		String[] properties = { "spring.datasource.url=" + url, "spring.sql.init.mode=always",
-				"spring.sql.init.schema-locations=classpath:member-schema.sql", "spring.main.banner-mode=off",
-				"events.relay.poll-interval=100ms", "events.retry.initial-delay=10ms", "events.retry.max-delay=50ms",
-				"events.retry.max-attempts=3" };
+		String[] properties = { "spring.datasource.url=" + url, TestApplications.SQL_INIT,
+				TestApplications.MEMBER_SCHEMA, "spring.main.banner-mode=off", "events.relay.poll-interval=100ms",
+				"events.retry.initial-delay=10ms", "events.retry.max-delay=50ms", "events.retry.max-attempts=3" };
 		try (ConfigurableApplicationContext held = new SpringApplicationBuilder(App.class).properties(properties)
 			.properties("events.relay.enabled=false")
 			.run()) {

@@ -149,9 +149,8 @@ class MultiInstanceTests {
 
 	private ConfigurableApplicationContext start(Class<?> app, String... properties) {
 		ConfigurableApplicationContext context = new SpringApplicationBuilder(app)
-			.properties("spring.datasource.url=" + this.url, "spring.sql.init.mode=always",
-					"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.relay.poll-interval=200ms",
-					"spring.main.banner-mode=off")
+			.properties("spring.datasource.url=" + this.url, TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA,
+					"events.relay.poll-interval=200ms", "spring.main.banner-mode=off")
 			.properties(properties)
 			.run();
 		this.instances.add(context);

@@ -9,6 +9,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -21,8 +22,9 @@ import static org.awaitility.Awaitility.await;
  * table or one of its partitions, those created after startup included.
  */
 @WithTestDatabase
-@SpringBootTest(classes = PartitionedTableTests.App.class, properties = { "spring.sql.init.mode=always",
-		"spring.sql.init.schema-locations=classpath:partitioned-schema.sql" })
+@Import(InTransaction.class)
+@SpringBootTest(classes = PartitionedTableTests.App.class,
+		properties = { TestApplications.SQL_INIT, "spring.sql.init.schema-locations=classpath:partitioned-schema.sql" })
 class PartitionedTableTests {
 
 	@Autowired
@@ -30,6 +32,9 @@ class PartitionedTableTests {
 
 	@Autowired
 	TransactionTemplate transactions;
+
+	@Autowired
+	InTransaction db;
 
 	@Autowired
 	Subscribers subscribers;
@@ -42,8 +47,8 @@ class PartitionedTableTests {
 
 	@Test
 	void writesThroughTheTableAndOnAPartitionAreEventsOfTheTable() {
-		write("INSERT INTO orders VALUES (1, 'eu', 'new'), (2, 'us', 'new')");
-		write("INSERT INTO orders_eu VALUES (3, 'eu', 'new')");
+		this.db.write("INSERT INTO orders VALUES (1, 'eu', 'new'), (2, 'us', 'new')");
+		this.db.write("INSERT INTO orders_eu VALUES (3, 'eu', 'new')");
 
 		assertThat(this.subscribers.of("orders")).extracting(PartitionedTableTests::describe)
 			.containsExactly("orders.created 1,eu new", "orders.created 2,us new", "orders.created 3,eu new");
@@ -51,12 +56,12 @@ class PartitionedTableTests {
 
 	@Test
 	void updatesAreUpdatedEventsAndAMoveToAnotherPartitionIsADeleteAndACreate() {
-		write("INSERT INTO orders VALUES (1, 'eu', 'new'), (2, 'eu', 'new')");
+		this.db.write("INSERT INTO orders VALUES (1, 'eu', 'new'), (2, 'eu', 'new')");
 		this.subscribers.clear();
 
-		write("UPDATE orders_eu SET status = 'paid' WHERE id = 1");
-		write("UPDATE orders SET status = status WHERE id = 1");
-		write("UPDATE orders SET region = 'us' WHERE id = 2");
+		this.db.write("UPDATE orders_eu SET status = 'paid' WHERE id = 1");
+		this.db.write("UPDATE orders SET status = status WHERE id = 1");
+		this.db.write("UPDATE orders SET region = 'us' WHERE id = 2");
 
 		assertThat(this.subscribers.of("orders")).extracting(PartitionedTableTests::describe)
 			.containsExactly("orders.updated 1,eu new->paid", "orders.deleted 2,eu new", "orders.created 2,us new");
@@ -66,7 +71,7 @@ class PartitionedTableTests {
 	void aPartitionCreatedAfterStartupIsCapturedToo() {
 		this.jdbc.execute("CREATE TABLE IF NOT EXISTS orders_asia PARTITION OF orders FOR VALUES IN ('asia')");
 
-		write("INSERT INTO orders_asia VALUES (4, 'asia', 'new')");
+		this.db.write("INSERT INTO orders_asia VALUES (4, 'asia', 'new')");
 		// written outside the application: the relay delivers it
 		this.jdbc.update("DELETE FROM orders_asia WHERE id = 4");
 
@@ -77,16 +82,12 @@ class PartitionedTableTests {
 
 	@Test
 	void aTruncateOfTheTableIsOneTruncatedEvent() {
-		write("INSERT INTO orders VALUES (1, 'eu', 'new'), (2, 'us', 'new')");
+		this.db.write("INSERT INTO orders VALUES (1, 'eu', 'new'), (2, 'us', 'new')");
 		this.subscribers.clear();
 
-		write("TRUNCATE orders");
+		this.db.write("TRUNCATE orders");
 
 		assertThat(this.subscribers.of("truncated")).extracting(Event::eventName).containsExactly("orders.truncated");
-	}
-
-	private void write(String sql) {
-		this.transactions.executeWithoutResult((status) -> this.jdbc.update(sql));
 	}
 
 	private static String describe(Event event) {

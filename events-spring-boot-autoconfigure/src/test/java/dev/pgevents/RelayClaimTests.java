@@ -29,8 +29,8 @@ import static org.awaitility.Awaitility.await;
  */
 @WithTestDatabase
 @SpringBootTest(classes = RelayClaimTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.relay.lease=1s", "events.relay.batch-size=10", "events.relay.poll-interval=100ms" })
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.relay.lease=1s",
+				"events.relay.batch-size=10", "events.relay.poll-interval=100ms" })
 class RelayClaimTests {
 
 	@Autowired

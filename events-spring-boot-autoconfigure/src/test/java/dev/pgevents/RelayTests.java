@@ -29,8 +29,8 @@ import static org.awaitility.Awaitility.await;
  * here (one hour), so each test also shows that the trigger's notification wakes the
  * relay.
  */
-@SpringBootTest(classes = RelayTests.App.class, properties = { "spring.sql.init.mode=always",
-		"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.relay.poll-interval=1h" })
+@SpringBootTest(classes = RelayTests.App.class,
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.relay.poll-interval=1h" })
 class RelayTests {
 
 	static String url;

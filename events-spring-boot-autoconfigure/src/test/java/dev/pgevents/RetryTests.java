@@ -29,9 +29,9 @@ import static org.awaitility.Awaitility.await;
  */
 @WithTestDatabase
 @SpringBootTest(classes = RetryTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.relay.poll-interval=50ms", "events.retry.max-attempts=4", "events.retry.initial-delay=40ms",
-				"events.retry.multiplier=2", "events.retry.max-delay=200ms" })
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.relay.poll-interval=50ms",
+				"events.retry.max-attempts=4", "events.retry.initial-delay=40ms", "events.retry.multiplier=2",
+				"events.retry.max-delay=200ms" })
 class RetryTests {
 
 	@Autowired

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -54,11 +53,7 @@ class RollingStartTests {
 	}
 
 	private static ConfigurableApplicationContext start(String url) {
-		return new SpringApplicationBuilder(App.class)
-			.properties("spring.datasource.url=" + url, "spring.sql.init.mode=always",
-					"spring.sql.init.schema-locations=classpath:member-schema.sql", "spring.main.banner-mode=off",
-					"events.audit.tables=note", "events.relay.poll-interval=200ms")
-			.run();
+		return TestApplications.start(App.class, url, "events.audit.tables=note", "events.relay.poll-interval=200ms");
 	}
 
 	@SpringBootConfiguration

@@ -9,6 +9,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -22,8 +23,9 @@ import static org.awaitility.Awaitility.await;
  * search_path.
  */
 @WithTestDatabase
+@Import(InTransaction.class)
 @SpringBootTest(classes = SchemaQualifiedTablesTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:schemas-schema.sql",
+		properties = { TestApplications.SQL_INIT, "spring.sql.init.schema-locations=classpath:schemas-schema.sql",
 				"events.audit.tables=public.invoice,billing.payment",
 				"events.audit.exclude-columns=billing.payment.card_number" })
 class SchemaQualifiedTablesTests {
@@ -33,6 +35,9 @@ class SchemaQualifiedTablesTests {
 
 	@Autowired
 	TransactionTemplate transactions;
+
+	@Autowired
+	InTransaction db;
 
 	@Autowired
 	Subscribers subscribers;
@@ -46,10 +51,10 @@ class SchemaQualifiedTablesTests {
 
 	@Test
 	void twoTablesOfOneNameInTwoSchemasAreEventsOfTheirOwn() {
-		write("INSERT INTO invoice VALUES (1, 10)");
-		write("INSERT INTO billing.invoice VALUES ('B-1', 20)");
+		this.db.write("INSERT INTO invoice VALUES (1, 10)");
+		this.db.write("INSERT INTO billing.invoice VALUES ('B-1', 20)");
 		// the writer's search_path does not change the name
-		write("SET LOCAL search_path = billing, public", "UPDATE invoice SET total = 21");
+		this.db.write("SET LOCAL search_path = billing, public", "UPDATE invoice SET total = 21");
 
 		assertThat(this.subscribers.of("public")).extracting(SchemaQualifiedTablesTests::describe)
 			.containsExactly("invoice.created 1 10");
@@ -71,7 +76,7 @@ class SchemaQualifiedTablesTests {
 
 	@Test
 	void aPartitionedTableOfAnotherSchemaIsNamedWithItsSchemaWhenItsPartitionIsWritten() {
-		write("INSERT INTO billing.ledger_main VALUES (1, 'main', 5)");
+		this.db.write("INSERT INTO billing.ledger_main VALUES (1, 'main', 5)");
 
 		assertThat(this.subscribers.of("ledger")).extracting((event) -> event.eventName() + " " + event.target().id())
 			.containsExactly("billing.ledger.created 1,main");
@@ -79,10 +84,10 @@ class SchemaQualifiedTablesTests {
 
 	@Test
 	void anOperationPatternCoversTheAuditedTablesOfEverySchema() {
-		write("INSERT INTO invoice VALUES (2, 1)", "INSERT INTO billing.invoice VALUES ('B-3', 1)",
+		this.db.write("INSERT INTO invoice VALUES (2, 1)", "INSERT INTO billing.invoice VALUES ('B-3', 1)",
 				"INSERT INTO billing.payment VALUES (7, 1, '4111111111111111')",
 				"INSERT INTO billing.ledger VALUES (2, 'main', 1)");
-		write("DELETE FROM invoice", "DELETE FROM billing.invoice", "DELETE FROM billing.payment",
+		this.db.write("DELETE FROM invoice", "DELETE FROM billing.invoice", "DELETE FROM billing.payment",
 				"DELETE FROM billing.ledger");
 
 		assertThat(this.subscribers.of("deleted")).extracting((event) -> event.eventName() + " " + event.target().id())
@@ -93,14 +98,6 @@ class SchemaQualifiedTablesTests {
 			.filteredOn((event) -> event.eventName().startsWith("billing.payment"))
 			.singleElement()
 			.satisfies((event) -> assertThat(event.target().data()).containsOnlyKeys("id", "amount"));
-	}
-
-	private void write(String... statements) {
-		this.transactions.executeWithoutResult((status) -> {
-			for (String sql : statements) {
-				this.jdbc.execute(sql);
-			}
-		});
 	}
 
 	private static String describe(Event event) {

@@ -101,9 +101,8 @@ class SlowSubscriberTests {
 
 	private ConfigurableApplicationContext start() {
 		ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class)
-			.properties("spring.datasource.url=" + this.url, "spring.sql.init.mode=always",
-					"spring.sql.init.schema-locations=classpath:member-schema.sql", "events.relay.poll-interval=100ms",
-					"events.relay.lease=1s", "spring.main.banner-mode=off")
+			.properties("spring.datasource.url=" + this.url, TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA,
+					"events.relay.poll-interval=100ms", "events.relay.lease=1s", "spring.main.banner-mode=off")
 			.run();
 		this.instances.add(context);
 		return context;

@@ -33,8 +33,7 @@ class StartupValidationTests {
 		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
 				DataSourceInitializationAutoConfiguration.class, DataSourceTransactionManagerAutoConfiguration.class,
 				JacksonAutoConfiguration.class, EventsAutoConfiguration.class))
-		.withPropertyValues("spring.datasource.url=" + url, "spring.sql.init.mode=always",
-				"spring.sql.init.schema-locations=classpath:member-schema.sql");
+		.withPropertyValues("spring.datasource.url=" + url, TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA);
 
 	@BeforeAll
 	static void database() {

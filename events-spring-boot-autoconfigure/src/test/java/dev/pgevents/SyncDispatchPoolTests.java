@@ -50,9 +50,8 @@ class SyncDispatchPoolTests {
 		try (ConfigurableApplicationContext app = new SpringApplicationBuilder(App.class)
 			.properties("spring.datasource.url=" + TestDatabase.create(),
 					"spring.datasource.hikari.maximum-pool-size=" + poolSize,
-					"spring.datasource.hikari.connection-timeout=10000", "spring.sql.init.mode=always",
-					"spring.sql.init.schema-locations=classpath:member-schema.sql", "spring.main.banner-mode=off",
-					"events.dispatch.mode=sync")
+					"spring.datasource.hikari.connection-timeout=10000", TestApplications.SQL_INIT,
+					TestApplications.MEMBER_SCHEMA, "spring.main.banner-mode=off", "events.dispatch.mode=sync")
 			.run()) {
 			commitConcurrently(app, threads);
 		}
@@ -70,9 +69,8 @@ class SyncDispatchPoolTests {
 	void aPoolOfUnknownSize(int threads, int poolSize, @Nullable Integer syncLimit, CapturedOutput output)
 			throws Exception {
 		try (ConfigurableApplicationContext app = new SpringApplicationBuilder(UnknownPoolApp.class)
-			.properties("test.url=" + TestDatabase.create(), "test.pool-size=" + poolSize,
-					"spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-					"spring.main.banner-mode=off", "events.dispatch.mode=sync",
+			.properties("test.url=" + TestDatabase.create(), "test.pool-size=" + poolSize, TestApplications.SQL_INIT,
+					TestApplications.MEMBER_SCHEMA, "spring.main.banner-mode=off", "events.dispatch.mode=sync",
 					(syncLimit != null) ? "events.dispatch.sync-limit=" + syncLimit : "test.none=")
 			.run()) {
 			if (syncLimit == null) {

@@ -31,9 +31,8 @@ import static org.awaitility.Awaitility.await;
  */
 @WithTestDatabase
 @SpringBootTest(classes = ThreadSurvivalTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
-				"events.relay.poll-interval=200ms", "events.retry.initial-delay=100ms",
-				"management.endpoint.health.show-details=always" })
+		properties = { TestApplications.SQL_INIT, TestApplications.MEMBER_SCHEMA, "events.relay.poll-interval=200ms",
+				"events.retry.initial-delay=100ms", "management.endpoint.health.show-details=always" })
 class ThreadSurvivalTests {
 
 	@Autowired

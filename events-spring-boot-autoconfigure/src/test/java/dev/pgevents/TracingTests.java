@@ -33,8 +33,8 @@ class TracingTests {
 	@Test
 	void theSubscriberCallContinuesTheWritingTraceAfterCommitAndOnARetry() {
 		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class)
-			.properties("spring.datasource.url=" + TestDatabase.create(), "spring.sql.init.mode=always",
-					"spring.sql.init.schema-locations=classpath:member-schema.sql", "spring.main.banner-mode=off",
+			.properties("spring.datasource.url=" + TestDatabase.create(), TestApplications.SQL_INIT,
+					TestApplications.MEMBER_SCHEMA, "spring.main.banner-mode=off",
 					"management.tracing.sampling.probability=1.0", "events.relay.poll-interval=100ms",
 					"events.retry.initial-delay=10ms")
 			.run()) {

@@ -19,6 +19,7 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
@@ -35,8 +36,9 @@ import static org.awaitility.Awaitility.await;
  * {@code REQUIRES_NEW} transaction deliver exactly what committed.
  */
 @WithTestDatabase
+@Import(InTransaction.class)
 @SpringBootTest(classes = WriteKindsTests.App.class,
-		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:stock-schema.sql" })
+		properties = { TestApplications.SQL_INIT, "spring.sql.init.schema-locations=classpath:stock-schema.sql" })
 class WriteKindsTests {
 
 	@Autowired
@@ -44,6 +46,9 @@ class WriteKindsTests {
 
 	@Autowired
 	TransactionTemplate transactions;
+
+	@Autowired
+	InTransaction db;
 
 	@Autowired
 	PlatformTransactionManager transactionManager;
@@ -65,10 +70,11 @@ class WriteKindsTests {
 
 	@Test
 	void anUpsertIsACreatedOrAnUpdatedEventPerRow() {
-		write("INSERT INTO stock VALUES ('a', 1)");
+		this.db.write("INSERT INTO stock VALUES ('a', 1)");
 		this.subscribers.clear();
 
-		write("INSERT INTO stock VALUES ('a', 5), ('b', 1) ON CONFLICT (sku) DO UPDATE SET qty = stock.qty + excluded.qty");
+		this.db.write(
+				"INSERT INTO stock VALUES ('a', 5), ('b', 1) ON CONFLICT (sku) DO UPDATE SET qty = stock.qty + excluded.qty");
 
 		assertThat(this.subscribers.of("stock")).extracting(WriteKindsTests::describe)
 			.containsExactlyInAnyOrder("stock.updated a 1->6", "stock.created b 1");
@@ -76,10 +82,10 @@ class WriteKindsTests {
 
 	@Test
 	void aMergeIsAnEventPerRowAndAction() {
-		write("INSERT INTO stock VALUES ('a', 1), ('b', 1)");
+		this.db.write("INSERT INTO stock VALUES ('a', 1), ('b', 1)");
 		this.subscribers.clear();
 
-		write("MERGE INTO stock s USING (VALUES ('a', 0), ('b', 2), ('c', 3)) v (sku, qty) ON s.sku = v.sku "
+		this.db.write("MERGE INTO stock s USING (VALUES ('a', 0), ('b', 2), ('c', 3)) v (sku, qty) ON s.sku = v.sku "
 				+ "WHEN MATCHED AND v.qty = 0 THEN DELETE WHEN MATCHED THEN UPDATE SET qty = v.qty "
 				+ "WHEN NOT MATCHED THEN INSERT VALUES (v.sku, v.qty)");
 
@@ -146,10 +152,10 @@ class WriteKindsTests {
 
 	@Test
 	void aTruncateIsOneTruncatedEventForItsSubscribersOnly() {
-		write("INSERT INTO stock VALUES ('a', 1), ('b', 2)");
+		this.db.write("INSERT INTO stock VALUES ('a', 1), ('b', 2)");
 		this.subscribers.clear();
 
-		write("TRUNCATE stock");
+		this.db.write("TRUNCATE stock");
 
 		assertThat(this.subscribers.of("truncated")).singleElement().satisfies((event) -> {
 			assertThat(event.eventName()).isEqualTo("stock.truncated");
@@ -158,10 +164,6 @@ class WriteKindsTests {
 		});
 		// 'stock.*' is the three row events
 		assertThat(this.subscribers.of("stock")).isEmpty();
-	}
-
-	private void write(String sql) {
-		this.transactions.executeWithoutResult((status) -> this.jdbc.update(sql));
 	}
 
 	private static String describe(Event event) {

@@ -3,20 +3,14 @@ package dev.pgevents.test;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.Delivery;
-import dev.pgevents.Event;
-import dev.pgevents.EventSubscriber;
 import dev.pgevents.WithTestDatabase;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -26,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link RecordedEvents#awaitQuiet} in async mode, and dead letters.
  */
 @WithTestDatabase
-@SpringBootTest(classes = AsyncRecordedEventsTests.App.class,
+@SpringBootTest(classes = KitSubscribers.App.class,
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
 				"events.dispatch.mode=async", "events.retry.max-attempts=1" })
 class AsyncRecordedEventsTests {
@@ -41,7 +35,7 @@ class AsyncRecordedEventsTests {
 	TransactionTemplate transactions;
 
 	@Autowired
-	Subscribers subscribers;
+	KitSubscribers subscribers;
 
 	@Test
 	void awaitQuietWaitsForTheDispatchExecutor() {
@@ -74,34 +68,6 @@ class AsyncRecordedEventsTests {
 			assertThat(delivery.lastError()).isEqualTo("java.lang.IllegalStateException: the profile service is down");
 		});
 		assertThat(this.recordedEvents.deliveries()).hasSize(1);
-	}
-
-	static class Subscribers {
-
-		final List<UUID> welcomed = new CopyOnWriteArrayList<>();
-
-		@EventSubscriber("member.created")
-		void welcome(Event event) throws InterruptedException {
-			Thread.sleep(100);
-			this.welcomed.add(UUID.fromString(event.target().id()));
-		}
-
-		@EventSubscriber(value = "member_profile.created", name = "profiles")
-		void profiles(Event event) {
-			throw new IllegalStateException("the profile service is down");
-		}
-
-	}
-
-	@SpringBootConfiguration
-	@EnableAutoConfiguration
-	static class App {
-
-		@Bean
-		Subscribers subscribers() {
-			return new Subscribers();
-		}
-
 	}
 
 }

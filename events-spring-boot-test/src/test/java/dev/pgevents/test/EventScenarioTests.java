@@ -4,23 +4,17 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.Event;
 import dev.pgevents.EventDeliveries;
-import dev.pgevents.EventSubscriber;
 import dev.pgevents.WithTestDatabase;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -33,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  * and by the relay), dead letters and timeouts.
  */
 @WithTestDatabase
-@SpringBootTest(classes = EventScenarioTests.App.class,
+@SpringBootTest(classes = KitSubscribers.App.class,
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
 				"events.dispatch.mode=async", "events.retry.max-attempts=1" })
 class EventScenarioTests {
@@ -48,7 +42,7 @@ class EventScenarioTests {
 	TransactionTemplate transactions;
 
 	@Autowired
-	Subscribers subscribers;
+	KitSubscribers subscribers;
 
 	@Value("${spring.datasource.url}")
 	String url;
@@ -156,38 +150,6 @@ class EventScenarioTests {
 	private void insertMember(String email) {
 		this.jdbc.update("INSERT INTO member (name, email) VALUES (?, ?)", email.substring(0, email.indexOf('@')),
 				email);
-	}
-
-	static class Subscribers {
-
-		final List<UUID> welcomed = new CopyOnWriteArrayList<>();
-
-		@EventSubscriber("member.created")
-		void welcome(Event event) throws InterruptedException {
-			Thread.sleep(200);
-			this.welcomed.add(UUID.fromString(event.target().id()));
-		}
-
-		@EventSubscriber(value = "note.snapshot", name = "noteSnapshots")
-		void noteSnapshots(Event event) {
-		}
-
-		@EventSubscriber(value = "member_profile.created", name = "profiles")
-		void profiles(Event event) {
-			throw new IllegalStateException("the profile service is down");
-		}
-
-	}
-
-	@SpringBootConfiguration
-	@EnableAutoConfiguration
-	static class App {
-
-		@Bean
-		Subscribers subscribers() {
-			return new Subscribers();
-		}
-
 	}
 
 }

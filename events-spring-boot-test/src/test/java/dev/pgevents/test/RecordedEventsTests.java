@@ -6,21 +6,16 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
 
 import dev.pgevents.Delivery;
 import dev.pgevents.Event;
-import dev.pgevents.EventSubscriber;
 import dev.pgevents.WithTestDatabase;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -33,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
  * test-managed transaction.
  */
 @WithTestDatabase
-@SpringBootTest(classes = RecordedEventsTests.App.class,
+@SpringBootTest(classes = KitSubscribers.App.class,
 		properties = { "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:member-schema.sql",
 				"events.audit.tables=note", "events.retry.initial-delay=1h", "events.retry.max-delay=1h" })
 class RecordedEventsTests {
@@ -45,7 +40,7 @@ class RecordedEventsTests {
 	JdbcTemplate jdbc;
 
 	@Autowired
-	Subscribers subscribers;
+	KitSubscribers subscribers;
 
 	@Value("${spring.datasource.url}")
 	String url;
@@ -211,34 +206,6 @@ class RecordedEventsTests {
 		this.jdbc.update("INSERT INTO member (id, name, email) VALUES (?, ?, ?)", id,
 				email.substring(0, email.indexOf('@')), email);
 		return id;
-	}
-
-	static class Subscribers {
-
-		final List<UUID> welcomed = new CopyOnWriteArrayList<>();
-
-		@EventSubscriber("member.created")
-		void welcome(Event event) throws InterruptedException {
-			Thread.sleep(200);
-			this.welcomed.add(UUID.fromString(event.target().id()));
-		}
-
-		@EventSubscriber(value = "member_profile.created", name = "profiles")
-		void profiles(Event event) {
-			throw new IllegalStateException("the profile service is down");
-		}
-
-	}
-
-	@SpringBootConfiguration
-	@EnableAutoConfiguration
-	static class App {
-
-		@Bean
-		Subscribers subscribers() {
-			return new Subscribers();
-		}
-
 	}
 
 }

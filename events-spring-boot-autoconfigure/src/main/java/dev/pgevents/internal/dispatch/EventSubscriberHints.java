@@ -11,6 +11,7 @@ import org.springframework.aot.hint.BindingReflectionHintsRegistrar;
 import org.springframework.aot.hint.ExecutableMode;
 import org.springframework.aot.hint.ReflectionHints;
 import org.springframework.aot.hint.annotation.ReflectiveProcessor;
+import org.springframework.core.KotlinDetector;
 
 /**
  * The reflection an {@link EventSubscriber} method needs, found by Spring's AOT
@@ -25,7 +26,11 @@ public final class EventSubscriberHints implements ReflectiveProcessor {
 	public void registerReflectionHints(ReflectionHints hints, AnnotatedElement element) {
 		if (element instanceof Method method) {
 			hints.registerMethod(method, ExecutableMode.INVOKE);
-			for (Class<?> type : method.getParameterTypes()) {
+			Class<?>[] types = method.getParameterTypes();
+			// a suspend function's last parameter is its continuation
+			int bound = types.length - (KotlinDetector.isSuspendingFunction(method) ? 1 : 0);
+			for (int i = 0; i < bound; i++) {
+				Class<?> type = types[i];
 				if (type != Event.class && type != EventTarget.class) {
 					this.bindings.registerReflectionHints(hints, type);
 				}

@@ -4,6 +4,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,7 @@ import dev.pgevents.internal.support.StartupFailure;
 
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.core.KotlinDetector;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
@@ -40,6 +42,11 @@ final class SubscriberMethod implements Recipient {
 
 	private final Class<?> beanClass;
 
+	/**
+	 * Whether it is a Kotlin suspend function, whose last parameter is its continuation.
+	 */
+	private final boolean suspending;
+
 	private volatile @Nullable Invocable target;
 
 	private volatile @Nullable SubscriberTransaction transaction;
@@ -54,7 +61,14 @@ final class SubscriberMethod implements Recipient {
 		this.method = method;
 		this.beanClass = beanClass;
 		this.bean = bean;
-		this.arguments = argumentsOf(method, jsonMapper);
+		this.suspending = KotlinDetector.isSuspendingFunction(method);
+		if (this.suspending && !Coroutines.available()) {
+			throw new SubscriberDeclarationException(method,
+					"is a Kotlin suspend function, which needs "
+							+ "kotlinx-coroutines-reactor and kotlin-reflect on the classpath: add them, or make it a "
+							+ "plain function");
+		}
+		this.arguments = argumentsOf(method, this.suspending, jsonMapper);
 	}
 
 	/**
@@ -102,6 +116,10 @@ final class SubscriberMethod implements Recipient {
 			args[i] = this.arguments.get(i).apply(event);
 		}
 		Invocable target = target();
+		if (this.suspending) {
+			Coroutines.call(target.method(), target.bean(), args);
+			return;
+		}
 		try {
 			target.method().invoke(target.bean(), args);
 		}
@@ -128,8 +146,9 @@ final class SubscriberMethod implements Recipient {
 	private record Invocable(Object bean, Method method) {
 	}
 
-	private static List<Function<Event, @Nullable Object>> argumentsOf(Method method, JsonMapper jsonMapper) {
-		Class<?>[] types = method.getParameterTypes();
+	private static List<Function<Event, @Nullable Object>> argumentsOf(Method method, boolean suspending,
+			JsonMapper jsonMapper) {
+		Class<?>[] types = Arrays.copyOf(method.getParameterTypes(), method.getParameterCount() - (suspending ? 1 : 0));
 		Type[] genericTypes = method.getGenericParameterTypes();
 		List<Function<Event, @Nullable Object>> arguments = new ArrayList<>();
 		boolean dataBound = false;

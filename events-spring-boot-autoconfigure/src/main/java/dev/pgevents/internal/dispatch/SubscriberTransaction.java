@@ -14,6 +14,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.NoSuchBeanDefinitionException;
 import org.springframework.beans.factory.annotation.BeanFactoryAnnotationUtils;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.core.KotlinDetector;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
@@ -70,6 +71,11 @@ final class SubscriberTransaction {
 		if (attribute == null || attribute.isReadOnly()
 				|| attribute.getPropagationBehavior() == TransactionDefinition.PROPAGATION_NEVER
 				|| attribute.getPropagationBehavior() == TransactionDefinition.PROPAGATION_NOT_SUPPORTED) {
+			return null;
+		}
+		if (KotlinDetector.isSuspendingFunction(method)) {
+			logger.info("Subscriber '" + subscriber + "' is a @Transactional suspend function: a coroutine may "
+					+ "leave the thread that its transaction is bound to, so its deliveries are at least once");
 			return null;
 		}
 		String qualifier = attribute.getQualifier();

@@ -143,7 +143,7 @@ final class DueDeliveries {
 		this.keeper.keep(leases);
 		List<DeliveryLedger.Finished> outcomes = new ArrayList<>(entries.size());
 		List<CompletableFuture<DeliveryLedger.Finished>> sent = new ArrayList<>();
-		FanOut.Forwarding forwarding = new FanOut.Forwarding();
+		BrokerSends.Forwarding forwarding = new BrokerSends.Forwarding();
 		try {
 			for (DeliveryLedger.ClaimedDelivery entry : entries.stream()
 				.sorted(Comparator.comparingLong(DeliveryLedger.ClaimedDelivery::auditId))

@@ -4,13 +4,8 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
 
 import org.apache.commons.logging.Log;
@@ -20,7 +15,6 @@ import org.jspecify.annotations.Nullable;
 import dev.pgevents.Event;
 import dev.pgevents.EventHandler;
 import dev.pgevents.internal.capture.Causation;
-import dev.pgevents.internal.support.ThrottledLog;
 
 /**
  * Hands an audit row's event to the {@link EventHandler} once per local subscriber of it,
@@ -51,8 +45,7 @@ final class FanOut {
 
 	private final ChainLimit chains;
 
-	/** A broker that is down refuses every event of a batch: one line, not hundreds. */
-	private final ThrottledLog refused = new ThrottledLog(logger, Duration.ofSeconds(10));
+	private final BrokerSends brokers;
 
 	FanOut(Subscriptions subscribers, EventHandler handler, EventFactory events, Backoff backoff, DeliveryLedger ledger,
 			DeliveryObserver observer, RowOrder order, ChainLimit chains) {
@@ -64,6 +57,7 @@ final class FanOut {
 		this.events = events;
 		this.backoff = backoff;
 		this.ledger = ledger;
+		this.brokers = new BrokerSends(observer, backoff);
 	}
 
 	/**
@@ -82,7 +76,7 @@ final class FanOut {
 		RowOrder.Batch order = claim.query((connection) -> this.order.applies()
 				? this.order.check(connection, claim.rows(), claim.rows().stream().map(AuditRow::id).toList())
 				: new RowOrder.Batch());
-		Sends sends = new Sends();
+		BrokerSends.Sends sends = new BrokerSends.Sends();
 		try {
 			for (AuditRow row : claim.rows()) {
 				if (!running.getAsBoolean()) {
@@ -102,7 +96,7 @@ final class FanOut {
 			}
 		}
 		finally {
-			sends.forwarding.discard();
+			sends.discard();
 		}
 		claim.commit();
 		return outcomes.size();
@@ -130,7 +124,7 @@ final class FanOut {
 	 * wait in the ledger for the relay
 	 */
 	private DeliveryLedger.Outcome deliver(AuditRow row, DeliveryObserver.Path path, RowOrder.Batch order,
-			@Nullable Sends sends) {
+			BrokerSends.@Nullable Sends sends) {
 		List<Subscriber> targets = this.subscribers.subscribersOf(row.eventName());
 		if (targets.isEmpty()) {
 			return new DeliveryLedger.Outcome(row.id(), List.of());
@@ -159,8 +153,8 @@ final class FanOut {
 					failures.add(DeliveryLedger.Failure.waiting(subscriber.name()));
 				}
 				else {
-					sends.add(row.id(),
-							send(forwarder, subscriber.name(), event, traceparent, 1, path, sends.forwarding));
+					sends.add(row.id(), this.brokers.send(forwarder, subscriber.name(), event, traceparent, 1, path,
+							sends.forwarding()));
 				}
 				continue;
 			}
@@ -213,7 +207,7 @@ final class FanOut {
 	 * @return how it ended, once the broker acknowledged it or refused it
 	 */
 	CompletableFuture<DeliveryLedger.Finished> forward(DeliveryLedger.ClaimedDelivery entry, @Nullable AuditRow row,
-			Forwarder forwarder, Forwarding batch) {
+			Forwarder forwarder, BrokerSends.Forwarding batch) {
 		if (row == null) {
 			return CompletableFuture.completedFuture(deliver(entry, null));
 		}
@@ -225,53 +219,10 @@ final class FanOut {
 			return CompletableFuture.completedFuture(new DeliveryLedger.Finished(entry,
 					unreadable(entry.subscriber(), row, ex, DeliveryObserver.Path.RETRY)));
 		}
-		return send(forwarder, entry.subscriber(), event, row.traceparent(), entry.attempts() + 1,
-				DeliveryObserver.Path.RETRY, batch)
+		return this.brokers
+			.send(forwarder, entry.subscriber(), event, row.traceparent(), entry.attempts() + 1,
+					DeliveryObserver.Path.RETRY, batch)
 			.thenApply((failure) -> new DeliveryLedger.Finished(entry, failure));
-	}
-
-	/**
-	 * Send an event to a route's broker without waiting, unless the broker could not be
-	 * reached earlier in the batch.
-	 * @return the failure, or {@code null} once the broker acknowledged the event
-	 */
-	private CompletableFuture<DeliveryLedger.@Nullable Failure> send(Forwarder forwarder, String subscriber,
-			Event event, String traceparent, int attempt, DeliveryObserver.Path path, Forwarding batch) {
-		Duration latency = Duration.between(event.occurredAt(), Instant.now());
-		CompletableFuture<?> sent;
-		UnreachableBrokerException earlier = batch.unreachable.get(subscriber);
-		if (earlier != null) {
-			sent = CompletableFuture.failedFuture(earlier);
-		}
-		else {
-			try {
-				batch.used.add(forwarder);
-				sent = forwarder.send(event, traceparent);
-			}
-			catch (UnreachableBrokerException ex) {
-				batch.unreachable.put(subscriber, ex);
-				sent = CompletableFuture.failedFuture(ex);
-			}
-			catch (RuntimeException ex) {
-				sent = CompletableFuture.failedFuture(ex);
-			}
-		}
-		return sent.handle((acknowledged, ex) -> {
-			if (ex == null) {
-				this.observer.called(subscriber, event.eventName(), path, latency, DeliveryObserver.Outcome.DELIVERED);
-				return null;
-			}
-			Throwable cause = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex;
-			DeliveryLedger.Failure failure = DeliveryLedger.Failure.of(subscriber, cause, attempt, this.backoff);
-			this.observer.called(subscriber, event.eventName(), path, latency,
-					failure.dead() ? DeliveryObserver.Outcome.DEAD : DeliveryObserver.Outcome.FAILED);
-			this.refused.warn(
-					"Route '" + subscriber + "' could not send event " + event.id() + " (" + event.eventName()
-							+ "), attempt " + attempt + "; "
-							+ (failure.dead() ? "dead-lettered" : "retrying in " + failure.delay().toMillis() + " ms"),
-					cause);
-			return failure;
-		});
 	}
 
 	private DeliveryLedger.Failure unreadable(String subscriber, AuditRow row, Throwable ex,
@@ -332,77 +283,6 @@ final class FanOut {
 					ex);
 			return failure;
 		}
-	}
-
-	/**
-	 * A batch's sends to forwarding routes: the forwarders used, flushed once the batch
-	 * is sent, and the routes whose broker could not be reached. The client may have
-	 * waited for such a broker (Kafka's {@code max.block.ms}), so the route's other
-	 * events of the batch fail at once with the same cause and wait for their retries.
-	 */
-	static final class Forwarding {
-
-		private final Map<String, UnreachableBrokerException> unreachable = new HashMap<>();
-
-		private final Set<Forwarder> used = new HashSet<>();
-
-		/** Have the forwarders send what their clients hold back, and wait for it. */
-		void flush() {
-			this.used.forEach(Forwarder::flush);
-		}
-
-		/** Drop what the forwarders hold back: the batch failed before it was flushed. */
-		void discard() {
-			this.used.forEach(Forwarder::discard);
-		}
-
-	}
-
-	/**
-	 * A relay batch's events sent to forwarding routes, at most one per row and route,
-	 * whose outcomes join their rows' once the brokers answered.
-	 */
-	private static final class Sends {
-
-		private final Forwarding forwarding = new Forwarding();
-
-		private final Set<String> rows = new HashSet<>();
-
-		private final List<Long> auditIds = new ArrayList<>();
-
-		private final List<CompletableFuture<DeliveryLedger.@Nullable Failure>> sent = new ArrayList<>();
-
-		/** Whether this is the batch's first event of the row for the route. */
-		boolean first(String subscriber, String key) {
-			return this.rows.add(subscriber + "\u0000" + key);
-		}
-
-		void add(long auditId, CompletableFuture<DeliveryLedger.@Nullable Failure> send) {
-			this.auditIds.add(auditId);
-			this.sent.add(send);
-		}
-
-		boolean isEmpty() {
-			return this.sent.isEmpty();
-		}
-
-		int size() {
-			return this.sent.size();
-		}
-
-		/** Wait for every answer: the failures, by row. */
-		List<DeliveryLedger.Outcome> awaitAll() {
-			this.forwarding.flush();
-			List<DeliveryLedger.Outcome> refused = new ArrayList<>();
-			for (int i = 0; i < this.sent.size(); i++) {
-				DeliveryLedger.Failure failure = this.sent.get(i).join();
-				if (failure != null) {
-					refused.add(new DeliveryLedger.Outcome(this.auditIds.get(i), List.of(failure)));
-				}
-			}
-			return refused;
-		}
-
 	}
 
 }

@@ -2,7 +2,6 @@ package dev.pgevents.internal.dispatch;
 
 import java.lang.reflect.Method;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -12,8 +11,6 @@ import java.util.Map;
 import java.util.Set;
 
 import javax.sql.DataSource;
-
-import org.jspecify.annotations.Nullable;
 
 import tools.jackson.databind.json.JsonMapper;
 
@@ -26,12 +23,7 @@ import dev.pgevents.internal.capture.AuditedTable;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
-import org.springframework.core.MethodIntrospector;
-import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
-import org.springframework.expression.Expression;
-import org.springframework.expression.ParseException;
-import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -42,8 +34,6 @@ import org.springframework.util.ClassUtils;
  * engine routes events with.
  */
 public final class SubscriberRegistry {
-
-	private static final SpelExpressionParser CONDITIONS = new SpelExpressionParser();
 
 	private final Map<String, Subscriber> byName = new LinkedHashMap<>();
 
@@ -67,22 +57,13 @@ public final class SubscriberRegistry {
 			if (type == null || !AnnotationUtils.isCandidateClass(type, EventSubscriber.class)) {
 				continue;
 			}
-			Map<Method, EventSubscriber> methods = MethodIntrospector.selectMethods(ClassUtils.getUserClass(type),
-					(MethodIntrospector.MetadataLookup<EventSubscriber>) (method) -> AnnotatedElementUtils
-						.findMergedAnnotation(method, EventSubscriber.class));
-			methods.forEach((method, annotation) -> {
-				SubscriberMethod recipient = new SubscriberMethod(method, ClassUtils.getUserClass(type),
-						() -> beanFactory.getBean(beanName), jsonMapper);
-				add(new Subscriber(subscriberName(method, annotation), eventNames(annotation.value(), recipient),
-						anyTableOperations(annotation.value()), List.of(annotation.changed()),
-						condition(recipient, annotation), annotation.ordered(), recipient));
-			});
+			SubscriberDeclarations.annotated(type)
+				.forEach((method,
+						annotation) -> add(SubscriberDeclarations.of(method, annotation, new SubscriberMethod(method,
+								ClassUtils.getUserClass(type), () -> beanFactory.getBean(beanName), jsonMapper))));
 		}
 		for (Route route : routes) {
-			ForwardingRoute recipient = new ForwardingRoute(route);
-			String[] events = route.events().toArray(String[]::new);
-			add(new Subscriber(route.name(), eventNames(events, recipient), anyTableOperations(events), List.of(), null,
-					true, recipient));
+			add(SubscriberDeclarations.of(route));
 		}
 	}
 
@@ -109,10 +90,7 @@ public final class SubscriberRegistry {
 			if (!AnnotationUtils.isCandidateClass(type, EventSubscriber.class)) {
 				continue;
 			}
-			MethodIntrospector
-				.selectMethods(ClassUtils.getUserClass(type),
-						(MethodIntrospector.MetadataLookup<EventSubscriber>) (method) -> AnnotatedElementUtils
-							.findMergedAnnotation(method, EventSubscriber.class))
+			SubscriberDeclarations.annotated(type)
 				.keySet()
 				.stream()
 				.filter((method) -> !found.contains(method))
@@ -181,58 +159,6 @@ public final class SubscriberRegistry {
 			if (!users.contains(subscriber)) {
 				users.add(subscriber);
 			}
-		}
-	}
-
-	private static String subscriberName(Method method, EventSubscriber annotation) {
-		return annotation.name().isBlank() ? method.getName() : annotation.name();
-	}
-
-	/**
-	 * The event names of a declaration, <em>table</em>{@code .*} expanded to the table's
-	 * three row events; {@code *.}<em>op</em> patterns wait for {@link #subscriptions}.
-	 */
-	private static List<String> eventNames(String[] declared, Recipient recipient) {
-		if (declared.length == 0) {
-			throw recipient.invalid("names no event. Name at least one, e.g. member.created");
-		}
-		return Arrays.stream(declared)
-			.flatMap((eventName) -> pattern(eventName, recipient).names().stream())
-			.distinct()
-			.toList();
-	}
-
-	private static EventPattern pattern(String eventName, Recipient recipient) {
-		try {
-			return EventPattern.parse(eventName);
-		}
-		catch (IllegalArgumentException ex) {
-			String message = String.valueOf(ex.getMessage());
-			throw recipient.invalid(message + (message.endsWith("?") ? " " : ". ")
-					+ "For example @EventSubscriber(\"member.created\"). Tables whose names need quoting (upper case, "
-					+ "dashes) cannot be audited");
-		}
-	}
-
-	private static List<String> anyTableOperations(String[] declared) {
-		return Arrays.stream(declared)
-			.map(EventPattern::parse)
-			.filter((pattern) -> pattern.table() == null)
-			.map(EventPattern::operation)
-			.distinct()
-			.toList();
-	}
-
-	private static @Nullable Expression condition(SubscriberMethod method, EventSubscriber annotation) {
-		if (annotation.condition().isBlank()) {
-			return null;
-		}
-		try {
-			return CONDITIONS.parseExpression(annotation.condition());
-		}
-		catch (ParseException ex) {
-			throw method.invalid(
-					"condition '" + annotation.condition() + "' is not a valid SpEL expression: " + ex.getMessage());
 		}
 	}
 

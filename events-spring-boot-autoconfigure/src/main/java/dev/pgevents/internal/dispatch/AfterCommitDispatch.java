@@ -134,7 +134,7 @@ public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycl
 			return; // or stopped: the relays of the instances still running deliver it
 		}
 		try {
-			RowOrder.Batch order = new RowOrder.Batch();
+			OrderBatch order = new OrderBatch();
 			if (this.async || connection == null) {
 				handOver(scope, null, order);
 				return;
@@ -185,7 +185,7 @@ public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycl
 		}
 	}
 
-	private void handOver(UUID scope, @Nullable List<AuditRow> first, RowOrder.Batch order) {
+	private void handOver(UUID scope, @Nullable List<AuditRow> first, OrderBatch order) {
 		try {
 			this.executor.execute(() -> {
 				if (this.inFlight.begin()) {
@@ -212,7 +212,7 @@ public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycl
 	 * @param first the first page, or {@code null} to read it
 	 * @param order what holds back the scope's ordered deliveries
 	 */
-	private void dispatchScope(UUID scope, @Nullable List<AuditRow> first, RowOrder.Batch order, PageReader pages) {
+	private void dispatchScope(UUID scope, @Nullable List<AuditRow> first, OrderBatch order, PageReader pages) {
 		try {
 			List<AuditRow> page = (first != null) ? first : pages.after(0);
 			while (deliver(scope, page, order) && page.size() == PAGE) {
@@ -225,7 +225,7 @@ public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycl
 		}
 	}
 
-	private boolean deliver(UUID scope, List<AuditRow> rows, RowOrder.Batch order) {
+	private boolean deliver(UUID scope, List<AuditRow> rows, OrderBatch order) {
 		for (AuditRow row : rows) {
 			if (!this.inFlight.isOpen()) {
 				return false;
@@ -253,7 +253,7 @@ public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycl
 			waiting = List.copyOf(this.beforeStart);
 			this.beforeStart.clear();
 		}
-		waiting.forEach((scope) -> handOver(scope, null, new RowOrder.Batch()));
+		waiting.forEach((scope) -> handOver(scope, null, new OrderBatch()));
 	}
 
 	@Override

@@ -51,7 +51,7 @@ final class BrokerSends {
 	 * @param batch the batch's sends
 	 * @return the failure, or {@code null} once the broker acknowledged the event
 	 */
-	CompletableFuture<DeliveryLedger.@Nullable Failure> send(Forwarder forwarder, String subscriber, Event event,
+	CompletableFuture<@Nullable DeliveryFailure> send(Forwarder forwarder, String subscriber, Event event,
 			String traceparent, int attempt, DeliveryObserver.Path path, Forwarding batch) {
 		Duration latency = Duration.between(event.occurredAt(), Instant.now());
 		CompletableFuture<?> sent;
@@ -78,7 +78,7 @@ final class BrokerSends {
 				return null;
 			}
 			Throwable cause = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex;
-			DeliveryLedger.Failure failure = DeliveryLedger.Failure.of(subscriber, cause, attempt, this.backoff);
+			DeliveryFailure failure = DeliveryFailure.of(subscriber, cause, attempt, this.backoff);
 			this.observer.called(subscriber, event.eventName(), path, latency,
 					failure.dead() ? DeliveryObserver.Outcome.DEAD : DeliveryObserver.Outcome.FAILED);
 			this.refused.warn(
@@ -126,7 +126,7 @@ final class BrokerSends {
 
 		private final List<Long> auditIds = new ArrayList<>();
 
-		private final List<CompletableFuture<DeliveryLedger.@Nullable Failure>> sent = new ArrayList<>();
+		private final List<CompletableFuture<@Nullable DeliveryFailure>> sent = new ArrayList<>();
 
 		Forwarding forwarding() {
 			return this.forwarding;
@@ -142,7 +142,7 @@ final class BrokerSends {
 			return this.rows.add(subscriber + "\u0000" + key);
 		}
 
-		void add(long auditId, CompletableFuture<DeliveryLedger.@Nullable Failure> send) {
+		void add(long auditId, CompletableFuture<@Nullable DeliveryFailure> send) {
 			this.auditIds.add(auditId);
 			this.sent.add(send);
 		}
@@ -160,7 +160,7 @@ final class BrokerSends {
 			this.forwarding.flush();
 			List<DeliveryLedger.Outcome> refused = new ArrayList<>();
 			for (int i = 0; i < this.sent.size(); i++) {
-				DeliveryLedger.Failure failure = this.sent.get(i).join();
+				DeliveryFailure failure = this.sent.get(i).join();
 				if (failure != null) {
 					refused.add(new DeliveryLedger.Outcome(this.auditIds.get(i), List.of(failure)));
 				}

@@ -1,6 +1,5 @@
 package dev.pgevents.internal.dispatch;
 
-import java.lang.reflect.InvocationTargetException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -274,7 +273,7 @@ final class DeliveryLedger {
 			throws SQLException {
 		List<Object[]> failures = new ArrayList<>();
 		for (Outcome outcome : batch) {
-			for (Failure failure : outcome.failures()) {
+			for (DeliveryFailure failure : outcome.failures()) {
 				failures.add(new Object[] { outcome.auditId(), failure.subscriber(),
 						failure.dead() ? LedgerStatus.DEAD : LedgerStatus.PENDING, failure.delay().toMillis(),
 						failure.waiting() ? null : failure.error(), failure.waiting() ? 0 : 1 });
@@ -289,67 +288,12 @@ final class DeliveryLedger {
 	}
 
 	/**
-	 * A subscriber that did not take an event: it failed, or (ordered) the event waits
-	 * behind an earlier one of its row.
-	 *
-	 * @param subscriber the subscriber name
-	 * @param error the failure's class and message
-	 * @param dead whether to give up (no attempt left, or retrying cannot help)
-	 * @param delay when to try again, if not given up
-	 * @param waiting whether no attempt was made: the event waits for its turn
-	 */
-	record Failure(String subscriber, String error, boolean dead, Duration delay, boolean waiting) {
-
-		Failure(String subscriber, String error, boolean dead, Duration delay) {
-			this(subscriber, error, dead, delay, false);
-		}
-
-		/**
-		 * An event that waits behind an earlier one of its row, for an ordered
-		 * subscriber.
-		 * @param subscriber the subscriber
-		 * @return the entry to record
-		 */
-		static Failure waiting(String subscriber) {
-			return new Failure(subscriber, "", false, Duration.ZERO, true);
-		}
-
-		/**
-		 * The failure of attempt number {@code attempts}.
-		 * @param subscriber the subscriber
-		 * @param ex what it threw
-		 * @param attempts the attempts made, this one included
-		 * @param backoff when to try again
-		 * @return the failure
-		 */
-		static Failure of(String subscriber, Throwable ex, int attempts, Backoff backoff) {
-			// an Error a subscriber method threw arrives wrapped by reflection: record it
-			Throwable wrapped = (ex instanceof InvocationTargetException invocation) ? invocation.getCause() : null;
-			boolean dead = ex instanceof UnbindableEventException || backoff.exhausted(attempts);
-			return new Failure(subscriber, describe("", (wrapped != null) ? wrapped : ex), dead,
-					dead ? Duration.ZERO : backoff.delayAfter(attempts));
-		}
-
-		/**
-		 * What is recorded of a failure: its class and message, at most 2,000 characters.
-		 * @param prefix what precedes them
-		 * @param ex the failure
-		 * @return the description
-		 */
-		static String describe(String prefix, Throwable ex) {
-			String error = prefix + ex.getClass().getName() + ": " + ex.getMessage();
-			return (error.length() > 2000) ? error.substring(0, 2000) : error;
-		}
-
-	}
-
-	/**
 	 * How the delivery of a claimed ledger entry ended.
 	 *
 	 * @param entry the entry
 	 * @param failure why it failed, or {@code null} when it was delivered
 	 */
-	record Finished(ClaimedDelivery entry, @Nullable Failure failure) {
+	record Finished(ClaimedDelivery entry, @Nullable DeliveryFailure failure) {
 
 		String status() {
 			if (this.failure == null) {
@@ -377,7 +321,7 @@ final class DeliveryLedger {
 	 * @param auditId the audit row
 	 * @param failures the subscribers that failed, empty when all succeeded
 	 */
-	record Outcome(long auditId, List<Failure> failures) {
+	record Outcome(long auditId, List<DeliveryFailure> failures) {
 	}
 
 }

@@ -73,9 +73,9 @@ final class FanOut {
 	 */
 	int deliver(Claim claim, BooleanSupplier running) throws SQLException {
 		List<DeliveryLedger.Outcome> outcomes = new ArrayList<>(claim.rows().size());
-		RowOrder.Batch order = claim.query((connection) -> this.order.applies()
+		OrderBatch order = claim.query((connection) -> this.order.applies()
 				? this.order.check(connection, claim.rows(), claim.rows().stream().map(AuditRow::id).toList())
-				: new RowOrder.Batch());
+				: new OrderBatch());
 		BrokerSends.Sends sends = new BrokerSends.Sends();
 		try {
 			for (AuditRow row : claim.rows()) {
@@ -111,7 +111,7 @@ final class FanOut {
 	 * the row's failures and waits
 	 * @return what each call did
 	 */
-	DeliveryLedger.Outcome deliver(AuditRow row, DeliveryObserver.Path path, RowOrder.Batch order) {
+	DeliveryLedger.Outcome deliver(AuditRow row, DeliveryObserver.Path path, OrderBatch order) {
 		return deliver(row, path, order, null);
 	}
 
@@ -123,7 +123,7 @@ final class FanOut {
 	 * row's once the broker answered); {@code null} off the relay, where a route's events
 	 * wait in the ledger for the relay
 	 */
-	private DeliveryLedger.Outcome deliver(AuditRow row, DeliveryObserver.Path path, RowOrder.Batch order,
+	private DeliveryLedger.Outcome deliver(AuditRow row, DeliveryObserver.Path path, OrderBatch order,
 			BrokerSends.@Nullable Sends sends) {
 		List<Subscriber> targets = this.subscribers.subscribersOf(row.eventName());
 		if (targets.isEmpty()) {
@@ -140,9 +140,9 @@ final class FanOut {
 			return new DeliveryLedger.Outcome(row.id(),
 					targets.stream().map((subscriber) -> unreadable(subscriber.name(), row, ex, path)).toList());
 		}
-		List<DeliveryLedger.Failure> failures = new ArrayList<>(0);
+		List<DeliveryFailure> failures = new ArrayList<>(0);
 		String traceparent = row.traceparent();
-		String key = RowOrder.Batch.key(row, event);
+		String key = OrderBatch.key(row, event);
 		for (Subscriber subscriber : targets) {
 			Forwarder forwarder = subscriber.forwarder();
 			if (forwarder != null) {
@@ -150,7 +150,7 @@ final class FanOut {
 				// event of a row at a time: the next waits until the broker took this one
 				if (sends == null || order.mustWait(subscriber.name(), row, key)
 						|| !sends.first(subscriber.name(), key)) {
-					failures.add(DeliveryLedger.Failure.waiting(subscriber.name()));
+					failures.add(DeliveryFailure.waiting(subscriber.name()));
 				}
 				else {
 					sends.add(row.id(), this.brokers.send(forwarder, subscriber.name(), event, traceparent, 1, path,
@@ -159,11 +159,11 @@ final class FanOut {
 				continue;
 			}
 			if (subscriber.ordered() && order.mustWait(subscriber.name(), row, key)) {
-				failures.add(DeliveryLedger.Failure.waiting(subscriber.name()));
+				failures.add(DeliveryFailure.waiting(subscriber.name()));
 				order.hold(subscriber.name(), key);
 				continue;
 			}
-			DeliveryLedger.Failure failure = call(subscriber, subscriber.name(), event, row, traceparent, 1, path);
+			DeliveryFailure failure = call(subscriber, subscriber.name(), event, row, traceparent, 1, path);
 			if (failure != null) {
 				failures.add(failure);
 				if (subscriber.ordered()) {
@@ -183,7 +183,7 @@ final class FanOut {
 	 */
 	DeliveryLedger.Finished deliver(DeliveryLedger.ClaimedDelivery entry, @Nullable AuditRow row) {
 		if (row == null) {
-			return new DeliveryLedger.Finished(entry, new DeliveryLedger.Failure(entry.subscriber(),
+			return new DeliveryLedger.Finished(entry, new DeliveryFailure(entry.subscriber(),
 					"the audit row " + entry.auditId() + " no longer exists", true, Duration.ZERO));
 		}
 		Event event;
@@ -225,14 +225,13 @@ final class FanOut {
 			.thenApply((failure) -> new DeliveryLedger.Finished(entry, failure));
 	}
 
-	private DeliveryLedger.Failure unreadable(String subscriber, AuditRow row, Throwable ex,
-			DeliveryObserver.Path path) {
+	private DeliveryFailure unreadable(String subscriber, AuditRow row, Throwable ex, DeliveryObserver.Path path) {
 		this.observer.called(subscriber, row.eventName(), path, Duration.between(row.createdAt(), Instant.now()),
 				DeliveryObserver.Outcome.DEAD);
 		logger.error("Audit row " + row.id() + " (" + row.eventName() + ") cannot be turned into an event; "
 				+ "dead-lettered for subscriber '" + subscriber + "'", ex);
-		return new DeliveryLedger.Failure(subscriber,
-				DeliveryLedger.Failure.describe("The audit row cannot be read as an event: ", ex), true, Duration.ZERO);
+		return new DeliveryFailure(subscriber,
+				DeliveryFailure.describe("The audit row cannot be read as an event: ", ex), true, Duration.ZERO);
 	}
 
 	/**
@@ -241,8 +240,8 @@ final class FanOut {
 	 * @param subscriber the subscriber name
 	 * @return the failure, or {@code null} when the call succeeded or was filtered out
 	 */
-	private DeliveryLedger.@Nullable Failure call(@Nullable Subscriber filter, String subscriber, Event event,
-			AuditRow row, String traceparent, int attempt, DeliveryObserver.Path path) {
+	private @Nullable DeliveryFailure call(@Nullable Subscriber filter, String subscriber, Event event, AuditRow row,
+			String traceparent, int attempt, DeliveryObserver.Path path) {
 		Duration latency = Duration.between(event.occurredAt(), Instant.now());
 		try {
 			if (filter != null && !filter.accepts(event)) {
@@ -252,7 +251,7 @@ final class FanOut {
 			if (tooDeep != null) {
 				this.observer.chainStopped(subscriber, event.eventName());
 				this.observer.called(subscriber, event.eventName(), path, latency, DeliveryObserver.Outcome.DEAD);
-				return new DeliveryLedger.Failure(subscriber, tooDeep, true, Duration.ZERO);
+				return new DeliveryFailure(subscriber, tooDeep, true, Duration.ZERO);
 			}
 			// what the subscriber writes records this event as its cause
 			Causation.Cause cause = new Causation.Cause(row.id(), row.chainDepth() + 1);
@@ -273,7 +272,7 @@ final class FanOut {
 			// errors that one call causes and the JVM survives fail the delivery, which
 			// is
 			// retried, and not the thread
-			DeliveryLedger.Failure failure = DeliveryLedger.Failure.of(subscriber, ex, attempt, this.backoff);
+			DeliveryFailure failure = DeliveryFailure.of(subscriber, ex, attempt, this.backoff);
 			this.observer.called(subscriber, event.eventName(), path, latency,
 					failure.dead() ? DeliveryObserver.Outcome.DEAD : DeliveryObserver.Outcome.FAILED);
 			logger.warn(

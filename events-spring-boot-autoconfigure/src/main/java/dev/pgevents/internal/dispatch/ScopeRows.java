@@ -44,7 +44,7 @@ final class ScopeRows {
 	 * @return the page's rows, in id order
 	 * @throws SQLException when the database fails
 	 */
-	List<AuditRow> read(Connection connection, UUID scope, long after, RowOrder.Batch batch) throws SQLException {
+	List<AuditRow> read(Connection connection, UUID scope, long after, OrderBatch batch) throws SQLException {
 		boolean autoCommit = connection.getAutoCommit();
 		if (!autoCommit) {
 			connection.setAutoCommit(true);
@@ -67,7 +67,7 @@ final class ScopeRows {
 	 * @param batch learns what holds back the rows' ordered deliveries
 	 * @return the page's rows, in id order
 	 */
-	List<AuditRow> read(UUID scope, long after, RowOrder.Batch batch) {
+	List<AuditRow> read(UUID scope, long after, OrderBatch batch) {
 		List<AuditRow> rows = this.jdbc.execute((Connection connection) -> query(connection, scope, after, batch));
 		return (rows != null) ? rows : List.of();
 	}
@@ -76,8 +76,7 @@ final class ScopeRows {
 	 * Read a page, with what holds back its rows' ordered deliveries when this instance
 	 * has ordered subscribers (in the same round trip).
 	 */
-	private List<AuditRow> query(Connection connection, UUID scope, long after, RowOrder.Batch batch)
-			throws SQLException {
+	private List<AuditRow> query(Connection connection, UUID scope, long after, OrderBatch batch) throws SQLException {
 		boolean ordered = this.order.applies();
 		try (PreparedStatement select = connection.prepareStatement(ordered ? this.order.read() : this.select)) {
 			if (ordered) {

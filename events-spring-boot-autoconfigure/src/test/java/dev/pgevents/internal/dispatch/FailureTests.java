@@ -13,8 +13,8 @@ class FailureTests {
 
 	@Test
 	void anErrorThrownByASubscriberMethodIsRecordedAsItselfNotAsTheReflectionWrapper() {
-		DeliveryLedger.Failure failure = DeliveryLedger.Failure.of("s",
-				new InvocationTargetException(new StackOverflowError("deep")), 1, this.backoff);
+		DeliveryFailure failure = DeliveryFailure.of("s", new InvocationTargetException(new StackOverflowError("deep")),
+				1, this.backoff);
 		assertThat(failure.error()).isEqualTo("java.lang.StackOverflowError: deep");
 		assertThat(failure.dead()).isFalse();
 		assertThat(failure.delay()).isPositive();
@@ -22,8 +22,8 @@ class FailureTests {
 
 	@Test
 	void theLastAttemptAndAnUnbindableEventAreDeadAtOnce() {
-		assertThat(DeliveryLedger.Failure.of("s", new IllegalStateException("x"), 3, this.backoff).dead()).isTrue();
-		DeliveryLedger.Failure unbindable = DeliveryLedger.Failure.of("s",
+		assertThat(DeliveryFailure.of("s", new IllegalStateException("x"), 3, this.backoff).dead()).isTrue();
+		DeliveryFailure unbindable = DeliveryFailure.of("s",
 				new UnbindableEventException("no", new IllegalArgumentException()), 1, this.backoff);
 		assertThat(unbindable.dead()).isTrue();
 		assertThat(unbindable.delay()).isZero();
@@ -31,8 +31,7 @@ class FailureTests {
 
 	@Test
 	void longMessagesAreCut() {
-		DeliveryLedger.Failure failure = DeliveryLedger.Failure.of("s", new IllegalStateException("x".repeat(5000)), 1,
-				this.backoff);
+		DeliveryFailure failure = DeliveryFailure.of("s", new IllegalStateException("x".repeat(5000)), 1, this.backoff);
 		assertThat(failure.error()).hasSize(2000).startsWith("java.lang.IllegalStateException: xxx");
 	}
 

@@ -27,8 +27,7 @@ import org.junit.jupiter.api.Test;
 
 import io.micrometer.core.instrument.MeterRegistry;
 
-import dev.pgevents.internal.dispatch.AuditLog;
-import dev.pgevents.internal.dispatch.DeliveryEngine;
+import dev.pgevents.kit.EventLog;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -124,7 +123,7 @@ class OrderedDeliveryTests {
 		Delivery dead = deliveries.find(DeliveryQuery.dead()).get(0);
 		// the parked row is listed (the endpoint shows the same), counted by a gauge
 		// and in the health details
-		AuditLog log = app.getBean(DeliveryEngine.class).auditLog();
+		EventLog log = app.getBean(EventLog.class);
 		assertThat(log.parked(10)).singleElement().satisfies((parked) -> {
 			assertThat(parked.subscriber()).isEqualTo("stock");
 			assertThat(parked.row()).isEqualTo("stock:1");

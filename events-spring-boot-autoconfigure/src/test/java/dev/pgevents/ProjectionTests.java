@@ -22,8 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.pgevents.internal.dispatch.AuditLog;
-import dev.pgevents.internal.dispatch.DeliveryEngine;
+import dev.pgevents.kit.EventLog;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -89,9 +88,9 @@ class ProjectionTests {
 		}
 		writers.shutdown();
 
-		AuditLog log = this.app.getBean(DeliveryEngine.class).auditLog();
+		EventLog log = this.app.getBean(EventLog.class);
 		await().atMost(Duration.ofSeconds(60))
-			.until(() -> log.outstanding(new AuditLog.Position(0, Instant.EPOCH), 10).isEmpty());
+			.until(() -> log.outstanding(new EventLog.Position(0, Instant.EPOCH), 10).isEmpty());
 		assertThat(projection.rows).isEqualTo(table());
 		assertThat(projection.snapshots.values()).allMatch((count) -> count.get() == 1);
 		assertThat(projection.snapshots).hasSize((int) queued);

@@ -20,6 +20,7 @@ import dev.pgevents.internal.dispatch.DeliveryEngine;
 import dev.pgevents.internal.dispatch.DeliveryObserver;
 import dev.pgevents.internal.dispatch.Relay;
 import dev.pgevents.internal.dispatch.SubscriberRegistry;
+import dev.pgevents.kit.EventLog;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -145,6 +146,11 @@ public final class EventsAutoConfiguration {
 	@Bean
 	EventDeliveries eventDeliveries(DeliveryEngine engine) {
 		return engine.deliveries();
+	}
+
+	@Bean
+	EventLog eventLog(DeliveryEngine engine) {
+		return engine.eventLog();
 	}
 
 	@Bean

@@ -12,9 +12,10 @@ import dev.pgevents.Delivery;
 import dev.pgevents.DeliveryQuery;
 import dev.pgevents.EventDeliveries;
 import dev.pgevents.internal.capture.AuditSchema;
-import dev.pgevents.internal.dispatch.AuditLog;
+
 import dev.pgevents.internal.dispatch.DeliveryEngine;
 import dev.pgevents.internal.dispatch.Subscriptions;
+import dev.pgevents.kit.EventLog;
 
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -70,7 +71,7 @@ public final class EventsEndpoint {
 		DeliveryEngine.Measure backlog = this.engine.status().backlog();
 		return new EventsDescriptor(local, registered, (backlog != null) ? backlog.pending() : null,
 				(backlog != null) ? backlog.dead() : null, (backlog != null) ? backlog.lag().toMillis() / 1000.0 : null,
-				this.engine.auditLog().parked(PARKED_SHOWN));
+				this.engine.eventLog().parked(PARKED_SHOWN));
 	}
 
 	/**
@@ -189,7 +190,7 @@ public final class EventsEndpoint {
 	 * the dead letter it waits for (the newest {@value #PARKED_SHOWN})
 	 */
 	public record EventsDescriptor(List<SubscriberDescriptor> subscribers, List<RegisteredSubscriber> registered,
-			@Nullable Long pending, @Nullable Long dead, @Nullable Double lag, List<AuditLog.Parked> parked) {
+			@Nullable Long pending, @Nullable Long dead, @Nullable Double lag, List<EventLog.Parked> parked) {
 	}
 
 	/**

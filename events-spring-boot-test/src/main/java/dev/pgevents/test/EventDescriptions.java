@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.pgevents.Event;
-import dev.pgevents.internal.dispatch.AuditLog;
+import dev.pgevents.kit.EventLog;
 
 import org.springframework.test.context.transaction.TestTransaction;
 
@@ -62,14 +62,14 @@ final class EventDescriptions {
 	 * @param subscribers the application's subscribers and their events
 	 * @return the message
 	 */
-	static String notQuiet(Duration timeout, List<AuditLog.Outstanding> outstanding,
+	static String notQuiet(Duration timeout, List<EventLog.Outstanding> outstanding,
 			Map<String, List<String>> subscribers) {
 		StringBuilder message = new StringBuilder("Events were still being delivered after ").append(timeout)
 			.append(":");
-		for (AuditLog.Outstanding work : outstanding) {
+		for (EventLog.Outstanding work : outstanding) {
 			message.append("\n  - ").append(outstanding(work));
 		}
-		if (outstanding.stream().anyMatch(AuditLog.Outstanding::undispatched)) {
+		if (outstanding.stream().anyMatch(EventLog.Outstanding::undispatched)) {
 			message.append("\nChanges not dispatched yet wait for the after-commit dispatch or, when written "
 					+ "outside the application's transactions, for the relay (events.relay.enabled)");
 		}
@@ -83,7 +83,7 @@ final class EventDescriptions {
 	 * @return for example
 	 * {@code event #42 (member.created) to 'welcome': 3 attempts, next at ..., last error: ...}
 	 */
-	static String outstanding(AuditLog.Outstanding work) {
+	static String outstanding(EventLog.Outstanding work) {
 		String event = "event #" + work.eventId() + " (" + work.eventName() + ")";
 		if (work.undispatched()) {
 			return event + ": not dispatched yet; " + (work.subscribers().isEmpty()

@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.Delivery;
 import dev.pgevents.Event;
-import dev.pgevents.internal.dispatch.AuditLog;
+import dev.pgevents.kit.EventLog;
 
 /**
  * A stimulus, then a wait for what it causes: an event to commit, or a subscriber to take
@@ -30,11 +30,11 @@ public final class EventScenario {
 
 	static final int DEFAULT_TIMEOUT_SECONDS = 10;
 
-	private final AuditLog log;
+	private final EventLog log;
 
 	private final Duration timeout;
 
-	EventScenario(AuditLog log, Duration timeout) {
+	EventScenario(EventLog log, Duration timeout) {
 		this.log = log;
 		this.timeout = timeout;
 	}
@@ -54,7 +54,7 @@ public final class EventScenario {
 	 * @return what to wait for
 	 */
 	public Stimulated stimulate(Stimulus stimulus) {
-		AuditLog.Position start = this.log.position();
+		EventLog.Position start = this.log.position();
 		try {
 			stimulus.run();
 		}
@@ -86,9 +86,9 @@ public final class EventScenario {
 	 */
 	public final class Stimulated {
 
-		private final AuditLog.Position start;
+		private final EventLog.Position start;
 
-		Stimulated(AuditLog.Position start) {
+		Stimulated(EventLog.Position start) {
 			this.start = start;
 		}
 
@@ -125,7 +125,7 @@ public final class EventScenario {
 	 */
 	public final class Expectation {
 
-		private final AuditLog.Position start;
+		private final EventLog.Position start;
 
 		private final @Nullable String eventName;
 
@@ -135,7 +135,7 @@ public final class EventScenario {
 
 		private final String description;
 
-		Expectation(AuditLog.Position start, @Nullable String eventName, @Nullable String subscriber,
+		Expectation(EventLog.Position start, @Nullable String eventName, @Nullable String subscriber,
 				Predicate<? super Event> condition, String description) {
 			this.start = start;
 			this.eventName = eventName;
@@ -235,7 +235,7 @@ public final class EventScenario {
 				.append(". Events committed since the stimulus:\n")
 				.append(EventDescriptions.events(committed));
 			if (this.subscriber != null) {
-				List<AuditLog.Outstanding> waiting = EventScenario.this.log.outstanding(this.start, 20)
+				List<EventLog.Outstanding> waiting = EventScenario.this.log.outstanding(this.start, 20)
 					.stream()
 					.filter((work) -> work.subscribers().contains(this.subscriber))
 					.toList();

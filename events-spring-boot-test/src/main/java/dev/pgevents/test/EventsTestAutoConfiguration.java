@@ -3,7 +3,7 @@ package dev.pgevents.test;
 import java.time.Duration;
 
 import dev.pgevents.autoconfigure.EventsAutoConfiguration;
-import dev.pgevents.internal.dispatch.DeliveryEngine;
+import dev.pgevents.kit.EventLog;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -16,19 +16,19 @@ import org.springframework.context.annotation.Bean;
  * again before each test method.
  */
 @AutoConfiguration(after = EventsAutoConfiguration.class)
-@ConditionalOnBean(DeliveryEngine.class)
+@ConditionalOnBean(EventLog.class)
 public final class EventsTestAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	RecordedEvents recordedEvents(DeliveryEngine engine) {
-		return new RecordedEvents(engine.auditLog());
+	RecordedEvents recordedEvents(EventLog log) {
+		return new RecordedEvents(log);
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
-	EventScenario eventScenario(DeliveryEngine engine) {
-		return new EventScenario(engine.auditLog(), Duration.ofSeconds(EventScenario.DEFAULT_TIMEOUT_SECONDS));
+	EventScenario eventScenario(EventLog log) {
+		return new EventScenario(log, Duration.ofSeconds(EventScenario.DEFAULT_TIMEOUT_SECONDS));
 	}
 
 }

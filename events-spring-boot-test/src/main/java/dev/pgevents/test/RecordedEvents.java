@@ -7,7 +7,7 @@ import org.assertj.core.api.AssertProvider;
 
 import dev.pgevents.Delivery;
 import dev.pgevents.Event;
-import dev.pgevents.internal.dispatch.AuditLog;
+import dev.pgevents.kit.EventLog;
 
 import org.springframework.test.context.transaction.TestTransaction;
 
@@ -34,11 +34,11 @@ public final class RecordedEvents implements AssertProvider<RecordedEventsAssert
 	/** How often {@link #awaitQuiet} looks again. */
 	static final Duration POLL_INTERVAL = Duration.ofMillis(20);
 
-	private final AuditLog log;
+	private final EventLog log;
 
-	private volatile AuditLog.Position start;
+	private volatile EventLog.Position start;
 
-	RecordedEvents(AuditLog log) {
+	RecordedEvents(EventLog log) {
 		this.log = log;
 		this.start = log.position();
 	}

@@ -9,7 +9,7 @@ import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.pgevents.Event;
-import dev.pgevents.internal.dispatch.EventFactory;
+import dev.pgevents.kit.EventLog;
 
 /**
  * Events for unit tests of subscriber methods, without Spring or a database: exactly what
@@ -177,7 +177,7 @@ public final class TestEvents {
 	}
 
 	private Event make(String op, String row, @Nullable String previousRow) {
-		return EventFactory.event(ids.incrementAndGet(), this.table, op, row, previousRow, this.keyColumns,
+		return EventLog.eventOf(ids.incrementAndGet(), this.table, op, row, previousRow, this.keyColumns,
 				this.identityId, (this.occurredAt != null) ? this.occurredAt : Instant.now());
 	}
 

@@ -1,33 +1,32 @@
 package dev.pgevents.internal.dispatch;
 
 import java.sql.Timestamp;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-
-import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.Delivery;
 import dev.pgevents.Event;
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
 import dev.pgevents.internal.capture.OwnTransactions;
+import dev.pgevents.kit.EventLog;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The audit log as seen from outside the delivery path: the committed changes of the
  * application's audited tables after a position, and how far their delivery to this
- * instance's subscribers has come. It is what the test kit records and waits on.
+ * instance's subscribers has come ({@link EventLog}, what the test kit records and waits
+ * on, and the endpoint shows).
  * <p>
  * Every read runs in a transaction of the starter's own ({@link OwnTransactions}), so a
  * caller inside a transaction (a {@code @Transactional} test method, JDBC or JPA) sees
  * what has committed, never its own uncommitted writes, and its transaction is left as it
  * was.
  */
-public final class AuditLog {
+final class AuditLog implements EventLog {
 
 	private final JdbcTemplate jdbc;
 
@@ -60,6 +59,7 @@ public final class AuditLog {
 	 * recognized by it).
 	 * @return the position
 	 */
+	@Override
 	public Position position() {
 		return read(() -> {
 			List<Position> positions = this.jdbc.query(
@@ -74,6 +74,7 @@ public final class AuditLog {
 	 * @param after the position
 	 * @return their events
 	 */
+	@Override
 	public List<Event> events(long after) {
 		return read(() -> this.jdbc.query(
 				"SELECT " + AuditRow.COLUMNS + " FROM " + this.schema.auditTable()
@@ -90,6 +91,7 @@ public final class AuditLog {
 	 * @param subscriber the subscriber
 	 * @return their events, in the order they were written
 	 */
+	@Override
 	public List<Event> takenBy(Position since, String subscriber) {
 		List<String> eventNames = this.subscribers.eventNamesBySubscriber().getOrDefault(subscriber, List.of());
 		// a snapshot is taken only by the subscriber it was sent to
@@ -112,6 +114,7 @@ public final class AuditLog {
 	 * @param after the position
 	 * @return the entries, in the order of their changes
 	 */
+	@Override
 	public List<Delivery> deliveries(long after) {
 		return read(() -> this.jdbc.query(
 				JdbcEventDeliveries.select(this.schema)
@@ -127,6 +130,7 @@ public final class AuditLog {
 	 * @param limit at most this many of each
 	 * @return the work, changes first
 	 */
+	@Override
 	public List<Outstanding> outstanding(Position since, int limit) {
 		long after = since.end();
 		Map<String, List<String>> bySubscriber = this.subscribers.eventNamesBySubscriber();
@@ -160,6 +164,7 @@ public final class AuditLog {
 	 * @param limit at most this many
 	 * @return the parked rows, newest dead letter first
 	 */
+	@Override
 	public List<Parked> parked(int limit) {
 		if (!this.order.applies()) {
 			return List.of();
@@ -174,6 +179,7 @@ public final class AuditLog {
 	 * This instance's subscribers.
 	 * @return subscriber name to the event names it takes
 	 */
+	@Override
 	public Map<String, List<String>> subscribers() {
 		return this.subscribers.eventNamesBySubscriber();
 	}
@@ -184,56 +190,6 @@ public final class AuditLog {
 
 	private <T> T read(Supplier<T> query) {
 		return this.transactions.read((status) -> query.get());
-	}
-
-	/**
-	 * A position in the audit log.
-	 *
-	 * @param end the newest change written at that moment, 0 when there was none
-	 * @param at the database's clock at that moment
-	 */
-	public record Position(long end, Instant at) {
-
-	}
-
-	/**
-	 * A row an ordered subscriber has parked.
-	 *
-	 * @param subscriber the subscriber
-	 * @param row the row: its table and primary-key value
-	 * @param eventId the dead letter's event, which the row waits behind
-	 * @param eventName its name
-	 * @param lastError why it was dead-lettered
-	 * @param waiting how many of the row's later events wait behind it
-	 */
-	public record Parked(String subscriber, String row, String eventId, String eventName, @Nullable String lastError,
-			long waiting) {
-
-	}
-
-	/**
-	 * Work not yet done for one change.
-	 *
-	 * @param eventId the change's event id
-	 * @param eventName its event name
-	 * @param subscribers the subscribers waiting for it: those of this instance that take
-	 * the event when it is not dispatched yet, else the one whose retry is due
-	 * @param attempts the attempts made so far (0 when not dispatched yet)
-	 * @param lastError the last attempt's error, or {@code null}
-	 * @param nextAttemptAt when the next attempt is due, or {@code null} when not
-	 * dispatched yet
-	 */
-	public record Outstanding(String eventId, String eventName, List<String> subscribers, int attempts,
-			@Nullable String lastError, @Nullable Instant nextAttemptAt) {
-
-		/**
-		 * Whether the change has not been dispatched yet.
-		 * @return {@code true} before its dispatch, {@code false} for a retry
-		 */
-		public boolean undispatched() {
-			return this.nextAttemptAt == null;
-		}
-
 	}
 
 }

@@ -13,6 +13,7 @@ import dev.pgevents.EventHandler;
 import dev.pgevents.internal.capture.AuditSchema;
 import dev.pgevents.internal.capture.AuditedTable;
 import dev.pgevents.internal.capture.OwnTransactions;
+import dev.pgevents.kit.EventLog;
 
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
@@ -33,7 +34,7 @@ public final class DeliveryEngine implements AutoCloseable {
 
 	private final Backlog backlog;
 
-	private final AuditLog auditLog;
+	private final EventLog eventLog;
 
 	private final JdbcEventDeliveries deliveries;
 
@@ -69,7 +70,7 @@ public final class DeliveryEngine implements AutoCloseable {
 		EventFactory events = new EventFactory(tables);
 		FanOut fanOut = new FanOut(subscribers, handler, events, settings.backoff(), ledger, observer, order,
 				new ChainLimit(connections, schema, settings.maxChainDepth()));
-		this.auditLog = new AuditLog(transactions, schema, tables, subscribers, events, order);
+		this.eventLog = new AuditLog(transactions, schema, tables, subscribers, events, order);
 		this.deliveries = new JdbcEventDeliveries(transactions, schema, subscribers.names(),
 				new Redelivery(transactions, schema, tables, subscribers, settings.batchSize(), settings.retention()));
 		// threads are started as work comes: in sync mode only when committing threads
@@ -127,8 +128,8 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * The audit log, for tools that look at what was captured and delivered.
 	 * @return the log
 	 */
-	public AuditLog auditLog() {
-		return this.auditLog;
+	public EventLog eventLog() {
+		return this.eventLog;
 	}
 
 	/**

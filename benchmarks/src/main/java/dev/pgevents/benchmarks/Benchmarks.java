@@ -42,6 +42,9 @@ import org.apache.kafka.common.TopicPartition;
 import dev.pgevents.Event;
 import dev.pgevents.EventDeliveries;
 import dev.pgevents.EventSubscriber;
+import dev.pgevents.IdentityResolver;
+import dev.pgevents.Trace;
+import dev.pgevents.TraceSource;
 
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.Declarables;
@@ -212,7 +215,7 @@ public final class Benchmarks {
 		CAPTURE("events.audit.tables=member", "events.relay.enabled=false"), SYNC("bench.subscriber=true"),
 		SYNC_OBSERVED("bench.subscriber=true", "bench.meters=true"), SYNC_ORDERED("bench.subscriber=ordered"),
 		SYNC_WRITE("bench.subscriber=writes"), SYNC_TX("bench.subscriber=transactional"),
-		ASYNC("bench.subscriber=true", "events.dispatch.mode=async"),
+		WEB("bench.subscriber=true", "bench.web=true"), ASYNC("bench.subscriber=true", "events.dispatch.mode=async"),
 		MODULITH("events.enabled=false", "bench.modulith=true");
 
 		final String[] properties;
@@ -223,7 +226,7 @@ public final class Benchmarks {
 
 		boolean measuresLatency() {
 			return this == SYNC || this == SYNC_OBSERVED || this == SYNC_ORDERED || this == SYNC_WRITE
-					|| this == SYNC_TX || this == ASYNC || this == MODULITH;
+					|| this == SYNC_TX || this == WEB || this == ASYNC || this == MODULITH;
 		}
 
 		String label() {
@@ -332,7 +335,7 @@ public final class Benchmarks {
 
 	private void awaitDone(Scenario scenario, int transactions) {
 		switch (scenario) {
-			case SYNC, SYNC_OBSERVED, SYNC_ORDERED, SYNC_WRITE, SYNC_TX, ASYNC ->
+			case SYNC, SYNC_OBSERVED, SYNC_ORDERED, SYNC_WRITE, SYNC_TX, WEB, ASYNC ->
 				await(() -> delivered.get() >= transactions);
 			case MODULITH -> {
 				await(() -> delivered.get() >= transactions);
@@ -1011,6 +1014,25 @@ public final class Benchmarks {
 				havingValue = "updates")
 		UpdateSubscriber updateSubscriber() {
 			return new UpdateSubscriber();
+		}
+
+		/**
+		 * web: every transaction has an identity and a trace of its own, as a request of
+		 * a secured, traced web application has (the user of the request's thread, and a
+		 * new trace per request).
+		 */
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.web",
+				havingValue = "true")
+		IdentityResolver webIdentity() {
+			return () -> "user-" + Thread.currentThread().getId();
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.web",
+				havingValue = "true")
+		TraceSource webTrace() {
+			return Trace::random;
 		}
 
 		@Bean

@@ -11,6 +11,7 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.support.ThrottledLog;
+
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 
 /**
@@ -48,6 +49,7 @@ final class ClaimKeeper implements AutoCloseable {
 	 * Create a keeper.
 	 * @param lease how long a claim may sit idle before the database ends it
 	 * @param instance this instance
+	 * @param threads makes its thread
 	 */
 	ClaimKeeper(Duration lease, InstanceHold instance, EngineThreads threads) {
 		this.threads = threads;

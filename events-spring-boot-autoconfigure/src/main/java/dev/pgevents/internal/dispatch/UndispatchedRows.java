@@ -19,6 +19,7 @@ import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.capture.AuditSchema;
+
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
 /**

@@ -186,15 +186,6 @@ public class EventsProperties implements Validator {
 		 */
 		private Duration subscriberExpiry = Duration.ofDays(7);
 
-		/**
-		 * Whether this instance registers its subscribers in the registry that the
-		 * instances sharing the database read, so that those without them hand them their
-		 * events. The test kit turns it off in test contexts: a test's subscribers are
-		 * then handed no other application's events, and no other application waits for
-		 * them.
-		 */
-		private boolean registerSubscribers = true;
-
 		public boolean isEnabled() {
 			return this.enabled;
 		}
@@ -225,14 +216,6 @@ public class EventsProperties implements Validator {
 
 		public void setLease(Duration lease) {
 			this.lease = lease;
-		}
-
-		public boolean isRegisterSubscribers() {
-			return this.registerSubscribers;
-		}
-
-		public void setRegisterSubscribers(boolean registerSubscribers) {
-			this.registerSubscribers = registerSubscribers;
 		}
 
 		public Duration getSubscriberExpiry() {

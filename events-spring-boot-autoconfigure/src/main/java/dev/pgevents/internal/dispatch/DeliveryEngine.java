@@ -83,8 +83,7 @@ public final class DeliveryEngine implements AutoCloseable {
 		this.captureCheck = new CaptureCheck(connections, schema, tables);
 		this.backlog = new Backlog(connections, schema, observer, settings.measureBacklog(), order);
 		this.relay = new Relay(settings.relayEnabled(), settings.pollInterval(), settings.batchSize(),
-				new SubscriberHeartbeat(connections, schema, subscribers, settings.registerSubscribers()),
-				this.captureCheck, this.backlog,
+				new SubscriberHeartbeat(connections, schema, subscribers), this.captureCheck, this.backlog,
 				new UndispatchedRows(connections, schema, fanOut, this.keeper, instance, settings.batchSize(),
 						settings.lease(), threads),
 				new DueDeliveries(connections, schema, subscribers, fanOut, ledger, this.keeper, settings.batchSize(),
@@ -170,8 +169,6 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * @param retention how long processed rows are kept; zero keeps them forever
 	 * @param subscriberExpiry how long a subscriber that no instance runs any more is
 	 * still handed events
-	 * @param registerSubscribers whether this instance registers its subscribers for the
-	 * other instances to hand them events
 	 * @param backoff when failed deliveries are tried again
 	 * @param measureBacklog whether the relay measures the backlog every few seconds (for
 	 * a health check; metrics ask for it themselves)
@@ -180,8 +177,7 @@ public final class DeliveryEngine implements AutoCloseable {
 	 */
 	public record Settings(int committingThreads, int dispatchThreads, int dispatchQueueCapacity, int maxChainDepth,
 			boolean relayEnabled, Duration pollInterval, int batchSize, Duration lease, Duration retention,
-			Duration subscriberExpiry, boolean registerSubscribers, Backoff backoff, boolean measureBacklog,
-			boolean virtualThreads) {
+			Duration subscriberExpiry, Backoff backoff, boolean measureBacklog, boolean virtualThreads) {
 	}
 
 	/**

@@ -29,21 +29,11 @@ final class SubscriberHeartbeat {
 
 	private final String register;
 
-	private final boolean registers;
-
 	private long next;
 
-	/**
-	 * @param dataSource the audited database
-	 * @param schema the audit schema
-	 * @param subscribers this instance's subscribers
-	 * @param registers whether to register them (not in a test context: see
-	 * {@code events.relay.register-subscribers})
-	 */
-	SubscriberHeartbeat(DataSource dataSource, AuditSchema schema, Subscriptions subscribers, boolean registers) {
+	SubscriberHeartbeat(DataSource dataSource, AuditSchema schema, Subscriptions subscribers) {
 		this.jdbc = new CustomPlanJdbc(dataSource);
 		this.subscribers = subscribers;
-		this.registers = registers;
 		this.register = "INSERT INTO " + schema.subscriberTable() + " (name, events, last_seen_at)"
 				+ " VALUES (?, ?, clock_timestamp()) ON CONFLICT (name) DO UPDATE"
 				+ " SET events = excluded.events, last_seen_at = excluded.last_seen_at";
@@ -53,7 +43,7 @@ final class SubscriberHeartbeat {
 	 * Register the subscribers if a minute has passed since the last time.
 	 */
 	void beatIfDue() {
-		if (!this.registers || System.nanoTime() - this.next < 0) {
+		if (System.nanoTime() - this.next < 0) {
 			return;
 		}
 		List<Map.Entry<String, List<String>>> entries = new ArrayList<>(

@@ -98,6 +98,15 @@ public final class Benchmarks {
 	/** Rows past their retention in the retention scenario. */
 	static final int RETENTION_ROWS = Integer.getInteger("bench.retention", 2_000_000);
 
+	/** Processed rows in the audit table of the large-table scenario. */
+	static final int LARGE_ROWS = Integer.getInteger("bench.large", 10_000_000);
+
+	/**
+	 * Whether the scenarios keep the audit table as it is (the large-table scenario's
+	 * rows) instead of starting from empty tables.
+	 */
+	private boolean keepAudit;
+
 	/** Rows of the backfill scenario. */
 	static final int BACKFILL_ROWS = Integer.getInteger("bench.backfill", 1_000_000);
 
@@ -204,6 +213,9 @@ public final class Benchmarks {
 		}
 		if (only.isEmpty() || only.contains("retention")) {
 			retention();
+		}
+		if (only.contains("large")) {
+			large();
 		}
 		System.out.println();
 		this.rows.forEach(System.out::println);
@@ -625,6 +637,56 @@ public final class Benchmarks {
 	}
 
 	/**
+	 * large (only when asked: it writes gigabytes): {@code sync} at 1 and 4 threads and
+	 * {@code bulk-relay} on an empty audit table, then again on one that holds
+	 * {@value #LARGE_ROWS} processed rows, in one run.
+	 */
+	private void large() throws Exception {
+		String emptyLabel = "empty";
+		String largeLabel = (LARGE_ROWS / 1_000_000) + "M-rows";
+		Map<String, List<double[]>> sync = new LinkedHashMap<>();
+		for (boolean full : new boolean[] { false, true }) {
+			this.keepAudit = false;
+			resetSchema();
+			if (full) {
+				try (ConfigurableApplicationContext installer = start("bench.subscriber=true",
+						"events.relay.enabled=false")) {
+					truncate();
+				}
+				long start = System.nanoTime();
+				this.admin.update("""
+						INSERT INTO keel_audit (table_name, op, data, created_at, event_processed_at)
+						SELECT 'member', 'created', jsonb_build_object('id', gen_random_uuid(), 'name', 'n' || i,
+							'email', 'e' || i || '@example.com'), now() - interval '1 hour', now()
+						FROM generate_series(1, ?) i
+						""", LARGE_ROWS);
+				vacuum();
+				System.err.printf("large: %d processed rows written in %.0f s, the audit table %s%n", LARGE_ROWS,
+						(System.nanoTime() - start) / 1e9, this.admin.queryForObject(
+								"SELECT pg_size_pretty(pg_total_relation_size('keel_audit'))", String.class));
+				this.keepAudit = true;
+			}
+			String label = full ? largeLabel : emptyLabel;
+			for (int threads : THREADS) {
+				List<double[]> results = new ArrayList<>();
+				for (int repetition = 1; repetition <= REPETITIONS; repetition++) {
+					results.add(measure(Scenario.SYNC, threads, repetition));
+				}
+				sync.put(label + " " + threads, results);
+			}
+			int before = this.rows.size();
+			bulk(true);
+			String bulkRow = this.rows.remove(before);
+			this.rows.add(bulkRow.replaceFirst("bulk-relay    ", String.format("%-14s", "bulk-" + label)));
+		}
+		this.keepAudit = false;
+		sync.forEach((label,
+				results) -> this.rows.add(String.format(Locale.ROOT, "%-14s %7s %9.0f %14s %7.2f %7.2f %15s",
+						"sync-" + label.substring(0, label.indexOf(' ')), label.substring(label.indexOf(' ') + 1),
+						median(results, 0), "-", median(results, 1), median(results, 2), "-")));
+	}
+
+	/**
 	 * Write one member at a time from outside the application and wait for its delivery:
 	 * 300 of them, or, with rows to delete, until the retention has deleted them.
 	 * @return p50 and p99 in ms, and the seconds the deletion took
@@ -689,6 +751,9 @@ public final class Benchmarks {
 	}
 
 	private void resetSchema() {
+		if (this.keepAudit) {
+			return;
+		}
 		this.admin.execute("DROP SCHEMA public CASCADE");
 		this.admin.execute("CREATE SCHEMA public");
 		this.admin.execute(MEMBER);
@@ -699,7 +764,8 @@ public final class Benchmarks {
 	private void truncate() {
 		List<String> tables = this.admin.queryForList("SELECT quote_ident(tablename) FROM pg_tables "
 				+ "WHERE schemaname = 'public' AND tablename IN ('member', 'visit', 'keel_audit', 'keel_audit_delivery', "
-				+ "'event_publication', 'applied')", String.class);
+				+ "'event_publication', 'applied') AND NOT (? AND tablename = 'keel_audit')", String.class,
+				this.keepAudit);
 		// the running application's relay may hold one of the tables: a deadlock then
 		// ends one of the two, and the TRUNCATE is tried again
 		for (int attempt = 1;; attempt++) {

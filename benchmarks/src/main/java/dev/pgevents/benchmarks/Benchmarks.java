@@ -101,6 +101,9 @@ public final class Benchmarks {
 	/** Processed rows in the audit table of the large-table scenario. */
 	static final int LARGE_ROWS = Integer.getInteger("bench.large", 10_000_000);
 
+	/** Rows pending for another running instance in the large-table scenario. */
+	static final int LARGE_PENDING = Integer.getInteger("bench.large-pending", 100_000);
+
 	/**
 	 * Whether the scenarios keep the audit table as it is (the large-table scenario's
 	 * rows) instead of starting from empty tables.
@@ -639,11 +642,12 @@ public final class Benchmarks {
 	/**
 	 * large (only when asked: it writes gigabytes): {@code sync} at 1 and 4 threads and
 	 * {@code bulk-relay} on an empty audit table, then again on one that holds
-	 * {@value #LARGE_ROWS} processed rows, in one run.
+	 * {@value #LARGE_ROWS} processed rows and {@value #LARGE_PENDING} pending for another
+	 * running instance, in one run.
 	 */
 	private void large() throws Exception {
 		String emptyLabel = "empty";
-		String largeLabel = (LARGE_ROWS / 1_000_000) + "M-rows";
+		String largeLabel = (LARGE_ROWS / 1_000_000) + "M+" + (LARGE_PENDING / 1_000) + "k";
 		Map<String, List<double[]>> sync = new LinkedHashMap<>();
 		for (boolean full : new boolean[] { false, true }) {
 			this.keepAudit = false;
@@ -660,9 +664,22 @@ public final class Benchmarks {
 							'email', 'e' || i || '@example.com'), now() - interval '1 hour', now()
 						FROM generate_series(1, ?) i
 						""", LARGE_ROWS);
+				// and rows pending for another instance that runs (its fresh row keeps
+				// them
+				// its own): every relay round looks past them
+				this.admin.update("INSERT INTO keel_audit_instance (id, last_seen_at) "
+						+ "VALUES ('\\x0102030405060708'::bytea, now() + interval '1 day')");
+				this.admin.update("""
+						INSERT INTO keel_audit (table_name, op, data, created_at, scope_id)
+						SELECT 'member', 'created', jsonb_build_object('id', gen_random_uuid(), 'name', 'p' || i,
+							'email', 'p' || i || '@example.com'), now() - interval '1 hour',
+							('01020304-0506-0708-' || substr(md5(i::text), 1, 4) || '-'
+								|| substr(md5(i::text), 5, 12))::uuid
+						FROM generate_series(1, ?) i
+						""", LARGE_PENDING);
 				vacuum();
-				System.err.printf("large: %d processed rows written in %.0f s, the audit table %s%n", LARGE_ROWS,
-						(System.nanoTime() - start) / 1e9, this.admin.queryForObject(
+				System.err.printf("large: %d processed and %d pending rows written in %.0f s, the audit table %s%n",
+						LARGE_ROWS, LARGE_PENDING, (System.nanoTime() - start) / 1e9, this.admin.queryForObject(
 								"SELECT pg_size_pretty(pg_total_relation_size('keel_audit'))", String.class));
 				this.keepAudit = true;
 			}

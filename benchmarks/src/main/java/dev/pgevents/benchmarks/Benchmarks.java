@@ -199,8 +199,8 @@ public final class Benchmarks {
 			results.forEach((scenario, measured) -> report(scenario, threads, measured));
 		}
 		if (only.isEmpty() || only.contains("bulk")) {
-			bulk(false);
-			bulk(true);
+			bulk(false, "bulk-in-app");
+			bulk(true, "bulk-relay");
 		}
 		if (only.isEmpty() || only.contains("forward-kafka")) {
 			forwardKafka();
@@ -362,7 +362,7 @@ public final class Benchmarks {
 	}
 
 	/** One UPDATE of {@value #BULK_ROWS} rows, in the application or from outside it. */
-	private void bulk(boolean outside) throws Exception {
+	private void bulk(boolean outside, String label) throws Exception {
 		resetSchema();
 		try (ConfigurableApplicationContext context = start("bench.subscriber=updates",
 				"events.relay.poll-interval=50ms")) {
@@ -394,8 +394,8 @@ public final class Benchmarks {
 				}
 			}
 			Collections.sort(rates);
-			this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s",
-					outside ? "bulk-relay" : "bulk-in-app", 1, rates.get(rates.size() / 2), "-", "-", "-", "-"));
+			this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s", label, 1,
+					rates.get(rates.size() / 2), "-", "-", "-", "-"));
 		}
 	}
 
@@ -691,10 +691,7 @@ public final class Benchmarks {
 				}
 				sync.put(label + " " + threads, results);
 			}
-			int before = this.rows.size();
-			bulk(true);
-			String bulkRow = this.rows.remove(before);
-			this.rows.add(bulkRow.replaceFirst("bulk-relay    ", String.format("%-14s", "bulk-" + label)));
+			bulk(true, "bulk-" + label);
 		}
 		this.keepAudit = false;
 		sync.forEach((label,

@@ -1,5 +1,6 @@
 package dev.pgevents.internal.dispatch;
 
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -66,31 +67,63 @@ final class UndispatchedRows {
 		this.keeper = keeper;
 		this.batchSize = batchSize;
 		this.lease = lease;
-		// two kinds of claimable rows, each found in id order through the pending index:
-		// those no local dispatcher handles (no scope), and those a dispatcher left
-		// behind (few: the index holds only undispatched rows): older than the lease,
-		// and given up by this instance, or written by one that is gone (no fresh row:
-		// also the scopes of versions before instances were recorded)
+		// two kinds of claimable rows: those no local dispatcher handles (no scope), in
+		// id
+		// order through the pending index; and those a dispatcher left behind, older than
+		// the lease: given up by this instance, or written by one that is gone (no fresh
+		// row; also the scopes of versions before instances were recorded). A scope
+		// starts
+		// with its instance's 8-byte id, so the pending index holds each instance's rows
+		// together: the search steps from one instance to the next (one index probe each)
+		// and reads only the rows of those that are gone. Filtering every pending row
+		// instead would read, on every claim, all the rows a running instance still
+		// holds.
 		this.claimRows = """
-				WITH outside AS (
+				WITH RECURSIVE outside AS (
 					SELECT %2$s FROM %1$s
 					WHERE event_processed_at IS NULL AND scope_id IS NULL AND id > ?
 					ORDER BY scope_id, id LIMIT ?
 					FOR UPDATE SKIP LOCKED
+				), holders (holder) AS (
+					(SELECT substring(uuid_send(scope_id) FROM 1 FOR 8) FROM %1$s
+						WHERE event_processed_at IS NULL AND scope_id IS NOT NULL ORDER BY scope_id LIMIT 1)
+					UNION ALL
+					SELECT (SELECT substring(uuid_send(a.scope_id) FROM 1 FOR 8) FROM %1$s a
+						WHERE a.event_processed_at IS NULL AND a.scope_id > %4$s
+						ORDER BY a.scope_id LIMIT 1)
+					FROM holders h WHERE h.holder IS NOT NULL
+				), gone AS (
+					SELECT h.holder FROM holders h
+					WHERE h.holder IS NOT NULL AND ((? AND h.holder = ?)
+						OR NOT EXISTS (SELECT FROM %3$s i WHERE i.id = h.holder
+							AND i.last_seen_at > clock_timestamp() - ? * interval '1 millisecond'))
 				), abandoned AS (
-					SELECT %2$s FROM %1$s a
-					WHERE a.event_processed_at IS NULL AND a.scope_id IS NOT NULL
-						AND a.created_at < clock_timestamp() - ? * interval '1 millisecond'
-						AND (a.scope_id = ANY (?::uuid[])
-							OR (? AND substring(uuid_send(a.scope_id) FROM 1 FOR 8) = ?)
-							OR NOT EXISTS (SELECT FROM %3$s i
-								WHERE i.id = substring(uuid_send(a.scope_id) FROM 1 FOR 8)
-									AND i.last_seen_at > clock_timestamp() - ? * interval '1 millisecond'))
-					ORDER BY a.id LIMIT ?
-					FOR UPDATE SKIP LOCKED
+					SELECT * FROM (SELECT %2$s FROM %1$s
+						WHERE event_processed_at IS NULL AND scope_id = ANY (?::uuid[])
+							AND created_at < clock_timestamp() - ? * interval '1 millisecond'
+						FOR UPDATE SKIP LOCKED) given_up
+					UNION ALL
+					SELECT r.* FROM gone g CROSS JOIN LATERAL (SELECT %2$s FROM %1$s a
+						WHERE a.event_processed_at IS NULL AND a.scope_id BETWEEN %5$s AND %6$s
+							AND a.scope_id <> ALL (?::uuid[])
+							AND a.created_at < clock_timestamp() - ? * interval '1 millisecond'
+						ORDER BY a.scope_id, a.id LIMIT ?
+						FOR UPDATE SKIP LOCKED) r
+					LIMIT ?
 				)
 				SELECT * FROM outside UNION ALL SELECT * FROM abandoned
-				""".formatted(schema.auditTable(), AuditRow.COLUMNS, schema.instanceTable());
+				""".formatted(schema.auditTable(), AuditRow.COLUMNS, schema.instanceTable(), lastScope("h.holder"),
+				firstScope("g.holder"), lastScope("g.holder"));
+	}
+
+	/** The first scope an instance can issue, from its id (an SQL expression). */
+	private static String firstScope(String instanceId) {
+		return "encode(" + instanceId + " || '\\x0000000000000000'::bytea, 'hex')::uuid";
+	}
+
+	/** The last scope an instance can issue, from its id (an SQL expression). */
+	private static String lastScope(String instanceId) {
+		return "encode(" + instanceId + " || '\\xffffffffffffffff'::bytea, 'hex')::uuid";
 	}
 
 	void start() {
@@ -176,12 +209,16 @@ final class UndispatchedRows {
 			CustomPlanJdbc.customPlans(claim);
 			claim.setLong(1, this.claimedUpTo);
 			claim.setInt(2, this.batchSize);
-			claim.setLong(3, this.lease.toMillis());
-			claim.setArray(4, connection.createArrayOf("uuid", this.instance.givenUp().toArray()));
-			claim.setBoolean(5, this.instance.gaveUpAll());
-			claim.setBytes(6, this.instance.key());
-			claim.setLong(7, InstanceHold.expiry(this.lease).toMillis());
-			claim.setInt(8, this.batchSize);
+			claim.setBoolean(3, this.instance.gaveUpAll());
+			claim.setBytes(4, this.instance.key());
+			claim.setLong(5, InstanceHold.expiry(this.lease).toMillis());
+			Array givenUp = connection.createArrayOf("uuid", this.instance.givenUp().toArray());
+			claim.setArray(6, givenUp);
+			claim.setLong(7, this.lease.toMillis());
+			claim.setArray(8, givenUp);
+			claim.setLong(9, this.lease.toMillis());
+			claim.setInt(10, this.batchSize);
+			claim.setInt(11, this.batchSize);
 			try (ResultSet rs = claim.executeQuery()) {
 				while (rs.next()) {
 					rows.add(AuditRow.read(rs));

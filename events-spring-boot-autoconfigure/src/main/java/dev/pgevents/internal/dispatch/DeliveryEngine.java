@@ -78,8 +78,8 @@ public final class DeliveryEngine implements AutoCloseable {
 		ThreadPoolTaskExecutor executor = threads.pool("events-dispatch-", settings.dispatchThreads(),
 				settings.dispatchQueueCapacity(), false);
 		this.afterCommit = new AfterCommitDispatch(new ScopeRows(connections, schema, AfterCommitDispatch.PAGE, order),
-				fanOut, new OutcomeWriter(transactions, ledger, instance, supervisor), instance, this.keeper, executor,
-				supervisor, settings.committingThreads());
+				fanOut, new OutcomeWriter(ledger, instance, supervisor), instance, this.keeper, executor, supervisor,
+				settings.committingThreads());
 		this.captureCheck = new CaptureCheck(connections, schema, tables);
 		this.backlog = new Backlog(connections, schema, observer, settings.measureBacklog(), order);
 		this.relay = new Relay(settings.relayEnabled(), settings.pollInterval(), settings.batchSize(),

@@ -31,11 +31,18 @@ import org.springframework.jdbc.core.JdbcTemplate;
  */
 final class DeliveryLedger {
 
+	/** The settings of {@link #bookkeeping}, local to the transaction. */
+	private static final String SETTINGS = "SELECT set_config('synchronous_commit', 'off', true),"
+			+ " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),"
+			+ " set_config('enable_bitmapscan', 'off', true)";
+
 	private final JdbcTemplate jdbc;
 
 	private final OwnTransactions transactions;
 
 	private final String markProcessed;
+
+	private final String markAlone;
 
 	private final String failedAfterMark;
 
@@ -97,8 +104,13 @@ final class DeliveryLedger {
 					ON CONFLICT DO NOTHING
 					RETURNING 1
 				)
-				SELECT (SELECT count(*) FROM handed) + (SELECT count(*) FROM failed WHERE attempts = 0)
+				SELECT pg_notify(?, '')
+				WHERE (SELECT count(*) FROM handed) + (SELECT count(*) FROM failed WHERE attempts = 0) > 0
 				""".formatted(schema.auditTable(), schema.deliveryTable(), schema.subscriberTable(), keyText);
+		// on a connection in autocommit, one round trip and one transaction: the
+		// statements before the driver's one sync message share the server's implicit
+		// transaction, and with it the local settings
+		this.markAlone = SETTINGS + ";\n" + this.markProcessed;
 		// the failures of rows this transaction marked already (they hold its locks)
 		this.failedAfterMark = """
 				INSERT INTO %1$s (audit_id, subscriber, status, attempts, next_attempt_at, last_error, row_key)
@@ -182,9 +194,7 @@ final class DeliveryLedger {
 	 */
 	static void bookkeeping(Connection connection, Duration idleLimit) throws SQLException {
 		try (PreparedStatement settings = connection.prepareStatement(
-				"SELECT" + " set_config('synchronous_commit', 'off', true), set_config('enable_hashjoin', 'off', true),"
-						+ " set_config('enable_mergejoin', 'off', true), set_config('enable_bitmapscan', 'off', true),"
-						+ " set_config('idle_in_transaction_session_timeout', coalesce(?, current_setting("
+				SETTINGS + ", set_config('idle_in_transaction_session_timeout', coalesce(?, current_setting("
 						+ "'idle_in_transaction_session_timeout')), true)")) {
 			settings.setString(1, idleLimit.isZero() ? null : Long.toString(idleLimit.toMillis()));
 			settings.execute();
@@ -201,28 +211,58 @@ final class DeliveryLedger {
 	 * @throws SQLException when the database fails
 	 */
 	void record(Connection connection, List<Outcome> batch) throws SQLException {
+		if (!batch.isEmpty()) {
+			mark(connection, this.markProcessed, batch);
+		}
+	}
+
+	/**
+	 * Record outcomes in a transaction of their own, as {@link #record} does, with the
+	 * settings of {@link #bookkeeping}: in one round trip on a connection in autocommit
+	 * (the pool's default), else committed after it.
+	 * @param batch the outcomes
+	 */
+	void recordAlone(List<Outcome> batch) {
 		if (batch.isEmpty()) {
 			return;
 		}
-		long handed;
-		try (PreparedStatement mark = connection.prepareStatement(this.markProcessed)) {
+		this.jdbc.execute((Connection connection) -> {
+			if (connection.getAutoCommit()) {
+				mark(connection, this.markAlone, batch);
+				return Boolean.TRUE;
+			}
+			try {
+				mark(connection, this.markAlone, batch);
+				connection.commit();
+			}
+			catch (SQLException | RuntimeException ex) {
+				try {
+					connection.rollback();
+				}
+				catch (SQLException rollback) {
+					ex.addSuppressed(rollback);
+				}
+				throw ex;
+			}
+			return Boolean.TRUE;
+		});
+	}
+
+	/**
+	 * Run a marking statement: marks the rows, records failures, hands rows to the
+	 * subscribers this instance lacks and, when it handed any, wakes the instances that
+	 * have them (and the relays that deliver the waiting entries of ordered subscribers)
+	 * when its transaction commits.
+	 */
+	private void mark(Connection connection, String statement, List<Outcome> batch) throws SQLException {
+		try (PreparedStatement mark = connection.prepareStatement(statement)) {
 			CustomPlanJdbc.customPlans(mark);
 			mark.setArray(1, connection.createArrayOf("bigint", batch.stream().map(Outcome::auditId).toArray()));
 			setFailures(connection, mark, 2, batch);
 			mark.setArray(8, connection.createArrayOf("text", this.localSubscribers));
 			mark.setString(9, this.subscriberExpiry);
-			try (ResultSet rs = mark.executeQuery()) {
-				rs.next();
-				handed = rs.getLong(1);
-			}
-		}
-		if (handed > 0) {
-			// sent on commit: wakes the instances that have the subscribers this one
-			// lacks, and the relays that deliver the waiting entries of ordered ones
-			try (PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, '')")) {
-				notify.setString(1, this.channel);
-				notify.execute();
-			}
+			mark.setString(10, this.channel);
+			mark.execute();
 		}
 	}
 

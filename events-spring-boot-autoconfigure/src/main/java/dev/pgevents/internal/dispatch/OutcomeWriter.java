@@ -1,6 +1,5 @@
 package dev.pgevents.internal.dispatch;
 
-import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,17 +13,20 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import dev.pgevents.internal.capture.OwnTransactions;
 import dev.pgevents.internal.support.ThrottledLog;
-
-import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * Records the after-commit dispatch's outcomes in the background: one thread writes them
- * in batches, each in one transaction with {@code synchronous_commit = off}, so that the
- * committing threads never wait for bookkeeping, nor for a disk flush of it. Losing the
- * last batches in a crash only means those rows are delivered again (at least once); a
- * graceful stop writes everything queued before the connection pool closes.
+ * in batches, each in one round trip and one transaction with
+ * {@code synchronous_commit = off}, so that the committing threads never wait for
+ * bookkeeping, nor for a disk flush of it. Losing the last batches in a crash only means
+ * those rows are delivered again (at least once); a graceful stop writes everything
+ * queued before the connection pool closes.
+ * <p>
+ * Under load, the writer lingers a little before each write, so that one write records
+ * many transactions' outcomes. Under light load it writes each outcome as it comes: the
+ * writes are few anyway, and a process killed then leaves fewer deliveries unrecorded,
+ * which would be delivered again.
  */
 final class OutcomeWriter {
 
@@ -34,6 +36,12 @@ final class OutcomeWriter {
 
 	private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
+	/** The rate of outcomes, per second, from which the writer lingers. */
+	private static final int LINGER_FROM_PER_SECOND = 500;
+
+	/** How long the rate of outcomes is measured over. */
+	private static final long RATE_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
 	private final ThrottledLog full = new ThrottledLog(logger, Duration.ofSeconds(10));
 
 	private final ThrottledLog failures = new ThrottledLog(logger, Duration.ofSeconds(10));
@@ -41,10 +49,6 @@ final class OutcomeWriter {
 	private final BlockingQueue<Queued> outcomes = new LinkedBlockingQueue<>(100_000);
 
 	private final DeliveryLedger ledger;
-
-	private final JdbcTemplate jdbc;
-
-	private final OwnTransactions transactions;
 
 	private final Supervisor supervisor;
 
@@ -54,12 +58,17 @@ final class OutcomeWriter {
 
 	private final InstanceHold instance;
 
-	OutcomeWriter(OwnTransactions transactions, DeliveryLedger ledger, InstanceHold instance, Supervisor supervisor) {
+	/** Whether outcomes came fast enough, lately, for the writer to linger. */
+	private boolean busy;
+
+	private long windowStart = System.nanoTime();
+
+	private int windowOutcomes;
+
+	OutcomeWriter(DeliveryLedger ledger, InstanceHold instance, Supervisor supervisor) {
 		this.supervisor = supervisor;
 		this.ledger = ledger;
 		this.instance = instance;
-		this.jdbc = new CustomPlanJdbc(transactions.dataSource());
-		this.transactions = transactions;
 	}
 
 	/**
@@ -117,19 +126,17 @@ final class OutcomeWriter {
 					continue;
 				}
 				batch.add(first);
-				// linger a little, one write for many transactions' outcomes, asleep
-				// rather than waiting on the queue: a thread waiting on it is woken by
-				// every outcome offered, which costs the committing threads and this one
-				// more than the writes do
-				if (this.outcomes.size() < BATCH - 1 && this.running) {
+				// under load, linger a little, one write for many transactions' outcomes,
+				// asleep rather than waiting on the queue: a thread waiting on it is
+				// woken
+				// by every outcome offered, which costs the committing threads and this
+				// one more than the writes do
+				if (this.busy && this.outcomes.size() < BATCH - 1 && this.running) {
 					LockSupport.parkNanos(this, LINGER_NANOS);
 				}
 				this.outcomes.drainTo(batch, BATCH - 1);
-				this.transactions.write((status) -> this.jdbc.execute((Connection connection) -> {
-					DeliveryLedger.bookkeeping(connection, Duration.ZERO);
-					this.ledger.record(connection, batch.stream().map(Queued::outcome).toList());
-					return Boolean.TRUE;
-				}));
+				this.ledger.recordAlone(batch.stream().map(Queued::outcome).toList());
+				measure(batch.size());
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
@@ -143,6 +150,18 @@ final class OutcomeWriter {
 			finally {
 				batch.clear();
 			}
+		}
+	}
+
+	/** Count outcomes written, and tell from their rate whether to linger. */
+	private void measure(int written) {
+		this.windowOutcomes += written;
+		long now = System.nanoTime();
+		long elapsed = now - this.windowStart;
+		if (elapsed >= RATE_WINDOW_NANOS) {
+			this.busy = this.windowOutcomes * TimeUnit.SECONDS.toNanos(1) / elapsed >= LINGER_FROM_PER_SECOND;
+			this.windowStart = now;
+			this.windowOutcomes = 0;
 		}
 	}
 

@@ -36,8 +36,8 @@ class OutcomeWriterTests {
 
 	private final OwnTransactions transactions = new OwnTransactions(this.database);
 
-	private final OutcomeWriter writer = new OutcomeWriter(this.transactions, new DeliveryLedger(this.transactions,
-			this.schema, List.of("audit"), Duration.ofMinutes(1), "x.row_id", LEASE), this.instance,
+	private final OutcomeWriter writer = new OutcomeWriter(new DeliveryLedger(this.transactions, this.schema,
+			List.of("audit"), Duration.ofMinutes(1), "x.row_id", LEASE), this.instance,
 			new Supervisor(new EngineThreads(false)));
 
 	@Test

@@ -112,6 +112,7 @@ public final class EventsAutoConfiguration {
 				new DeliveryEngine.Settings(committingThreads, dispatch.getThreads(), dispatch.getQueueCapacity(),
 						dispatch.getMaxChainDepth(), relay.isEnabled(), relay.getPollInterval(), relay.getBatchSize(),
 						relay.getLease(), properties.getRetention(), relay.getSubscriberExpiry(),
+						relay.isShareSubscribers(),
 						new Backoff(retry.getMaxAttempts(), retry.getInitialDelay(), retry.getMultiplier(),
 								retry.getMaxDelay()),
 						ClassUtils.isPresent(HEALTH_INDICATOR, EventsAutoConfiguration.class.getClassLoader()),

@@ -186,6 +186,14 @@ public class EventsProperties implements Validator {
 		 */
 		private Duration subscriberExpiry = Duration.ofDays(7);
 
+		/**
+		 * Whether the instances sharing the database hand this instance's subscribers the
+		 * events they lack. The test kit sets false in test contexts: a test's
+		 * subscribers are then handed no other application's or run's events, and no
+		 * other application waits for them.
+		 */
+		private boolean shareSubscribers = true;
+
 		public boolean isEnabled() {
 			return this.enabled;
 		}
@@ -224,6 +232,14 @@ public class EventsProperties implements Validator {
 
 		public void setSubscriberExpiry(Duration subscriberExpiry) {
 			this.subscriberExpiry = subscriberExpiry;
+		}
+
+		public boolean isShareSubscribers() {
+			return this.shareSubscribers;
+		}
+
+		public void setShareSubscribers(boolean shareSubscribers) {
+			this.shareSubscribers = shareSubscribers;
 		}
 
 	}

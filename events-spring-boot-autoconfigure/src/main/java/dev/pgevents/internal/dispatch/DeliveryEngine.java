@@ -83,7 +83,8 @@ public final class DeliveryEngine implements AutoCloseable {
 		this.captureCheck = new CaptureCheck(connections, schema, tables);
 		this.backlog = new Backlog(connections, schema, observer, settings.measureBacklog(), order);
 		this.relay = new Relay(settings.relayEnabled(), settings.pollInterval(), settings.batchSize(),
-				new SubscriberHeartbeat(connections, schema, subscribers), this.captureCheck, this.backlog,
+				new SubscriberHeartbeat(connections, schema, subscribers, settings.shareSubscribers()),
+				this.captureCheck, this.backlog,
 				new UndispatchedRows(connections, schema, fanOut, this.keeper, instance, settings.batchSize(),
 						settings.lease(), threads),
 				new DueDeliveries(connections, schema, subscribers, fanOut, ledger, this.keeper, settings.batchSize(),
@@ -169,6 +170,8 @@ public final class DeliveryEngine implements AutoCloseable {
 	 * @param retention how long processed rows are kept; zero keeps them forever
 	 * @param subscriberExpiry how long a subscriber that no instance runs any more is
 	 * still handed events
+	 * @param shareSubscribers whether the other instances hand this one's subscribers the
+	 * events they lack
 	 * @param backoff when failed deliveries are tried again
 	 * @param measureBacklog whether the relay measures the backlog every few seconds (for
 	 * a health check; metrics ask for it themselves)
@@ -177,7 +180,8 @@ public final class DeliveryEngine implements AutoCloseable {
 	 */
 	public record Settings(int committingThreads, int dispatchThreads, int dispatchQueueCapacity, int maxChainDepth,
 			boolean relayEnabled, Duration pollInterval, int batchSize, Duration lease, Duration retention,
-			Duration subscriberExpiry, Backoff backoff, boolean measureBacklog, boolean virtualThreads) {
+			Duration subscriberExpiry, boolean shareSubscribers, Backoff backoff, boolean measureBacklog,
+			boolean virtualThreads) {
 	}
 
 	/**

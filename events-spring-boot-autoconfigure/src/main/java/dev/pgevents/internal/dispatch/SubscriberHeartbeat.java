@@ -18,6 +18,11 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * Keeps this instance's subscribers, and the events each takes, in the registry shared by
  * every instance: at startup, so that other instances hand over at once, and every minute
  * after, so that a subscriber no running instance has any more expires.
+ * <p>
+ * Subscribers that are not shared (a test context's) are registered as never seen: the
+ * capture trigger still wakes the relays for their events, which is all this instance
+ * needs, but no instance hands them events, and they never replace the registration of an
+ * instance that shares a subscriber of the same name.
  */
 final class SubscriberHeartbeat {
 
@@ -31,12 +36,21 @@ final class SubscriberHeartbeat {
 
 	private long next;
 
-	SubscriberHeartbeat(DataSource dataSource, AuditSchema schema, Subscriptions subscribers) {
+	/**
+	 * @param dataSource the audited database
+	 * @param schema the audit schema
+	 * @param subscribers this instance's subscribers
+	 * @param shared whether the other instances hand them the events they lack
+	 */
+	SubscriberHeartbeat(DataSource dataSource, AuditSchema schema, Subscriptions subscribers, boolean shared) {
 		this.jdbc = new CustomPlanJdbc(dataSource);
 		this.subscribers = subscribers;
-		this.register = "INSERT INTO " + schema.subscriberTable() + " (name, events, last_seen_at)"
-				+ " VALUES (?, ?, clock_timestamp()) ON CONFLICT (name) DO UPDATE"
-				+ " SET events = excluded.events, last_seen_at = excluded.last_seen_at";
+		String insert = "INSERT INTO " + schema.subscriberTable() + " AS s (name, events, last_seen_at) VALUES (?, ?, ";
+		this.register = shared
+				? insert + "clock_timestamp()) ON CONFLICT (name) DO UPDATE"
+						+ " SET events = excluded.events, last_seen_at = excluded.last_seen_at"
+				: insert + "'-infinity') ON CONFLICT (name) DO UPDATE SET events = excluded.events"
+						+ " WHERE s.last_seen_at = '-infinity'";
 	}
 
 	/**

@@ -95,6 +95,12 @@ public final class Benchmarks {
 
 	static final int BULK_ROWS = Integer.getInteger("bench.bulk", 100_000);
 
+	/** The backlog that 1, 2 and 4 instances drain in the instances scenario. */
+	static final int INSTANCE_ROWS = Integer.getInteger("bench.instance-rows", 200_000);
+
+	/** How many instances drain it side by side. */
+	static final int[] INSTANCES = { 1, 2, 4 };
+
 	/** Rows past their retention in the retention scenario. */
 	static final int RETENTION_ROWS = Integer.getInteger("bench.retention", 2_000_000);
 
@@ -216,6 +222,9 @@ public final class Benchmarks {
 		}
 		if (only.isEmpty() || only.contains("retention")) {
 			retention();
+		}
+		if (only.isEmpty() || only.contains("instances")) {
+			instances();
 		}
 		if (only.contains("large")) {
 			large();
@@ -698,6 +707,68 @@ public final class Benchmarks {
 				results) -> this.rows.add(String.format(Locale.ROOT, "%-14s %7s %9.0f %14s %7.2f %7.2f %15s",
 						"sync-" + label.substring(0, label.indexOf(' ')), label.substring(label.indexOf(' ') + 1),
 						median(results, 0), "-", median(results, 1), median(results, 2), "-")));
+	}
+
+	/**
+	 * instances: a backlog of {@value #INSTANCE_ROWS} rows, written from outside in one
+	 * statement, drained by 1, 2 and 4 instances of the application side by side (each a
+	 * context of its own, with its own pool), the counts interleaved within each
+	 * repetition: events per second from the write's commit to the last delivery, and the
+	 * CPU per event in this JVM and in the rest of the machine (PostgreSQL) over that
+	 * time.
+	 */
+	private void instances() throws Exception {
+		Map<Integer, List<double[]>> results = new LinkedHashMap<>();
+		// repetition 0 warms up (compiles the relay's path) and is not counted
+		for (int repetition = 0; repetition <= REPETITIONS; repetition++) {
+			for (int instances : INSTANCES) {
+				resetSchema();
+				List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+				try {
+					for (int i = 0; i < instances; i++) {
+						contexts.add(start("bench.subscriber=true", "events.relay.poll-interval=50ms"));
+					}
+					delivered.set(0);
+					this.admin.update("INSERT INTO member SELECT gen_random_uuid(), 'n' || i, 'e' || i, now() "
+							+ "FROM generate_series(1, ?) i", INSTANCE_ROWS);
+					long[] cpuBefore = cpuNanos();
+					long start = System.nanoTime();
+					await(() -> delivered.get() >= INSTANCE_ROWS);
+					double rate = INSTANCE_ROWS / ((System.nanoTime() - start) / 1e9);
+					long[] cpu = cpuNanos();
+					double jvmMicros = (cpu[0] - cpuBefore[0]) / 1000.0 / INSTANCE_ROWS;
+					double otherMicros = (cpu[1] < 0) ? Double.NaN
+							: ((cpu[1] - cpuBefore[1]) - (cpu[0] - cpuBefore[0])) / 1000.0 / INSTANCE_ROWS;
+					System.err.printf(Locale.ROOT,
+							"instances %d %s: %.0f events/s, CPU per event %.1f us in this JVM, "
+									+ "%.1f us in other processes (PostgreSQL)%n",
+							instances, (repetition == 0) ? "warm-up" : "repetition " + repetition, rate, jvmMicros,
+							otherMicros);
+					if (repetition > 0) {
+						results.computeIfAbsent(instances, (key) -> new ArrayList<>())
+							.add(new double[] { rate, jvmMicros, otherMicros });
+					}
+				}
+				finally {
+					contexts.forEach(ConfigurableApplicationContext::close);
+				}
+			}
+		}
+		double one = median(results.get(1), 0);
+		results.forEach((instances,
+				measured) -> this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14s %7s %7s %15s",
+						"instances-" + instances, 1, median(measured, 0),
+						String.format(Locale.ROOT, "%.2f", median(measured, 0) / one), "-", "-", "-")));
+		this.rows.add(String.format(Locale.ROOT,
+				"# instances: %d rows drained by 1, 2 and 4 instances (ratio_vs_plain: to one instance); CPU per "
+						+ "event, JVM / PostgreSQL: %s",
+				INSTANCE_ROWS,
+				String.join(", ",
+						results.entrySet()
+							.stream()
+							.map((entry) -> String.format(Locale.ROOT, "%d: %.0f / %.0f us", entry.getKey(),
+									median(entry.getValue(), 1), median(entry.getValue(), 2)))
+							.toList())));
 	}
 
 	/**

@@ -229,6 +229,9 @@ public final class Benchmarks {
 		if (only.contains("large")) {
 			large();
 		}
+		if (only.contains("soak")) {
+			soak();
+		}
 		System.out.println();
 		this.rows.forEach(System.out::println);
 	}
@@ -772,6 +775,21 @@ public final class Benchmarks {
 	}
 
 	/**
+	 * soak (only when named: it runs for an hour): see {@link Soak}. Its rate is 70% of
+	 * what {@code sync} reaches at 4 threads, measured first in the same run.
+	 */
+	private void soak() throws Exception {
+		double maximum = measure(Scenario.SYNC, 4, 1)[0];
+		resetSchema();
+		try (ConfigurableApplicationContext context = start("bench.subscriber=soak",
+				"events.retention=" + Soak.RETENTION)) {
+			this.rows
+				.add(String.format(Locale.ROOT, "# soak: sync's maximum at 4 threads in this run: %.0f tx/s", maximum));
+			this.rows.addAll(new Soak(this.admin).run(context, Soak.LOAD * maximum));
+		}
+	}
+
+	/**
 	 * Write one member at a time from outside the application and wait for its delivery:
 	 * 300 of them, or, with rows to delete, until the retention has deleted them.
 	 * @return p50 and p99 in ms, and the seconds the deletion took
@@ -1158,6 +1176,13 @@ public final class Benchmarks {
 				havingValue = "snapshot")
 		SnapshotSubscriber snapshotSubscriber() {
 			return new SnapshotSubscriber();
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.subscriber",
+				havingValue = "soak")
+		Soak.Subscribers soakSubscribers() {
+			return new Soak.Subscribers();
 		}
 
 		@Bean

@@ -126,11 +126,10 @@ final class OutcomeWriter {
 					continue;
 				}
 				batch.add(first);
-				// under load, linger a little, one write for many transactions' outcomes,
-				// asleep rather than waiting on the queue: a thread waiting on it is
-				// woken
-				// by every outcome offered, which costs the committing threads and this
-				// one more than the writes do
+				// under load, linger a little: one write for many transactions' outcomes.
+				// Asleep rather than waiting on the queue: a thread waiting on it is
+				// woken by every outcome offered, which costs the committing threads and
+				// this one more than the writes do
 				if (this.busy && this.outcomes.size() < BATCH - 1 && this.running) {
 					LockSupport.parkNanos(this, LINGER_NANOS);
 				}

@@ -68,16 +68,14 @@ final class UndispatchedRows {
 		this.batchSize = batchSize;
 		this.lease = lease;
 		// two kinds of claimable rows: those no local dispatcher handles (no scope), in
-		// id
-		// order through the pending index; and those a dispatcher left behind, older than
-		// the lease: given up by this instance, or written by one that is gone (no fresh
-		// row; also the scopes of versions before instances were recorded). A scope
-		// starts
-		// with its instance's 8-byte id, so the pending index holds each instance's rows
-		// together: the search steps from one instance to the next (one index probe each)
-		// and reads only the rows of those that are gone. Filtering every pending row
-		// instead would read, on every claim, all the rows a running instance still
-		// holds.
+		// id order through the pending index; and those a dispatcher left behind, older
+		// than the lease: given up by this instance, or written by one that is gone (no
+		// fresh row; also the scopes of versions before instances were recorded). A scope
+		// starts with its instance's 8-byte id, so the pending index holds each
+		// instance's rows together: the search steps from one instance to the next (one
+		// index probe each) and reads only the rows of those that are gone. Filtering
+		// every pending row instead would read, on every claim, all the rows that a
+		// running instance still holds.
 		this.claimRows = """
 				WITH RECURSIVE outside AS (
 					SELECT %2$s FROM %1$s

@@ -33,6 +33,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * The one connection of an application's that the starter touches is a committed
  * transaction's, after its commit, to read that transaction's rows: only once the driver
  * reports no transaction open on it ({@link #hasEnded}).
+ * <p>
+ * Outside its transactions, the starter's statements commit as they run, also where the
+ * pool hands out connections in manual-commit mode (Hikari's {@code auto-commit=false},
+ * common in JPA applications): uncommitted, the pool would roll them back.
  */
 public final class OwnTransactions {
 
@@ -47,7 +51,7 @@ public final class OwnTransactions {
 	 * @param audited the application's audited DataSource
 	 */
 	public OwnTransactions(DataSource audited) {
-		this.dataSource = new DelegatingDataSource(audited);
+		this.dataSource = new AutoCommitting(audited);
 		DataSourceTransactionManager manager = new DataSourceTransactionManager(this.dataSource);
 		this.writes = new TransactionTemplate(manager);
 		this.reads = new TransactionTemplate(manager);
@@ -123,6 +127,49 @@ public final class OwnTransactions {
 		catch (SQLException | RuntimeException ex) {
 			return TransactionState.OPEN;
 		}
+	}
+
+	/**
+	 * A view of the audited DataSource whose connections start in autocommit, whatever
+	 * the pool's default. Switching sends nothing to the server (no transaction is open
+	 * on a connection the pool hands out), and the pool restores its default when the
+	 * connection comes back; the starter's transaction manager switches it off for its
+	 * transactions and back.
+	 */
+	private static final class AutoCommitting extends DelegatingDataSource {
+
+		AutoCommitting(DataSource audited) {
+			super(audited);
+		}
+
+		@Override
+		public Connection getConnection() throws SQLException {
+			return autoCommitting(super.getConnection());
+		}
+
+		@Override
+		public Connection getConnection(String username, String password) throws SQLException {
+			return autoCommitting(super.getConnection(username, password));
+		}
+
+		private static Connection autoCommitting(Connection connection) throws SQLException {
+			try {
+				if (!connection.getAutoCommit()) {
+					connection.setAutoCommit(true);
+				}
+				return connection;
+			}
+			catch (SQLException | RuntimeException ex) {
+				try {
+					connection.close();
+				}
+				catch (SQLException close) {
+					ex.addSuppressed(close);
+				}
+				throw ex;
+			}
+		}
+
 	}
 
 }

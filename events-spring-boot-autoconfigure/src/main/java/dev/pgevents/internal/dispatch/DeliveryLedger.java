@@ -218,8 +218,8 @@ final class DeliveryLedger {
 
 	/**
 	 * Record outcomes in a transaction of their own, as {@link #record} does, with the
-	 * settings of {@link #bookkeeping}: in one round trip on a connection in autocommit
-	 * (the pool's default), else committed after it.
+	 * settings of {@link #bookkeeping}, in one round trip: on a connection of the
+	 * starter's, in autocommit.
 	 * @param batch the outcomes
 	 */
 	void recordAlone(List<Outcome> batch) {
@@ -227,23 +227,7 @@ final class DeliveryLedger {
 			return;
 		}
 		this.jdbc.execute((Connection connection) -> {
-			if (connection.getAutoCommit()) {
-				mark(connection, this.markAlone, batch);
-				return Boolean.TRUE;
-			}
-			try {
-				mark(connection, this.markAlone, batch);
-				connection.commit();
-			}
-			catch (SQLException | RuntimeException ex) {
-				try {
-					connection.rollback();
-				}
-				catch (SQLException rollback) {
-					ex.addSuppressed(rollback);
-				}
-				throw ex;
-			}
+			mark(connection, this.markAlone, batch);
 			return Boolean.TRUE;
 		});
 	}

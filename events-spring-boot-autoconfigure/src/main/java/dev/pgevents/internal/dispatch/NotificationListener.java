@@ -103,11 +103,9 @@ final class NotificationListener implements AutoCloseable {
 	 * connection taken from a pool whose server restarted may be dead.
 	 */
 	private Connection listening(Connection opened) throws SQLException {
-		try {
-			opened.setAutoCommit(true);
-			try (Statement statement = opened.createStatement()) {
-				statement.execute(this.listen);
-			}
+		// in autocommit (the starter's connections are): LISTEN takes effect at once
+		try (Statement statement = opened.createStatement()) {
+			statement.execute(this.listen);
 			return opened;
 		}
 		catch (SQLException | RuntimeException ex) {

@@ -179,7 +179,6 @@ final class Retention {
 	 */
 	private boolean sweep() throws SQLException {
 		try (Connection connection = this.dataSource.getConnection()) {
-			connection.setAutoCommit(true);
 			List<Long> due = new ArrayList<>();
 			boolean younger = false;
 			int read = 0;

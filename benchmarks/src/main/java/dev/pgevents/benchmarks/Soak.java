@@ -38,8 +38,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * subscribers, one of which fails 1% of events once (they succeed on their retry), and a
  * retention of 5 minutes. Every minute: throughput, p50 and p99 from commit to the
  * subscriber, the relay's lag (undispatched rows and the oldest one's age, pending ledger
- * entries), the heap after a full collection, the audit and ledger tables' size and
- * dead tuples, and the warnings and errors logged so far.
+ * entries), the heap after a full collection, the audit and ledger tables' size and dead
+ * tuples, and the warnings and errors logged so far.
  */
 final class Soak {
 
@@ -71,7 +71,8 @@ final class Soak {
 		LogCounter log = LogCounter.attach();
 		TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
 		JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
-		// without autovacuum (some CI servers turn it off) nothing reclaims the marks' and
+		// without autovacuum (some CI servers turn it off) nothing reclaims the marks'
+		// and
 		// the retention's dead rows, and the tables grow whatever the retention deletes
 		this.rows.add(String.format(Locale.ROOT,
 				"# soak: %d minutes at %.0f tx/s (%.0f%% of sync's maximum at 4 threads), 4 subscribers (one fails "
@@ -155,8 +156,8 @@ final class Soak {
 	/**
 	 * The heap in use after a full collection: the live set. (What the pools report after
 	 * their last collection is stale for the old generation between its collections, and
-	 * jumps when one comes.) The pause, once a minute, delays far fewer than the
-	 * minute's slowest 1% of transactions.
+	 * jumps when one comes.) The pause, once a minute, delays far fewer than the minute's
+	 * slowest 1% of transactions.
 	 */
 	private static long heapAfterGc() {
 		System.gc();

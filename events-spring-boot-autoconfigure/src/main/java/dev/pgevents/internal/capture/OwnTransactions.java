@@ -8,9 +8,11 @@ import javax.sql.DataSource;
 import org.postgresql.core.BaseConnection;
 import org.postgresql.core.TransactionState;
 
+import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.transaction.support.TransactionCallback;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -154,7 +156,7 @@ public final class OwnTransactions {
 
 		private static Connection autoCommitting(Connection connection) throws SQLException {
 			try {
-				if (!connection.getAutoCommit()) {
+				if (!connection.getAutoCommit() && !heldByTransaction(connection)) {
 					connection.setAutoCommit(true);
 				}
 				return connection;
@@ -168,6 +170,23 @@ public final class OwnTransactions {
 				}
 				throw ex;
 			}
+		}
+
+		/**
+		 * Whether a transaction bound to this thread holds the same connection: a
+		 * DataSource that hands out the calling thread's transactional connection (a
+		 * {@code TransactionAwareDataSourceProxy}) must not have its mode switched, which
+		 * would commit that transaction's work.
+		 */
+		private static boolean heldByTransaction(Connection connection) throws SQLException {
+			Connection physical = connection.unwrap(BaseConnection.class);
+			for (Object resource : TransactionSynchronizationManager.getResourceMap().values()) {
+				if (resource instanceof ConnectionHolder holder && holder.getConnectionHandle() != null
+						&& holder.getConnection().unwrap(BaseConnection.class) == physical) {
+					return true;
+				}
+			}
+			return false;
 		}
 
 	}

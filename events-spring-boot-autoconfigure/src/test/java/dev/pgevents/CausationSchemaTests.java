@@ -7,12 +7,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.junit.jupiter.api.Test;
 
-import dev.pgevents.autoconfigure.EventsAutoConfiguration;
-
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
@@ -31,11 +25,8 @@ class CausationSchemaTests {
 
 	private final JdbcTemplate jdbc = new JdbcTemplate(new DriverManagerDataSource(this.url));
 
-	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
-				DataSourceTransactionManagerAutoConfiguration.class, JacksonAutoConfiguration.class,
-				EventsAutoConfiguration.class))
-		.withPropertyValues("spring.datasource.url=" + this.url, "events.relay.poll-interval=200ms")
+	private final ApplicationContextRunner runner = TestApplications.runner(this.url)
+		.withPropertyValues("events.relay.poll-interval=200ms")
 		.withBean(Received.class);
 
 	CausationSchemaTests() {

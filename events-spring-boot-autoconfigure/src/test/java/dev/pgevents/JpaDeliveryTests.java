@@ -9,12 +9,17 @@ import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import dev.pgevents.internal.capture.CommitNotices;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.persistence.autoconfigure.EntityScan;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.orm.jpa.JpaTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -27,6 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * other.
  */
 @WithTestDatabase
+@ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(classes = JpaDeliveryTests.App.class, properties = { TestApplications.SQL_INIT,
 		TestApplications.MEMBER_SCHEMA, "spring.jpa.hibernate.ddl-auto=none", "spring.jpa.open-in-view=false" })
 class JpaDeliveryTests {
@@ -59,6 +65,16 @@ class JpaDeliveryTests {
 
 		assertThat(this.subscribers.of("created")).singleElement()
 			.satisfies((event) -> assertThat(event.target().id()).isEqualTo(id.toString()));
+	}
+
+	@Test
+	void theRowsTheCommitSendsBackAreNotLeftForHibernateToLogAsWarnings(CapturedOutput output) {
+		TransactionTemplate transactions = new TransactionTemplate(this.transactionManager);
+		transactions.executeWithoutResult((status) -> this.entityManager
+			.persist(new MemberEntity(UUID.randomUUID(), "Quiet", "quiet@example.com")));
+
+		assertThat(this.subscribers.of("created")).hasSize(1);
+		assertThat(output).doesNotContain(CommitNotices.PREFIX).doesNotContain("quiet@example.com");
 	}
 
 	@Test

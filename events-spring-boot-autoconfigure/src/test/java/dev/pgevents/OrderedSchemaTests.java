@@ -2,12 +2,6 @@ package dev.pgevents;
 
 import org.junit.jupiter.api.Test;
 
-import dev.pgevents.autoconfigure.EventsAutoConfiguration;
-
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
@@ -26,12 +20,7 @@ class OrderedSchemaTests {
 
 	private final JdbcTemplate jdbc = new JdbcTemplate(new DriverManagerDataSource(this.url));
 
-	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
-				DataSourceTransactionManagerAutoConfiguration.class, JacksonAutoConfiguration.class,
-				EventsAutoConfiguration.class))
-		.withPropertyValues("spring.datasource.url=" + this.url)
-		.withBean(Ordered.class);
+	private final ApplicationContextRunner runner = TestApplications.runner(this.url).withBean(Ordered.class);
 
 	OrderedSchemaTests() {
 		this.jdbc.execute("CREATE TABLE stock (id int PRIMARY KEY, version int NOT NULL)");

@@ -1,6 +1,13 @@
 package dev.pgevents;
 
+import dev.pgevents.autoconfigure.EventsAutoConfiguration;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -17,6 +24,19 @@ final class TestApplications {
 	static final String MEMBER_SCHEMA = "spring.sql.init.schema-locations=classpath:member-schema.sql";
 
 	private TestApplications() {
+	}
+
+	/**
+	 * A runner of the starter with Spring Boot's JDBC auto-configuration, on a database.
+	 * @param url the database
+	 * @return the runner
+	 */
+	static ApplicationContextRunner runner(String url) {
+		return new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+					DataSourceTransactionManagerAutoConfiguration.class, JacksonAutoConfiguration.class,
+					EventsAutoConfiguration.class))
+			.withPropertyValues("spring.datasource.url=" + url);
 	}
 
 	/**

@@ -25,6 +25,10 @@
 -- applications with no subscriber) have a null scope, and a notification wakes the relays
 -- when any instance has a subscriber for them: no local dispatcher handles them.
 -- Transactions that will dispatch their own rows send none, so they pay nothing for it.
+-- Those count their rows in the transaction-local pgevents.noticed, for the trigger that
+-- sends them back at commit (notice-function.sql): before writing, the rows a statement
+-- may write are counted (up to one past what is left of 100), and past 100 the setting
+-- becomes -1, before the rows are written, so that they queue no trigger event.
 --
 -- The settings are believed only from a trusted writer: a session whose login role
 -- (session_user, which SET ROLE does not change) is the function's owner (current_user,
@@ -76,6 +80,8 @@ DECLARE
 	v_planner  pg_catalog.text[];
 	v_op       pg_catalog.text;
 	v_written  pg_catalog.bool;
+	v_noticed  pg_catalog.int4;
+	v_count    pg_catalog.int8 := 1;
 	-- named as events name it: with its schema unless it is in the application's
 	v_table    pg_catalog.text := CASE WHEN TG_LEVEL OPERATOR(pg_catalog.=) 'ROW' THEN TG_ARGV[0]
 		WHEN TG_TABLE_SCHEMA OPERATOR(pg_catalog.=) {{application_schema}} THEN TG_TABLE_NAME
@@ -117,6 +123,20 @@ BEGIN
 			v_excluded := TG_ARGV[v_split OPERATOR(pg_catalog.+) 1:];
 		END IF;
 	END IF;
+	IF v_scope IS NOT NULL THEN
+		v_noticed := COALESCE(NULLIF(pg_catalog.current_setting('pgevents.noticed', true), ''), '0')::pg_catalog.int4;
+		IF v_noticed OPERATOR(pg_catalog.>=) 0 THEN
+			IF TG_LEVEL OPERATOR(pg_catalog.=) 'STATEMENT' AND TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+				SELECT pg_catalog.count(*) INTO v_count FROM (SELECT FROM old_rows LIMIT 101 OPERATOR(pg_catalog.-) v_noticed) r;
+			ELSIF TG_LEVEL OPERATOR(pg_catalog.=) 'STATEMENT' AND TG_OP OPERATOR(pg_catalog.<>) 'TRUNCATE' THEN
+				SELECT pg_catalog.count(*) INTO v_count FROM (SELECT FROM new_rows LIMIT 101 OPERATOR(pg_catalog.-) v_noticed) r;
+			END IF;
+			IF v_noticed OPERATOR(pg_catalog.+) v_count OPERATOR(pg_catalog.>) 100 THEN
+				v_noticed := -1;
+				PERFORM pg_catalog.set_config('pgevents.noticed', '-1', true);
+			END IF;
+		END IF;
+	END IF;
 	IF TG_LEVEL OPERATOR(pg_catalog.=) 'ROW' THEN
 		-- a row of a partitioned table, written through the parent or on the partition
 		IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
@@ -144,17 +164,20 @@ BEGIN
 		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id, caused_by, chain_depth)
 		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(n.*) ELSE pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope, v_caused_by, v_depth
 		FROM new_rows n;
-		v_written := FOUND;
+		GET DIAGNOSTICS v_count = ROW_COUNT;
+		v_written := v_count OPERATOR(pg_catalog.>) 0;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
 		v_op := 'deleted';
 		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id, caused_by, chain_depth)
 		SELECT v_table, v_op, CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(o.*) ELSE pg_catalog.to_jsonb(o.*) OPERATOR(pg_catalog.-) v_excluded END, v_identity, v_trace, v_span, v_scope, v_caused_by, v_depth
 		FROM old_rows o;
-		v_written := FOUND;
+		GET DIAGNOSTICS v_count = ROW_COUNT;
+		v_written := v_count OPERATOR(pg_catalog.>) 0;
 	ELSIF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
 		v_op := 'truncated';
 		INSERT INTO {{audit_table}} (table_name, op, data, identity_id, trace_id, span_id, scope_id, caused_by, chain_depth)
 		VALUES (v_table, v_op, '{}', v_identity, v_trace, v_span, v_scope, v_caused_by, v_depth);
+		v_count := 1;
 		v_written := true;
 	ELSE
 		v_op := 'updated';
@@ -169,6 +192,7 @@ BEGIN
 			LEFT JOIN (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM old_rows t OFFSET 0) o
 				ON (o.d OPERATOR(pg_catalog.->) v_key) OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.->) v_key)
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
+			GET DIAGNOSTICS v_count = ROW_COUNT;
 		ELSE
 			INSERT INTO {{audit_table}} (table_name, op, data, previous_data, identity_id, trace_id, span_id, scope_id, caused_by, chain_depth)
 			SELECT v_table, v_op, n.d, o.d, v_identity, v_trace, v_span, v_scope, v_caused_by, v_depth
@@ -178,10 +202,14 @@ BEGIN
 				FROM (SELECT CASE WHEN v_excluded IS NULL THEN pg_catalog.to_jsonb(t.*) ELSE pg_catalog.to_jsonb(t.*) OPERATOR(pg_catalog.-) v_excluded END AS d FROM old_rows t OFFSET 0) x) o
 				ON o.key OPERATOR(pg_catalog.=) n.key
 			WHERE o.d IS NULL OR NOT (o.d OPERATOR(pg_catalog.=) n.d);
+			GET DIAGNOSTICS v_count = ROW_COUNT;
 		END IF;
-		v_written := FOUND;
+		v_written := v_count OPERATOR(pg_catalog.>) 0;
 		PERFORM pg_catalog.set_config('enable_mergejoin', v_planner[1], true),
 			pg_catalog.set_config('jit', v_planner[2], true);
+	END IF;
+	IF v_noticed OPERATOR(pg_catalog.>=) 0 AND v_written THEN
+		PERFORM pg_catalog.set_config('pgevents.noticed', (v_noticed OPERATOR(pg_catalog.+) v_count)::pg_catalog.text, true);
 	END IF;
 	-- only when some instance has a subscriber for it: NOTIFY serializes committers
 	IF v_scope IS NULL AND v_written AND EXISTS (SELECT FROM {{subscriber_table}} s

@@ -40,6 +40,8 @@ public final class AuditSchema {
 
 	private final String pendingFunction;
 
+	private final String noticeFunction;
+
 	private final String pendingIndex;
 
 	private final String dueIndex;
@@ -64,18 +66,23 @@ public final class AuditSchema {
 		this.instanceTable = audit.withSuffix("_instance").qualified(applicationSchema);
 		this.captureFunction = audit.withSuffix("_capture").qualified(applicationSchema);
 		this.pendingFunction = audit.withSuffix("_pending").qualified(applicationSchema);
+		this.noticeFunction = audit.withSuffix("_notice").qualified(applicationSchema);
 		this.pendingIndex = audit.withSuffix("_pending_idx").qualified(applicationSchema);
 		this.dueIndex = audit.withSuffix("_delivery_due_idx").qualified(applicationSchema);
 		this.rowIndex = audit.withSuffix("_delivery_row_idx").qualified(applicationSchema);
 		this.audit = audit;
-		this.names = Map.of("audit_table", this.auditTable, "audit_name", this.auditName, "delivery_table",
-				this.deliveryTable, "subscriber_table", this.subscriberTable, "instance_table", this.instanceTable,
-				"capture_function", this.captureFunction, "pending_function", this.pendingFunction, "channel",
-				"'" + channel() + "'", "application_schema", "'" + applicationSchema.replace("'", "''") + "'",
-				"trusted_roles",
-				trustedRoles.stream()
-					.map((role) -> "'" + role.replace("'", "''") + "'")
-					.collect(Collectors.joining(", ", "ARRAY[", "]::pg_catalog.text[]")));
+		this.names = Map.ofEntries(Map.entry("audit_table", this.auditTable),
+				Map.entry("audit_table_literal", SqlIdentifier.literal(this.auditTable)),
+				Map.entry("audit_name", this.auditName), Map.entry("delivery_table", this.deliveryTable),
+				Map.entry("subscriber_table", this.subscriberTable), Map.entry("instance_table", this.instanceTable),
+				Map.entry("capture_function", this.captureFunction),
+				Map.entry("pending_function", this.pendingFunction), Map.entry("notice_function", this.noticeFunction),
+				Map.entry("channel", SqlIdentifier.literal(channel())),
+				Map.entry("application_schema", SqlIdentifier.literal(applicationSchema)),
+				Map.entry("trusted_roles",
+						trustedRoles.stream()
+							.map(SqlIdentifier::literal)
+							.collect(Collectors.joining(", ", "ARRAY[", "]::pg_catalog.text[]"))));
 	}
 
 	/**
@@ -194,6 +201,15 @@ public final class AuditSchema {
 	 */
 	public String pendingFunction() {
 		return this.pendingFunction;
+	}
+
+	/**
+	 * The function of the trigger that sends a transaction's rows back with its commit,
+	 * quoted and schema-qualified.
+	 * @return the function
+	 */
+	public String noticeFunction() {
+		return this.noticeFunction;
 	}
 
 	/**

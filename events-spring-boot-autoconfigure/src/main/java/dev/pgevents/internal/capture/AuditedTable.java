@@ -94,7 +94,7 @@ public record AuditedTable(String name, String relation, List<String> keyColumns
 	public String dataExpression(String alias) {
 		String row = "to_jsonb(" + alias + ".*)";
 		return this.excludedColumns.isEmpty() ? row : row + " - ARRAY["
-				+ String.join(", ", this.excludedColumns.stream().map(RowKeys::literal).toList()) + "]::text[]";
+				+ String.join(", ", this.excludedColumns.stream().map(SqlIdentifier::literal).toList()) + "]::text[]";
 	}
 
 	/**

@@ -19,7 +19,7 @@ public final class CaptureScripts {
 	private static final List<String> ALL = List.of("audit-table", "audit-pending-index", "delivery-table",
 			"delivery-due-index", "delivery-row-key", "delivery-row-index", "audit-order-index", "subscriber-table",
 			"instance-table", "capture-function", "capture-function-grant", "pending-function",
-			"ordered-pending-function", "audit-causation", "capture-trigger");
+			"ordered-pending-function", "audit-causation", "capture-trigger", "notice-function", "notice-trigger");
 
 	private CaptureScripts() {
 	}

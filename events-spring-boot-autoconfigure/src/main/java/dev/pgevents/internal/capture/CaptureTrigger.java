@@ -100,7 +100,7 @@ enum CaptureTrigger {
 		placeholders.put("arguments",
 				table.triggerArguments(rowLevel(table))
 					.stream()
-					.map((column) -> "'" + column.replace("'", "''") + "'")
+					.map(SqlIdentifier::literal)
 					.collect(Collectors.joining(", ")));
 		return placeholders;
 	}

@@ -8,6 +8,7 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.util.Objects;
 
@@ -140,17 +141,24 @@ public final class ContextConnections {
 					}
 				}
 				case "setAutoCommit" -> {
+					DeferredContext committing = this.sent;
 					this.pending = null;
 					this.sent = null;
 					this.localCause = null;
 					if (this.sessionCause != null && Boolean.FALSE.equals(args[0])) {
 						setCause(null, false); // still in autocommit: at once, for good
 					}
+					if (Boolean.TRUE.equals(args[0])) {
+						// commits the transaction open on the connection, if one is
+						return commit(committing, method, args);
+					}
 				}
 				case "commit" -> {
+					DeferredContext committing = this.sent;
 					this.pending = null;
 					this.sent = null;
 					this.localCause = null;
+					return commit(committing, method, args);
 				}
 				case "rollback" -> {
 					if (args == null || args.length == 0) {
@@ -177,6 +185,22 @@ public final class ContextConnections {
 			}
 		}
 
+		/**
+		 * Commit, and take the rows the commit sent back (see {@link CommitNotices}) for
+		 * the transaction's dispatch: also off the connection's warnings, where the
+		 * application, or a framework that logs them, would find them.
+		 */
+		private @Nullable Object commit(@Nullable DeferredContext committing, Method method, @Nullable Object[] args)
+				throws Throwable {
+			if (committing == null || committing.scope() == null) {
+				return invoke(method, args);
+			}
+			SQLWarning before = CommitNotices.last(this.target);
+			Object result = invoke(method, args);
+			committing.committed(CommitNotices.take(this.target, before));
+			return result;
+		}
+
 		void beforeStatement(@Nullable String sql) {
 			if (sql == null) {
 				return;
@@ -185,7 +209,7 @@ public final class ContextConnections {
 			if (context != null && context.appliesTo(sql)) {
 				this.pending = null;
 				this.sent = context;
-				context.send(this.target);
+				context.send(this.target, true);
 			}
 			Causation.Cause cause = Causation.current();
 			if ((cause == null && this.sessionCause == null) || this.pending != null || this.sent != null

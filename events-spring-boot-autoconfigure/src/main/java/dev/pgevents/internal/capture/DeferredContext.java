@@ -3,6 +3,7 @@ package dev.pgevents.internal.capture;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -36,6 +37,14 @@ final class DeferredContext {
 				set_config('pgevents.cause', ?, true)
 			""";
 
+	/**
+	 * The context, for a connection that will not take the rows its commit sends back
+	 * (see {@link CommitNotices}): the transaction sends none, so that none are left
+	 * among the connection's warnings.
+	 */
+	private static final String SET_CONTEXT_UNNOTICED = SET_CONTEXT.strip()
+			+ ", set_config('pgevents.noticed', '-1', true)";
+
 	private final @Nullable Supplier<UUID> newScope;
 
 	private final IdentityResolver identities;
@@ -51,6 +60,9 @@ final class DeferredContext {
 	 * needs none. Written and read by the transaction's thread only.
 	 */
 	private @Nullable UUID scope;
+
+	/** What the transaction's commit sent back ({@link CommitNotices}). */
+	private List<String> notices = List.of();
 
 	/**
 	 * Create a transaction's context.
@@ -77,6 +89,23 @@ final class DeferredContext {
 		return this.scope;
 	}
 
+	/**
+	 * Learn what the transaction's commit sent back.
+	 * @param notices the starter's notices of the commit ({@link CommitNotices})
+	 */
+	void committed(List<String> notices) {
+		this.notices = notices;
+	}
+
+	/**
+	 * The rows the transaction's commit sent back, as notices, if the connection saw its
+	 * commit.
+	 * @return the notices' texts, in the order they came; none when there were none
+	 */
+	List<String> notices() {
+		return this.notices;
+	}
+
 	boolean appliesTo(String sql) {
 		return this.statements.mayWrite(sql);
 	}
@@ -84,9 +113,11 @@ final class DeferredContext {
 	/**
 	 * Set the context on the transaction open on {@code connection}.
 	 * @param connection the transaction's connection
+	 * @param takesNotices whether the connection takes the rows the transaction's commit
+	 * sends back ({@link ContextConnections} does)
 	 * @return {@code false} when it failed
 	 */
-	boolean send(Connection connection) {
+	boolean send(Connection connection, boolean takesNotices) {
 		try {
 			Supplier<UUID> newScope = this.newScope;
 			if (this.scope == null && newScope != null) {
@@ -101,7 +132,8 @@ final class DeferredContext {
 			if (scope == null && identity == null && trace == null && cause == null) {
 				return true; // nothing to record: spare the round trip
 			}
-			try (PreparedStatement settings = connection.prepareStatement(SET_CONTEXT)) {
+			try (PreparedStatement settings = connection
+				.prepareStatement(takesNotices ? SET_CONTEXT : SET_CONTEXT_UNNOTICED)) {
 				settings.setString(1, (scope != null) ? scope.toString() : "");
 				settings.setString(2, (identity != null) ? identity : "");
 				settings.setString(3, (trace != null) ? trace.traceId() : "");

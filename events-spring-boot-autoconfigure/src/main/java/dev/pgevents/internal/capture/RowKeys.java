@@ -45,9 +45,9 @@ public final class RowKeys {
 		StringBuilder sql = new StringBuilder("CASE " + alias + ".table_name");
 		for (AuditedTable table : this.tables) {
 			sql.append(" WHEN ")
-				.append(literal(table.name()))
+				.append(SqlIdentifier.literal(table.name()))
 				.append(" THEN ")
-				.append(literal(table.name() + ":"))
+				.append(SqlIdentifier.literal(table.name() + ":"))
 				.append(" || coalesce(")
 				.append(table.keyExpression(alias))
 				.append("::text, '')");
@@ -70,11 +70,11 @@ public final class RowKeys {
 				continue;
 			}
 			sql.append(" WHEN ")
-				.append(literal(table.name()))
+				.append(SqlIdentifier.literal(table.name()))
 				.append(" THEN EXISTS (SELECT FROM ")
 				.append(this.schema.auditTable())
 				.append(" e WHERE e.event_processed_at IS NULL AND e.table_name = ")
-				.append(literal(table.name()))
+				.append(SqlIdentifier.literal(table.name()))
 				.append(" AND ")
 				.append(table.keyExpression("e"))
 				.append(" = ")
@@ -116,13 +116,9 @@ public final class RowKeys {
 	private String orderedTables() {
 		List<String> names = this.tables.stream()
 			.filter(AuditedTable::ordered)
-			.map((table) -> literal(table.name()))
+			.map((table) -> SqlIdentifier.literal(table.name()))
 			.toList();
 		return names.isEmpty() ? "NULL" : String.join(", ", names);
-	}
-
-	static String literal(String text) {
-		return "'" + text.replace("'", "''") + "'";
 	}
 
 }

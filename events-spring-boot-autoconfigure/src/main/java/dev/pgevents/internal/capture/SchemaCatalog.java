@@ -166,6 +166,19 @@ public final class SchemaCatalog {
 	}
 
 	/**
+	 * Whether the audit table has the trigger that sends a transaction's rows back with
+	 * its commit (notice-trigger.sql), enabled and calling this schema's function.
+	 * @return whether it does
+	 */
+	boolean hasNoticeTrigger() {
+		return Boolean.TRUE.equals(this.jdbc.queryForObject("""
+				SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger
+					WHERE tgrelid = pg_catalog.to_regclass(?) AND tgname = 'pgevents_notice'
+					AND tgfoid = pg_catalog.to_regprocedure(?) AND tgenabled = 'O')
+				""", Boolean.class, this.schema.auditTable(), this.schema.noticeFunction() + "()"));
+	}
+
+	/**
 	 * The owner of the capture function when it does not trust the connection's login
 	 * role: the application's transactions would then lose their identity, trace and
 	 * scope.

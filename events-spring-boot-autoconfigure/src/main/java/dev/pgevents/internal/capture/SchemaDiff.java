@@ -86,6 +86,12 @@ public final class SchemaDiff {
 				false)) {
 			changes.add(new Change(this.schema.pendingFunction() + "()", List.of(pending)));
 		}
+		String notice = this.schema.render("notice-function", Map.of());
+		if (!matches(this.catalog.function(this.schema.noticeFunction() + "()"), notice, false)
+				|| !this.catalog.hasNoticeTrigger()) {
+			changes.add(new Change(this.schema.noticeFunction() + "() and its trigger on " + this.schema.auditTable(),
+					List.of(notice, this.schema.render("notice-trigger", Map.of()))));
+		}
 		for (AuditedTable table : tables) {
 			List<String> triggers = new ArrayList<>();
 			List<String> statements = new ArrayList<>();

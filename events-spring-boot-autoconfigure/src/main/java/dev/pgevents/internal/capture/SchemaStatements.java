@@ -35,7 +35,8 @@ public final class SchemaStatements {
 			statements.addAll(columnsAddedBefore(script));
 			statements.add(this.schema.render(script, Map.of()));
 		});
-		for (String script : List.of("capture-function", "capture-function-grant", "pending-function")) {
+		for (String script : List.of("capture-function", "capture-function-grant", "pending-function",
+				"notice-function", "notice-trigger")) {
 			statements.add(this.schema.render(script, Map.of()));
 		}
 		for (AuditedTable table : tables) {
@@ -125,7 +126,7 @@ public final class SchemaStatements {
 		statements.add(this.schema.render("audit-order-index",
 				Map.of("concurrently", concurrently ? "CONCURRENTLY " : "", "order_index",
 						this.schema.orderIndex(table, false), "key", table.keyExpression(""), "table_literal",
-						"'" + table.name().replace("'", "''") + "'")));
+						SqlIdentifier.literal(table.name()))));
 		return statements;
 	}
 

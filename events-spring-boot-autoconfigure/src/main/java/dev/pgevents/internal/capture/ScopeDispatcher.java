@@ -1,6 +1,7 @@
 package dev.pgevents.internal.capture;
 
 import java.sql.Connection;
+import java.util.List;
 import java.util.UUID;
 
 import org.jspecify.annotations.Nullable;
@@ -36,7 +37,10 @@ public interface ScopeDispatcher {
 	 * while holding it (with more committing threads than the pool has connections, every
 	 * thread would wait for one that no thread releases); {@code null} when the thread no
 	 * longer holds it idle, and the rows are read elsewhere
+	 * @param notices the rows the commit sent back ({@link CommitNotices}), which spare
+	 * reading them when they are all there; none when it sent none
 	 */
-	void committed(UUID scope, PlatformTransactionManager transactionManager, @Nullable Connection connection);
+	void committed(UUID scope, PlatformTransactionManager transactionManager, @Nullable Connection connection,
+			List<String> notices);
 
 }

@@ -59,6 +59,15 @@ record SqlIdentifier(@Nullable String schema, String name) {
 		return '"' + identifier.replace("\"", "\"\"") + '"';
 	}
 
+	/**
+	 * A string as an SQL literal.
+	 * @param text the string
+	 * @return it in single quotes, with its own single quotes doubled
+	 */
+	static String literal(String text) {
+		return "'" + text.replace("'", "''") + "'";
+	}
+
 	@Override
 	public String toString() {
 		return (this.schema != null) ? this.schema + "." + this.name : this.name;

@@ -110,7 +110,7 @@ public final class TransactionContextListener implements TransactionExecutionLis
 			if (connection instanceof ContextConnections.Deferring deferring) {
 				deferring.defer(context);
 			}
-			else if (!context.send(connection)) {
+			else if (!context.send(connection, false)) {
 				rollbackContext(connection);
 			}
 		}
@@ -174,7 +174,7 @@ public final class TransactionContextListener implements TransactionExecutionLis
 			try {
 				this.dispatched = true;
 				this.committedScopes.committed(scope, TransactionContextListener.this.transactionManager,
-						committedConnection());
+						committedConnection(), this.context.notices());
 			}
 			catch (RuntimeException | Error ex) {
 				this.dispatched = false; // left to the relays in afterCompletion

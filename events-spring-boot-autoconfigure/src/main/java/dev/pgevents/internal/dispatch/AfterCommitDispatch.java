@@ -126,22 +126,25 @@ public final class AfterCommitDispatch implements ScopeDispatcher, SmartLifecycl
 	 * while fewer committing threads than the pool can serve alongside are doing so;
 	 * otherwise, and in async mode, the transaction is handed over to the dispatch
 	 * executor, whose threads hold no connection while they wait for one. So is a
-	 * transaction whose connection the thread no longer holds idle.
+	 * transaction whose connection the thread no longer holds idle. Where the commit sent
+	 * the rows back, none are read.
 	 */
 	@Override
-	public void committed(UUID scope, PlatformTransactionManager transactionManager, @Nullable Connection connection) {
+	public void committed(UUID scope, PlatformTransactionManager transactionManager, @Nullable Connection connection,
+			List<String> notices) {
 		if (!this.inFlight.begin() && (waitsForStart(scope) || !this.inFlight.begin())) {
 			return; // or stopped: the relays of the instances still running deliver it
 		}
 		try {
 			OrderBatch order = new OrderBatch();
+			List<AuditRow> sent = this.rows.sent(scope, notices);
 			if (this.async || connection == null) {
-				handOver(scope, null, order);
+				handOver(scope, sent, order);
 				return;
 			}
 			List<AuditRow> first;
 			try {
-				first = this.rows.read(connection, scope, 0, order);
+				first = (sent != null) ? sent : this.rows.read(connection, scope, 0, order);
 			}
 			catch (SQLException ex) {
 				this.instance.giveUp(scope);

@@ -37,22 +37,26 @@ public final class EventFactory {
 	private final Map<String, String> upperCamel = new ConcurrentHashMap<>();
 
 	/**
-	 * Reads row JSON into maps, without the reader's default size limits: whatever
-	 * PostgreSQL stores in a {@code jsonb} (a {@code numeric} of 131,072 digits, values
-	 * nested thousands deep, strings of many megabytes) reaches the event. The reader
-	 * does not recurse into nested values. Fractions are read as {@code BigDecimal}, so
-	 * that a {@code numeric} reaches the event exactly as stored (integers beyond a
-	 * {@code long} are {@code BigInteger} already).
+	 * Reads row JSON without the default size limits: whatever PostgreSQL stores in a
+	 * {@code jsonb} (a {@code numeric} of 131,072 digits, values nested thousands deep,
+	 * strings of many megabytes) reaches the event.
 	 */
-	private static final ObjectReader ROW_READER = JsonMapper
-		.builder(JsonFactory.builder()
-			.streamReadConstraints(StreamReadConstraints.builder()
-				.maxNestingDepth(Integer.MAX_VALUE)
-				.maxNumberLength(Integer.MAX_VALUE)
-				.maxStringLength(Integer.MAX_VALUE)
-				.maxNameLength(Integer.MAX_VALUE)
-				.build())
+	static final JsonFactory JSON = JsonFactory.builder()
+		.streamReadConstraints(StreamReadConstraints.builder()
+			.maxNestingDepth(Integer.MAX_VALUE)
+			.maxNumberLength(Integer.MAX_VALUE)
+			.maxStringLength(Integer.MAX_VALUE)
+			.maxNameLength(Integer.MAX_VALUE)
 			.build())
+		.build();
+
+	/**
+	 * Reads row JSON into maps, without the size limits ({@link #JSON}). The reader does
+	 * not recurse into nested values. Fractions are read as {@code BigDecimal}, so that a
+	 * {@code numeric} reaches the event exactly as stored (integers beyond a {@code long}
+	 * are {@code BigInteger} already).
+	 */
+	private static final ObjectReader ROW_READER = JsonMapper.builder(JSON)
 		.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
 		.build()
 		// resolved once: resolving the map type took a tenth of the relay's time

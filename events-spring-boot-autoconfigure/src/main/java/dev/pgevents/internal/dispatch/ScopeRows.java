@@ -5,10 +5,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 
 import javax.sql.DataSource;
+
+import org.jspecify.annotations.Nullable;
 
 import dev.pgevents.internal.capture.AuditSchema;
 
@@ -16,7 +19,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * Reads a committed transaction's undispatched rows, a page at a time, through the
- * pending function, which keeps its plan per connection (see pending-function.sql).
+ * pending function, which keeps its plan per connection (see pending-function.sql), or
+ * takes them from what its commit sent back (see notice-function.sql).
  */
 final class ScopeRows {
 
@@ -30,6 +34,32 @@ final class ScopeRows {
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.select = "SELECT " + AuditRow.COLUMNS + " FROM " + schema.pendingFunction() + "(?, ?, " + page + ")";
 		this.order = order;
+	}
+
+	/**
+	 * The rows a transaction's commit sent back, when they are all there and nothing else
+	 * is needed: every notice names the transaction's scope and how many rows it wrote,
+	 * and there are that many. Ordered subscribers need the lookup, which also finds what
+	 * holds their deliveries back.
+	 * @param scope the transaction's scope
+	 * @param notices the starter's notices of its commit
+	 * @return the rows, in id order, or {@code null} when they are to be read
+	 */
+	@Nullable List<AuditRow> sent(UUID scope, List<String> notices) {
+		if (notices.isEmpty() || this.order.applies()) {
+			return null;
+		}
+		String written = String.valueOf(notices.size());
+		List<AuditRow> rows = new ArrayList<>(notices.size());
+		for (String notice : notices) {
+			AuditRow row = AuditRow.fromNotice(notice, scope.toString(), written);
+			if (row == null) {
+				return null;
+			}
+			rows.add(row);
+		}
+		rows.sort(Comparator.comparingLong(AuditRow::id));
+		return rows;
 	}
 
 	/**

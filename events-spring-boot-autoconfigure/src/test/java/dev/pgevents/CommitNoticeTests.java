@@ -1,6 +1,7 @@
 package dev.pgevents;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.time.Duration;
@@ -15,17 +16,21 @@ import javax.sql.DataSource;
 
 import org.junit.jupiter.api.Test;
 
+import dev.pgevents.internal.capture.CommitNotices;
+
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionSystemException;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -155,22 +160,51 @@ class CommitNoticeTests {
 				TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 					@Override
 					public void afterCommit() {
-						try {
-							Connection connection = DataSourceUtils.getConnection(dataSource);
-							for (SQLWarning warning = connection.getWarnings(); warning != null; warning = warning
-								.getNextWarning()) {
-								warnings.add(warning.getMessage());
-							}
-						}
-						catch (Exception ex) {
-							throw new IllegalStateException(ex);
-						}
+						warnings.addAll(warnings(DataSourceUtils.getConnection(dataSource)));
 					}
 				});
 			});
 
 			assertThat(warnings).contains("checked at commit");
 			assertThat(received.events).extracting(Received.Call::eventName).containsExactly("stock.created");
+		});
+	}
+
+	@Test
+	void aCommitThatFailsLeavesNoRowAmongTheConnectionsWarnings() {
+		this.admin.execute("CREATE TABLE checked (id int)");
+		this.admin.execute("""
+				CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN
+					RAISE EXCEPTION 'refused at commit';
+				END $$""");
+		// queued after the audit row's trigger, so it fails the commit after that one
+		// sent
+		// its row
+		this.admin.execute("CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON checked "
+				+ "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()");
+		this.runner.run((context) -> {
+			assertThat(context).hasNotFailed();
+			Received received = context.getBean(Received.class);
+			DataSource dataSource = context.getBean(DataSource.class);
+			List<String> warnings = new ArrayList<>();
+			assertThatExceptionOfType(TransactionSystemException.class)
+				.isThrownBy(() -> transactions(context).executeWithoutResult((status) -> {
+					JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+					jdbc.update("INSERT INTO stock VALUES (1, 1)");
+					jdbc.update("INSERT INTO checked VALUES (1)");
+					TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+						@Override
+						public void afterCompletion(int status) {
+							warnings.addAll(warnings(DataSourceUtils.getConnection(dataSource)));
+						}
+					});
+				}))
+				.havingRootCause()
+				.withMessageContaining("refused at commit");
+
+			assertThat(warnings).noneMatch((warning) -> warning.startsWith(CommitNotices.PREFIX));
+			assertThat(received.events).isEmpty();
 		});
 	}
 
@@ -191,11 +225,8 @@ class CommitNoticeTests {
 																					// no
 																					// row
 			connection.commit();
-			List<String> notices = new ArrayList<>();
-			for (SQLWarning warning = connection.getWarnings(); warning != null; warning = warning.getNextWarning()) {
-				notices.add(warning.getMessage());
-			}
-			assertThat(notices).hasSize(4).allSatisfy((notice) -> assertThat(notice).contains("\", \"4\", "));
+			assertThat(warnings(connection)).hasSize(4)
+				.allSatisfy((notice) -> assertThat(notice).contains("\", \"4\", "));
 			connection.clearWarnings();
 
 			statement.execute("SELECT set_config('pgevents.scope', '" + UUID.randomUUID() + "', true)");
@@ -240,6 +271,19 @@ class CommitNoticeTests {
 	 */
 	private void withoutLookup() {
 		this.admin.execute("DROP FUNCTION keel_audit_pending(uuid, bigint, integer)");
+	}
+
+	private static List<String> warnings(Connection connection) {
+		List<String> messages = new ArrayList<>();
+		try {
+			for (SQLWarning warning = connection.getWarnings(); warning != null; warning = warning.getNextWarning()) {
+				messages.add(warning.getMessage());
+			}
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException(ex);
+		}
+		return messages;
 	}
 
 	private static TransactionTemplate transactions(AssertableApplicationContext context) {

@@ -188,7 +188,9 @@ public final class ContextConnections {
 		/**
 		 * Commit, and take the rows the commit sent back (see {@link CommitNotices}) for
 		 * the transaction's dispatch: also off the connection's warnings, where the
-		 * application, or a framework that logs them, would find them.
+		 * application, or a framework that logs them, would find them. A commit that
+		 * fails (a deferred constraint of the application's) may have sent some: they are
+		 * dropped.
 		 */
 		private @Nullable Object commit(@Nullable DeferredContext committing, Method method, @Nullable Object[] args)
 				throws Throwable {
@@ -196,7 +198,14 @@ public final class ContextConnections {
 				return invoke(method, args);
 			}
 			SQLWarning before = CommitNotices.last(this.target);
-			Object result = invoke(method, args);
+			Object result;
+			try {
+				result = invoke(method, args);
+			}
+			catch (Throwable ex) {
+				CommitNotices.take(this.target, before);
+				throw ex;
+			}
 			committing.committed(CommitNotices.take(this.target, before));
 			return result;
 		}

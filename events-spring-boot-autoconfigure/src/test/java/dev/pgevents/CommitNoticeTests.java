@@ -234,6 +234,13 @@ class CommitNoticeTests {
 			statement.execute("INSERT INTO stock VALUES (110, 1)");
 			connection.commit();
 			assertThat((Object) connection.getWarnings()).as("past 100 rows").isNull();
+
+			// as the context sets it for a connection that would not take them
+			statement.execute("SELECT set_config('pgevents.scope', '" + UUID.randomUUID()
+					+ "', true), set_config('pgevents.noticed', '-1', true)");
+			statement.execute("INSERT INTO stock VALUES (111, 1)");
+			connection.commit();
+			assertThat((Object) connection.getWarnings()).as("none asked for").isNull();
 		}
 		assertThat(this.admin.queryForObject(
 				"SELECT count(*) FROM pg_trigger WHERE tgrelid = 'keel_audit'::regclass AND tgname = 'pgevents_notice'",

@@ -121,16 +121,10 @@ class CommitNoticeTests {
 
 	@Test
 	void aNoticeOfAnotherTransactionIsNotTakenForARow() {
-		this.admin.execute(
+		atCommit("stock", "forge",
 				"""
-						CREATE FUNCTION forge() RETURNS trigger LANGUAGE plpgsql AS $$
-						BEGIN
-							RAISE NOTICE 'pgevents:["%", "1", 999, "stock", "created", {"id": 999, "version": 1}, null, null, null, null,
-								"2026-01-01T00:00:00+00:00", null, 0]', gen_random_uuid();
-							RETURN NULL;
-						END $$""");
-		this.admin.execute("CREATE CONSTRAINT TRIGGER forge AFTER INSERT ON stock "
-				+ "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION forge()");
+						RAISE NOTICE 'pgevents:["%", "1", 999, "stock", "created", {"id": 999, "version": 1}, null, null, null, null,
+							"2026-01-01T00:00:00+00:00", null, 0]', gen_random_uuid();""");
 		this.runner.run((context) -> {
 			assertThat(context).hasNotFailed();
 			Received received = context.getBean(Received.class);
@@ -142,14 +136,7 @@ class CommitNoticeTests {
 
 	@Test
 	void theApplicationsOwnWarningsOfTheCommitStayOnTheConnection() {
-		this.admin.execute("""
-				CREATE FUNCTION warn() RETURNS trigger LANGUAGE plpgsql AS $$
-				BEGIN
-					RAISE NOTICE 'checked at commit';
-					RETURN NULL;
-				END $$""");
-		this.admin.execute("CREATE CONSTRAINT TRIGGER warn AFTER INSERT ON stock "
-				+ "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION warn()");
+		atCommit("stock", "warn", "RAISE NOTICE 'checked at commit';");
 		this.runner.run((context) -> {
 			assertThat(context).hasNotFailed();
 			Received received = context.getBean(Received.class);
@@ -173,16 +160,10 @@ class CommitNoticeTests {
 	@Test
 	void aCommitThatFailsLeavesNoRowAmongTheConnectionsWarnings() {
 		this.admin.execute("CREATE TABLE checked (id int)");
-		this.admin.execute("""
-				CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-				BEGIN
-					RAISE EXCEPTION 'refused at commit';
-				END $$""");
-		// queued after the audit row's trigger, so it fails the commit after that one
-		// sent
-		// its row
-		this.admin.execute("CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON checked "
-				+ "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()");
+		// queued after the audit row's trigger: it fails the commit after that one sent
+		// its
+		// row
+		atCommit("checked", "refuse", "RAISE EXCEPTION 'refused at commit';");
 		this.runner.run((context) -> {
 			assertThat(context).hasNotFailed();
 			Received received = context.getBean(Received.class);
@@ -269,6 +250,17 @@ class CommitNoticeTests {
 			write(context, "INSERT INTO stock VALUES (3, 1)");
 			assertThat(received.events).extracting((call) -> call.event().target().id()).containsExactly("1", "2", "3");
 		});
+	}
+
+	/**
+	 * Give a table a trigger that runs {@code statement} at commit, once per inserted
+	 * row.
+	 */
+	private void atCommit(String table, String name, String statement) {
+		this.admin.execute("CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " + statement
+				+ " RETURN NULL; END $$");
+		this.admin.execute("CREATE CONSTRAINT TRIGGER " + name + " AFTER INSERT ON " + table
+				+ " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION " + name + "()");
 	}
 
 	/**

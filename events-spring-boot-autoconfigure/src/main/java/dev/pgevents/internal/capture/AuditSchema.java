@@ -208,7 +208,7 @@ public final class AuditSchema {
 	 * quoted and schema-qualified.
 	 * @return the function
 	 */
-	public String noticeFunction() {
+	String noticeFunction() {
 		return this.noticeFunction;
 	}
 

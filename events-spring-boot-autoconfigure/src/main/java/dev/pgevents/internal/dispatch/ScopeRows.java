@@ -49,10 +49,11 @@ final class ScopeRows {
 		if (notices.isEmpty() || this.order.applies()) {
 			return null;
 		}
+		String transaction = scope.toString();
 		String written = String.valueOf(notices.size());
 		List<AuditRow> rows = new ArrayList<>(notices.size());
 		for (String notice : notices) {
-			AuditRow row = AuditRow.fromNotice(notice, scope.toString(), written);
+			AuditRow row = AuditRow.fromNotice(notice, transaction, written);
 			if (row == null) {
 				return null;
 			}

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -97,7 +98,7 @@ final class UndispatchedRows {
 							AND i.last_seen_at > clock_timestamp() - ? * interval '1 millisecond'))
 				), abandoned AS (
 					SELECT * FROM (SELECT %2$s FROM %1$s
-						WHERE event_processed_at IS NULL AND scope_id = ANY (?::uuid[])
+						WHERE ? AND event_processed_at IS NULL AND scope_id = ANY (?::uuid[])
 							AND created_at < clock_timestamp() - ? * interval '1 millisecond'
 						FOR UPDATE SKIP LOCKED) given_up
 					UNION ALL
@@ -210,13 +211,18 @@ final class UndispatchedRows {
 			claim.setBoolean(3, this.instance.gaveUpAll());
 			claim.setBytes(4, this.instance.key());
 			claim.setLong(5, InstanceHold.expiry(this.lease).toMillis());
-			Array givenUp = connection.createArrayOf("uuid", this.instance.givenUp().toArray());
-			claim.setArray(6, givenUp);
-			claim.setLong(7, this.lease.toMillis());
-			claim.setArray(8, givenUp);
-			claim.setLong(9, this.lease.toMillis());
-			claim.setInt(10, this.batchSize);
+			List<UUID> scopes = this.instance.givenUp();
+			Array givenUp = connection.createArrayOf("uuid", scopes.toArray());
+			// none given up: the planner takes "= ANY" of an empty array for false, which
+			// implies every partial index's predicate, and would read a whole index of
+			// undispatched rows (an ordered table's, by key) for nothing
+			claim.setBoolean(6, !scopes.isEmpty());
+			claim.setArray(7, givenUp);
+			claim.setLong(8, this.lease.toMillis());
+			claim.setArray(9, givenUp);
+			claim.setLong(10, this.lease.toMillis());
 			claim.setInt(11, this.batchSize);
+			claim.setInt(12, this.batchSize);
 			try (ResultSet rs = claim.executeQuery()) {
 				while (rs.next()) {
 					rows.add(AuditRow.read(rs));

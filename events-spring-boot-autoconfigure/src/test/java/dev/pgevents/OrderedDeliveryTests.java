@@ -114,6 +114,36 @@ class OrderedDeliveryTests {
 	}
 
 	@Test
+	void aRetryInOneRelayBatchHoldsBackItsRowInTheNextBatch() throws SQLException {
+		start("events.relay.batch-size=5", "events.retry.initial-delay=1s", "events.retry.max-delay=1s");
+		calls.failures.put(1, new AtomicInteger(1));
+		// the first batch's first call lasts: the second batch is claimed while the first
+		// is delivered, before the first batch's outcomes are in the ledger
+		calls.delays.put(10, 500);
+		try (Connection outside = DriverManager.getConnection(this.url)) {
+			outside.setAutoCommit(false);
+			// one backlog for the relay: rows 10-13 and row 1's first version make the
+			// first
+			// batch, row 1's second version and rows 14-17 the second
+			for (int id = 10; id <= 13; id++) {
+				writeOutside(outside, id, 1);
+			}
+			writeOutside(outside, 1, 1);
+			writeOutside(outside, 1, 2);
+			for (int id = 14; id <= 17; id++) {
+				writeOutside(outside, id, 1);
+			}
+			outside.commit();
+		}
+
+		// row 1's second version waits for its first, which waits for its retry
+		await().atMost(Duration.ofSeconds(10)).until(() -> calls.versions(17).equals(List.of(1)));
+		await().atMost(Duration.ofSeconds(10)).until(() -> calls.versions(1).size() == 2);
+		assertThat(calls.versions(1)).isEqualTo(List.of(1, 2));
+		assertThat(calls.attempts(1)).isEqualTo(3);
+	}
+
+	@Test
 	void aDeadLetterParksItsRowUntilReplayedThenTheRestFollowsInOrder() {
 		ConfigurableApplicationContext app = start("events.retry.max-attempts=1");
 		calls.failures.put(1, new AtomicInteger(1));
@@ -300,6 +330,8 @@ class OrderedDeliveryTests {
 
 		final Map<Integer, AtomicInteger> failures = new ConcurrentHashMap<>();
 
+		final Map<Integer, Integer> delays = new ConcurrentHashMap<>();
+
 		final AtomicInteger overlaps = new AtomicInteger();
 
 		void take(int id, int version) throws InterruptedException {
@@ -314,7 +346,7 @@ class OrderedDeliveryTests {
 					throw new IllegalStateException("row " + id + " fails");
 				}
 				// a call that takes a moment, so that calls for one row would overlap
-				Thread.sleep(ThreadLocalRandom.current().nextInt(3));
+				Thread.sleep(this.delays.getOrDefault(id, ThreadLocalRandom.current().nextInt(3)));
 				this.versions.computeIfAbsent(id, (key) -> new CopyOnWriteArrayList<>()).add(version);
 			}
 			finally {
@@ -335,6 +367,7 @@ class OrderedDeliveryTests {
 			this.inCall.clear();
 			this.attempts.clear();
 			this.failures.clear();
+			this.delays.clear();
 			this.overlaps.set(0);
 		}
 

@@ -160,9 +160,8 @@ class CommitNoticeTests {
 	@Test
 	void aCommitThatFailsLeavesNoRowAmongTheConnectionsWarnings() {
 		this.admin.execute("CREATE TABLE checked (id int)");
-		// queued after the audit row's trigger: it fails the commit after that one sent
-		// its
-		// row
+		// queued after the audit row's trigger: it fails the commit once that one has
+		// sent its row
 		atCommit("checked", "refuse", "RAISE EXCEPTION 'refused at commit';");
 		this.runner.run((context) -> {
 			assertThat(context).hasNotFailed();
@@ -202,9 +201,8 @@ class CommitNoticeTests {
 			statement.execute("SELECT set_config('pgevents.scope', '" + UUID.randomUUID() + "', true)");
 			statement.execute("INSERT INTO stock VALUES (2, 1), (3, 1)");
 			statement.execute("UPDATE stock SET version = version + 1 WHERE id IN (1, 2)");
-			statement.execute("UPDATE stock SET version = version WHERE id = 3"); // writes
-																					// no
-																					// row
+			// writes no row
+			statement.execute("UPDATE stock SET version = version WHERE id = 3");
 			connection.commit();
 			assertThat(warnings(connection)).hasSize(4)
 				.allSatisfy((notice) -> assertThat(notice).contains("\", \"4\", "));

@@ -98,9 +98,9 @@ public final class Benchmarks {
 	static final int BULK_ROWS = Integer.getInteger("bench.bulk", 100_000);
 
 	/**
-	 * Unmeasured repetitions before a forwarding scenario's: the JIT compiles the broker
-	 * client's paths (and the in-process Kafka broker's) only there, and was still
-	 * compiling through a second repetition of 100,000 events.
+	 * Unmeasured repetitions before a forwarding scenario's measured ones: the JIT
+	 * compiles the broker client's paths (and the in-process Kafka broker's) only there,
+	 * and was still compiling through a second repetition of 100,000 events.
 	 */
 	static final int FORWARD_WARMUPS = Integer.getInteger("bench.forward-warmups", 2);
 
@@ -348,8 +348,7 @@ public final class Benchmarks {
 						if (scenario.measuresLatency()) {
 							TransactionSynchronizationManager.registerSynchronization(new CommitClock(id));
 						}
-						// unaudited: the starter is on, with a subscriber of member, but
-						// the
+						// unaudited: the starter runs, with a subscriber of member; the
 						// transactions write a table of member's shape that no one audits
 						jdbc.update(
 								"INSERT INTO " + ((scenario == Scenario.UNAUDITED) ? "visit" : "member")
@@ -428,9 +427,8 @@ public final class Benchmarks {
 	private void forwardKafka() throws Exception {
 		EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 4, "members");
 		broker.afterPropertiesSet();
-		// one client for every count: a client per count (the broker's doWithAdmin) cost
-		// a thread, a connection and a metadata request every 20 ms, on the cores
-		// measured
+		// One client for every count. The broker's doWithAdmin makes a client per call:
+		// a thread, a connection and a metadata request every 20 ms, on measured cores.
 		try (Admin admin = Admin
 			.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()))) {
 			List<TopicPartition> partitions = partitions(admin, "members");
@@ -501,11 +499,10 @@ public final class Benchmarks {
 						Statement statement = connection.createStatement()) {
 					statement.execute("UPDATE member SET name = name || 'x'");
 				}
-				// timed until the broker holds every event, as bulk-relay is until its
-				// subscriber has every event; asked every 20 ms. Counting the
-				// undispatched
-				// rows instead took a quarter of the database's CPU while 100,000 of them
-				// were pending, and slowed what it measured.
+				// Timed until the broker holds every event, as bulk-relay is until its
+				// subscriber has every event; asked every 20 ms. Counting undispatched
+				// rows instead took a quarter of the database's CPU while 100,000 of
+				// them were pending, and slowed what it measured.
 				await(() -> {
 					pause(20);
 					return messages.applyAsLong(context) - before >= BULK_ROWS;
@@ -700,8 +697,7 @@ public final class Benchmarks {
 						FROM generate_series(1, ?) i
 						""", LARGE_ROWS);
 				// and rows pending for another instance that runs (its fresh row keeps
-				// them
-				// its own): every relay round looks past them
+				// them its own): every relay round looks past them
 				this.admin.update("INSERT INTO keel_audit_instance (id, last_seen_at) "
 						+ "VALUES ('\\x0102030405060708'::bytea, now() + interval '1 day')");
 				this.admin.update("""

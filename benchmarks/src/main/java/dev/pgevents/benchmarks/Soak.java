@@ -71,9 +71,8 @@ final class Soak {
 		LogCounter log = LogCounter.attach();
 		TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
 		JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
-		// without autovacuum (some CI servers turn it off) nothing reclaims the marks'
-		// and
-		// the retention's dead rows, and the tables grow whatever the retention deletes
+		// Without autovacuum (some CI servers turn it off) nothing reclaims the dead
+		// rows of the marks and the retention: the tables grow whatever it deletes.
 		this.rows.add(String.format(Locale.ROOT,
 				"# soak: %d minutes at %.0f tx/s (%.0f%% of sync's maximum at 4 threads), 4 subscribers (one fails "
 						+ "1%% of events once), events.retention=%s, autovacuum %s",

@@ -36,7 +36,23 @@ final class DeliveryLedger {
 			+ " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),"
 			+ " set_config('enable_bitmapscan', 'off', true)";
 
+	/**
+	 * The settings of {@link #recordAlone}, whose statement keeps its plan: made with
+	 * sequential scans off, so that a generic plan made while the audit table is nearly
+	 * empty still looks the rows up by primary key, and with JIT off, which a disabled
+	 * scan's cost (the subscriber table has no other path) would otherwise switch on for
+	 * every execution.
+	 */
+	private static final String KEPT_PLAN_SETTINGS = SETTINGS
+			+ ", set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)";
+
 	private final JdbcTemplate jdbc;
+
+	/**
+	 * For the dispatch's marks, which run many times a second in small batches: planned
+	 * afresh, planning one took longer than running it.
+	 */
+	private final JdbcTemplate keptPlans;
 
 	private final OwnTransactions transactions;
 
@@ -72,6 +88,7 @@ final class DeliveryLedger {
 			Duration subscriberExpiry, String keyText, Duration lease) {
 		this.lease = lease;
 		this.jdbc = new CustomPlanJdbc(transactions.dataSource());
+		this.keptPlans = new JdbcTemplate(transactions.dataSource());
 		this.transactions = transactions;
 		this.localSubscribers = localSubscribers.toArray(String[]::new);
 		this.subscriberExpiry = subscriberExpiry.toSeconds() + " seconds";
@@ -110,7 +127,7 @@ final class DeliveryLedger {
 		// on a connection in autocommit, one round trip and one transaction: the
 		// statements before the driver's one sync message share the server's implicit
 		// transaction, and with it the local settings
-		this.markAlone = SETTINGS + ";\n" + this.markProcessed;
+		this.markAlone = KEPT_PLAN_SETTINGS + ";\n" + this.markProcessed;
 		// the failures of rows this transaction marked already (they hold its locks)
 		this.failedAfterMark = """
 				INSERT INTO %1$s (audit_id, subscriber, status, attempts, next_attempt_at, last_error, row_key)
@@ -125,8 +142,7 @@ final class DeliveryLedger {
 		// one not delivered yet. Its row lock makes a concurrent delivery of the same
 		// change wait, and then find it delivered; the server ends the transaction of a
 		// process that stalls past the lease (as it ends a stalled relay's claim), so
-		// that
-		// the wait ends and another instance delivers the change
+		// that the wait ends and another instance delivers the change
 		this.deliveredInTransaction = """
 				INSERT INTO %1$s AS d (audit_id, subscriber, status, attempts)
 				SELECT ?, ?, '%2$s', 1 FROM (SELECT set_config('idle_in_transaction_session_timeout', ?, true)) s
@@ -212,7 +228,7 @@ final class DeliveryLedger {
 	 */
 	void record(Connection connection, List<Outcome> batch) throws SQLException {
 		if (!batch.isEmpty()) {
-			mark(connection, this.markProcessed, batch);
+			mark(connection, this.markProcessed, batch, true);
 		}
 	}
 
@@ -226,8 +242,8 @@ final class DeliveryLedger {
 		if (batch.isEmpty()) {
 			return;
 		}
-		this.jdbc.execute((Connection connection) -> {
-			mark(connection, this.markAlone, batch);
+		this.keptPlans.execute((Connection connection) -> {
+			mark(connection, this.markAlone, batch, false);
 			return Boolean.TRUE;
 		});
 	}
@@ -238,9 +254,12 @@ final class DeliveryLedger {
 	 * have them (and the relays that deliver the waiting entries of ordered subscribers)
 	 * when its transaction commits.
 	 */
-	private void mark(Connection connection, String statement, List<Outcome> batch) throws SQLException {
+	private void mark(Connection connection, String statement, List<Outcome> batch, boolean customPlans)
+			throws SQLException {
 		try (PreparedStatement mark = connection.prepareStatement(statement)) {
-			CustomPlanJdbc.customPlans(mark);
+			if (customPlans) {
+				CustomPlanJdbc.customPlans(mark);
+			}
 			mark.setArray(1, connection.createArrayOf("bigint", batch.stream().map(Outcome::auditId).toArray()));
 			setFailures(connection, mark, 2, batch);
 			mark.setArray(8, connection.createArrayOf("text", this.localSubscribers));

@@ -1,0 +1,71 @@
+package dev.pgevents.internal.dispatch;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.LongStream;
+
+import org.junit.jupiter.api.Test;
+
+import dev.pgevents.TestDatabase;
+import dev.pgevents.internal.capture.AuditSchema;
+import dev.pgevents.internal.capture.OwnTransactions;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The dispatch's marks keep one plan per connection: a plan made while the audit table is
+ * empty must still mark rows by primary key once the table has grown.
+ */
+class MarkPlanTests {
+
+	@Test
+	void aMarkPlanMadeOnAnEmptyTableReadsOnlyTheMarkedRowsOnceTheTableHasGrown() {
+		SingleConnectionDataSource connection = TestDatabase.withAuditedTables();
+		try {
+			JdbcTemplate jdbc = new JdbcTemplate(connection);
+			DeliveryLedger ledger = new DeliveryLedger(new OwnTransactions(connection),
+					AuditSchema.of("public.keel_audit", "public"), List.of("audit"), Duration.ofMinutes(1),
+					"x.table_name", Duration.ofSeconds(30));
+			jdbc.execute("VACUUM ANALYZE keel_audit");
+			for (int call = 0; call < 10; call++) {
+				// past the plan cache's five custom plans: the generic plan is kept from
+				// here on
+				ledger.recordAlone(outcomes(LongStream.rangeClosed(1, 10)));
+			}
+			jdbc.update("INSERT INTO keel_audit (table_name, op, data) SELECT 'single', 'created', '{}' "
+					+ "FROM generate_series(1, 20000)");
+			long first = jdbc.queryForObject("SELECT min(id) FROM keel_audit", Long.class);
+			Map<String, Object> before = tuplesRead(jdbc);
+			for (int call = 0; call < 10; call++) {
+				ledger.recordAlone(outcomes(LongStream.range(first + call * 10, first + call * 10 + 10)));
+			}
+			Map<String, Object> after = tuplesRead(jdbc);
+			assertThat(jdbc.queryForObject("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NOT NULL",
+					Long.class))
+				.isEqualTo(100);
+			assertThat((Long) after.get("seq") - (Long) before.get("seq")).as("tuples read by sequential scans")
+				.isZero();
+			assertThat((Long) after.get("idx") - (Long) before.get("idx")).as("tuples fetched through indexes")
+				.isLessThan(1000);
+		}
+		finally {
+			connection.destroy();
+		}
+	}
+
+	private static List<DeliveryLedger.Outcome> outcomes(LongStream ids) {
+		return ids.mapToObj((id) -> new DeliveryLedger.Outcome(id, List.of())).toList();
+	}
+
+	private static Map<String, Object> tuplesRead(JdbcTemplate jdbc) {
+		jdbc.execute("SELECT pg_stat_force_next_flush()");
+		jdbc.execute("SELECT pg_stat_clear_snapshot()");
+		return jdbc.queryForMap("SELECT coalesce(seq_tup_read, 0) AS seq, coalesce(idx_tup_fetch, 0) AS idx "
+				+ "FROM pg_stat_user_tables WHERE relname = 'keel_audit'");
+	}
+
+}

@@ -41,11 +41,11 @@ class PlanTests {
 			// app)
 			jdbc.update("INSERT INTO keel_audit (table_name, op, data, scope_id) SELECT 'member', 'created', '{}', "
 					+ "CASE WHEN i % 2 = 0 THEN gen_random_uuid() END FROM generate_series(1, 20000) i");
-			Map<String, Object> before = tuplesRead(jdbc);
+			Map<String, Object> before = TestDatabase.auditTuplesRead(jdbc);
 			for (int call = 0; call < 10; call++) {
 				assertThat(jdbc.queryForObject(lookup, Long.class)).isZero();
 			}
-			Map<String, Object> after = tuplesRead(jdbc);
+			Map<String, Object> after = TestDatabase.auditTuplesRead(jdbc);
 			assertThat((Long) after.get("seq") - (Long) before.get("seq")).as("tuples read by sequential scans")
 				.isZero();
 			assertThat((Long) after.get("idx") - (Long) before.get("idx")).as("tuples fetched through indexes")
@@ -109,13 +109,6 @@ class PlanTests {
 			}
 			return notices;
 		});
-	}
-
-	private static Map<String, Object> tuplesRead(JdbcTemplate jdbc) {
-		jdbc.execute("SELECT pg_stat_force_next_flush()");
-		jdbc.execute("SELECT pg_stat_clear_snapshot()");
-		return jdbc.queryForMap("SELECT coalesce(seq_tup_read, 0) AS seq, coalesce(idx_tup_fetch, 0) AS idx "
-				+ "FROM pg_stat_user_tables WHERE relname = 'keel_audit'");
 	}
 
 }

@@ -7,6 +7,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -74,6 +75,20 @@ public final class TestDatabase {
 			.install(List.of(new SchemaCatalog(jdbc, schema).findTable("single").orElseThrow(),
 					new SchemaCatalog(jdbc, schema).findTable("pair").orElseThrow()));
 		return connection;
+	}
+
+	/**
+	 * How many tuples of the audit table sequential scans have read, and index scans
+	 * fetched, so far ({@code seq} and {@code idx}): their growth shows how a statement
+	 * read the table.
+	 * @param jdbc the test database
+	 * @return the two counts
+	 */
+	public static Map<String, Object> auditTuplesRead(JdbcTemplate jdbc) {
+		jdbc.execute("SELECT pg_stat_force_next_flush()");
+		jdbc.execute("SELECT pg_stat_clear_snapshot()");
+		return jdbc.queryForMap("SELECT coalesce(seq_tup_read, 0) AS seq, coalesce(idx_tup_fetch, 0) AS idx "
+				+ "FROM pg_stat_user_tables WHERE relname = 'keel_audit'");
 	}
 
 	private static String adminUrl() {

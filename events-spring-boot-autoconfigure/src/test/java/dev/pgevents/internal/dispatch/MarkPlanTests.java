@@ -39,11 +39,11 @@ class MarkPlanTests {
 			jdbc.update("INSERT INTO keel_audit (table_name, op, data) SELECT 'single', 'created', '{}' "
 					+ "FROM generate_series(1, 20000)");
 			long first = jdbc.queryForObject("SELECT min(id) FROM keel_audit", Long.class);
-			Map<String, Object> before = tuplesRead(jdbc);
+			Map<String, Object> before = TestDatabase.auditTuplesRead(jdbc);
 			for (int call = 0; call < 10; call++) {
 				ledger.recordAlone(outcomes(LongStream.range(first + call * 10, first + call * 10 + 10)));
 			}
-			Map<String, Object> after = tuplesRead(jdbc);
+			Map<String, Object> after = TestDatabase.auditTuplesRead(jdbc);
 			assertThat(jdbc.queryForObject("SELECT count(*) FROM keel_audit WHERE event_processed_at IS NOT NULL",
 					Long.class))
 				.isEqualTo(100);
@@ -59,13 +59,6 @@ class MarkPlanTests {
 
 	private static List<DeliveryLedger.Outcome> outcomes(LongStream ids) {
 		return ids.mapToObj((id) -> new DeliveryLedger.Outcome(id, List.of())).toList();
-	}
-
-	private static Map<String, Object> tuplesRead(JdbcTemplate jdbc) {
-		jdbc.execute("SELECT pg_stat_force_next_flush()");
-		jdbc.execute("SELECT pg_stat_clear_snapshot()");
-		return jdbc.queryForMap("SELECT coalesce(seq_tup_read, 0) AS seq, coalesce(idx_tup_fetch, 0) AS idx "
-				+ "FROM pg_stat_user_tables WHERE relname = 'keel_audit'");
 	}
 
 }

@@ -125,6 +125,18 @@ public final class Benchmarks {
 	 */
 	private boolean keepAudit;
 
+	/** Transactions of each half of a round of the tx-pair scenario. */
+	static final int PAIR_ROUND = Integer.getInteger("bench.pair-round", 1_000);
+
+	/** Rounds of the tx-pair scenario. */
+	static final int PAIR_ROUNDS = Integer.getInteger("bench.pair-rounds", 20);
+
+	/**
+	 * tx-pair's control: both subscribers plain, so the ratio shows what the method
+	 * itself tilts (two tables, the order of the halves).
+	 */
+	static final boolean PAIR_CONTROL = Boolean.getBoolean("bench.pair-control");
+
 	/** Rows of the backfill scenario. */
 	static final int BACKFILL_ROWS = Integer.getInteger("bench.backfill", 1_000_000);
 
@@ -213,6 +225,11 @@ public final class Benchmarks {
 			}
 			results.forEach((scenario, measured) -> report(scenario, threads, measured));
 		}
+		if (only.isEmpty() || only.contains("tx-pair")) {
+			for (int threads : THREADS) {
+				transactionalPair(threads);
+			}
+		}
 		if (only.isEmpty() || only.contains("bulk")) {
 			bulk(false, "bulk-in-app");
 			bulk(true, "bulk-relay");
@@ -282,7 +299,7 @@ public final class Benchmarks {
 			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
 			ApplicationEventPublisher publisher = context;
 			int warmup = (repetition == 1) ? Math.max(WARMUP, FIRST_WARMUP) : WARMUP;
-			produce(scenario, threads, warmup, transactions, jdbc, publisher);
+			produce(scenario, table(scenario), threads, warmup, transactions, jdbc, publisher);
 			awaitDone(scenario, warmup);
 			truncate();
 			long bytesBefore = eventBytes(scenario);
@@ -291,7 +308,7 @@ public final class Benchmarks {
 			latencies = new long[TRANSACTIONS];
 			latencyCount.set(0);
 			long start = System.nanoTime();
-			produce(scenario, threads, TRANSACTIONS, transactions, jdbc, publisher);
+			produce(scenario, table(scenario), threads, TRANSACTIONS, transactions, jdbc, publisher);
 			awaitDone(scenario, TRANSACTIONS);
 			long elapsed = System.nanoTime() - start;
 			long bytes = eventBytes(scenario) - bytesBefore;
@@ -334,8 +351,16 @@ public final class Benchmarks {
 					(scenario == Scenario.PLAIN) ? "-" : String.format(Locale.ROOT, "%.0f", median(results, 3))));
 	}
 
-	private static void produce(Scenario scenario, int threads, int transactions, TransactionTemplate template,
-			JdbcTemplate jdbc, ApplicationEventPublisher publisher) throws Exception {
+	/**
+	 * The table a scenario's transactions write: unaudited writes a table of member's
+	 * shape that no one audits.
+	 */
+	private static String table(Scenario scenario) {
+		return (scenario == Scenario.UNAUDITED) ? "visit" : "member";
+	}
+
+	private static void produce(Scenario scenario, String table, int threads, int transactions,
+			TransactionTemplate template, JdbcTemplate jdbc, ApplicationEventPublisher publisher) throws Exception {
 		delivered.set(0);
 		ExecutorService pool = Executors.newFixedThreadPool(threads);
 		List<Future<?>> producers = new ArrayList<>();
@@ -348,11 +373,8 @@ public final class Benchmarks {
 						if (scenario.measuresLatency()) {
 							TransactionSynchronizationManager.registerSynchronization(new CommitClock(id));
 						}
-						// unaudited: the starter runs, with a subscriber of member; the
-						// transactions write a table of member's shape that no one audits
 						jdbc.update(
-								"INSERT INTO " + ((scenario == Scenario.UNAUDITED) ? "visit" : "member")
-										+ " (id, name, email, created_at) VALUES (?::uuid, ?, ?, now())",
+								"INSERT INTO " + table + " (id, name, email, created_at) VALUES (?::uuid, ?, ?, now())",
 								id, "name " + id.substring(0, 8), id.substring(0, 8) + "@example.com");
 						if (scenario == Scenario.MODULITH) {
 							publisher.publishEvent(new MemberCreated(id));
@@ -379,6 +401,73 @@ public final class Benchmarks {
 			default -> {
 			}
 		}
+	}
+
+	/**
+	 * sync-tx against sync-write in one application, interleaved: the same subscriber,
+	 * plain on member and {@code @Transactional} on visit (a table of the same shape),
+	 * {@link #PAIR_ROUNDS} rounds of {@link #PAIR_ROUND} transactions to each, the first
+	 * half alternating between the two. Separate applications run minutes apart, which on
+	 * this machine moves a scenario's throughput by more than the difference to measure.
+	 */
+	private void transactionalPair(int threads) throws Exception {
+		resetSchema();
+		try (ConfigurableApplicationContext context = start("bench.subscriber=pair",
+				"bench.pair-control=" + PAIR_CONTROL)) {
+			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+			for (int half = 0; half < 2 * Math.max(1, FIRST_WARMUP / PAIR_ROUND); half++) {
+				pairHalf((half % 2 == 0) ? "member" : "visit", threads, transactions, jdbc, context);
+			}
+			truncate();
+			// per subscriber (plain, transactional): nanoseconds, JVM CPU, machine CPU
+			long[][] totals = new long[2][3];
+			List<double[]> ratios = new ArrayList<>();
+			for (int round = 0; round < PAIR_ROUNDS; round++) {
+				long[][] measured = new long[2][];
+				for (int half = 0; half < 2; half++) {
+					int which = (round % 2 == 0) ? half : 1 - half;
+					measured[which] = pairHalf((which == 0) ? "member" : "visit", threads, transactions, jdbc, context);
+				}
+				for (int which = 0; which < 2; which++) {
+					for (int i = 0; i < 3; i++) {
+						totals[which][i] += measured[which][i];
+					}
+				}
+				ratios.add(new double[] { (double) measured[0][0] / measured[1][0] });
+			}
+			int count = PAIR_ROUNDS * PAIR_ROUND;
+			double ratio = (double) totals[0][0] / totals[1][0];
+			double[] sorted = ratios.stream().mapToDouble((r) -> r[0]).sorted().toArray();
+			this.rows.add(String.format(Locale.ROOT, "%-14s %7d %9.0f %14.2f %7s %7s %15s",
+					PAIR_CONTROL ? "tx-pair-aa" : "tx-pair", threads, count / (totals[1][0] / 1e9), ratio, "-", "-",
+					"-"));
+			this.rows.add(String.format(Locale.ROOT,
+					(PAIR_CONTROL ? "# tx-pair (control: both plain)" : "# tx-pair")
+							+ ", %d threads: sync-tx %.0f tx/s against sync-write %.0f, interleaved in %d rounds of"
+							+ " %d (ratio_vs_plain: to sync-write, over all rounds; per round median %.2f, %.2f-%.2f);"
+							+ " CPU per transaction, JVM / rest of the machine: %d / %d us against %d / %d us",
+					threads, count / (totals[1][0] / 1e9), count / (totals[0][0] / 1e9), PAIR_ROUNDS, PAIR_ROUND,
+					median(ratios, 0), sorted[0], sorted[sorted.length - 1], totals[1][1] / 1000 / count,
+					(totals[1][2] - totals[1][1]) / 1000 / count, totals[0][1] / 1000 / count,
+					(totals[0][2] - totals[0][1]) / 1000 / count));
+		}
+	}
+
+	/**
+	 * One half of a round of tx-pair: the transactions to one table, until its subscriber
+	 * has every event.
+	 * @return the elapsed nanoseconds, the JVM's CPU nanoseconds and the machine's
+	 */
+	private static long[] pairHalf(String table, int threads, TransactionTemplate transactions, JdbcTemplate jdbc,
+			ApplicationEventPublisher publisher) throws Exception {
+		long[] cpuBefore = cpuNanos();
+		long start = System.nanoTime();
+		produce(Scenario.SYNC_TX, table, threads, PAIR_ROUND, transactions, jdbc, publisher);
+		await(() -> delivered.get() >= PAIR_ROUND);
+		long elapsed = System.nanoTime() - start;
+		long[] cpu = cpuNanos();
+		return new long[] { elapsed, cpu[0] - cpuBefore[0], cpu[1] - cpuBefore[1] };
 	}
 
 	/** One UPDATE of {@value #BULK_ROWS} rows, in the application or from outside it. */
@@ -1133,6 +1222,44 @@ public final class Benchmarks {
 
 	}
 
+	/**
+	 * tx-pair's transactional subscriber, of visit: sync-tx's, beside sync-write's of
+	 * member.
+	 */
+	static class VisitTransactionalSubscriber {
+
+		private final JdbcTemplate jdbc;
+
+		VisitTransactionalSubscriber(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		@EventSubscriber(value = "visit.created", name = "visited")
+		@Transactional
+		public void created(Event event) {
+			this.jdbc.update("INSERT INTO applied VALUES (?)", event.target().id());
+			received(event.target().id());
+		}
+
+	}
+
+	/** tx-pair's control: the subscriber of visit, plain. */
+	static class VisitWritingSubscriber {
+
+		private final JdbcTemplate jdbc;
+
+		VisitWritingSubscriber(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		@EventSubscriber(value = "visit.created", name = "visited")
+		public void created(Event event) {
+			this.jdbc.update("INSERT INTO applied VALUES (?)", event.target().id());
+			received(event.target().id());
+		}
+
+	}
+
 	/** Counts snapshots, for the backfill scenario. */
 	static class SnapshotSubscriber {
 
@@ -1193,6 +1320,27 @@ public final class Benchmarks {
 				havingValue = "transactional")
 		TransactionalSubscriber transactionalSubscriber(JdbcTemplate jdbc) {
 			return new TransactionalSubscriber(jdbc);
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "bench.subscriber",
+				havingValue = "pair")
+		WritingSubscriber pairedWritingSubscriber(JdbcTemplate jdbc) {
+			return new WritingSubscriber(jdbc);
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression("'${bench.subscriber:}' == 'pair'"
+				+ " && !${bench.pair-control:false}")
+		VisitTransactionalSubscriber pairedTransactionalSubscriber(JdbcTemplate jdbc) {
+			return new VisitTransactionalSubscriber(jdbc);
+		}
+
+		@Bean
+		@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression("'${bench.subscriber:}' == 'pair'"
+				+ " && ${bench.pair-control:false}")
+		VisitWritingSubscriber pairedControlSubscriber(JdbcTemplate jdbc) {
+			return new VisitWritingSubscriber(jdbc);
 		}
 
 		@Bean

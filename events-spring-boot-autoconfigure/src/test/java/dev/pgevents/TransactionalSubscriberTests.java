@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.sql.DataSource;
@@ -65,6 +66,11 @@ class TransactionalSubscriberTests {
 			.untilAsserted(() -> assertThat(ledgerStatus(jdbc, id, "transactional")).isEqualTo("delivered"));
 		assertThat(applied(jdbc, id, "transactional")).as("the transactional subscriber").isEqualTo(1);
 		assertThat(app.getBean(Subscribers.class).calls(id, "transactional")).as("its calls").isEqualTo(2);
+		// a process that stalls while the subscriber runs has its transaction ended by
+		// the
+		// server once the lease (events.relay.lease, 30s) is past, on a new ledger entry
+		// and on one written by the failed attempt alike
+		assertThat(app.getBean(Subscribers.class).idleLimits(id)).containsExactly("30s", "30s");
 	}
 
 	@ParameterizedTest(name = "{0}, {1}")
@@ -217,6 +223,9 @@ class TransactionalSubscriberTests {
 
 		private final Set<String> failed = ConcurrentHashMap.newKeySet();
 
+		/** The transactional subscriber's idle limit, per call, by event. */
+		private final Map<Long, List<String>> idleLimits = new ConcurrentHashMap<>();
+
 		@Bean
 		JdbcTemplate auditedJdbc(DataSource dataSource) {
 			new JdbcTemplate(dataSource)
@@ -249,6 +258,10 @@ class TransactionalSubscriberTests {
 			return new Separately(this, jdbc);
 		}
 
+		List<String> idleLimits(long id) {
+			return this.idleLimits.getOrDefault(id, List.of());
+		}
+
 		int calls(long id, String subscriber) {
 			AtomicInteger count = this.calls.get(id + "/" + subscriber);
 			return (count != null) ? count.get() : 0;
@@ -279,6 +292,10 @@ class TransactionalSubscriberTests {
 		@EventSubscriber(value = "member.created", name = "transactional")
 		@org.springframework.transaction.annotation.Transactional
 		public void created(Event event) {
+			this.subscribers.idleLimits
+				.computeIfAbsent(Long.parseLong(event.id()), (id) -> new CopyOnWriteArrayList<>())
+				.add(this.jdbc.queryForObject("SELECT current_setting('idle_in_transaction_session_timeout')",
+						String.class));
 			this.subscribers.apply(this.jdbc, "transactional", event);
 		}
 

@@ -34,7 +34,12 @@ final class OutcomeWriter {
 
 	private static final int BATCH = 1000;
 
-	private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+	/**
+	 * How long the writer lingers under load: what it holds is what a process killed then
+	 * calls again after the restart, so no longer than the marks need to be written in
+	 * batches (docs/guarantees.md).
+	 */
+	private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
 	/** The rate of outcomes, per second, from which the writer lingers. */
 	private static final int LINGER_FROM_PER_SECOND = 500;

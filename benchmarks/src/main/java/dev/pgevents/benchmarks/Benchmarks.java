@@ -1184,19 +1184,35 @@ public final class Benchmarks {
 
 	}
 
-	/** The starter's subscriber, writing one row per event (sync-write). */
-	static class WritingSubscriber {
+	/**
+	 * What the writing subscribers do: insert one row per event into a table that no one
+	 * audits.
+	 */
+	abstract static class Applier {
 
 		private final JdbcTemplate jdbc;
 
-		WritingSubscriber(JdbcTemplate jdbc) {
+		Applier(JdbcTemplate jdbc) {
 			this.jdbc = jdbc;
+		}
+
+		void apply(Event event) {
+			this.jdbc.update("INSERT INTO applied VALUES (?)", event.target().id());
+			received(event.target().id());
+		}
+
+	}
+
+	/** The starter's subscriber, writing one row per event (sync-write). */
+	static class WritingSubscriber extends Applier {
+
+		WritingSubscriber(JdbcTemplate jdbc) {
+			super(jdbc);
 		}
 
 		@EventSubscriber("member.created")
 		public void created(Event event) {
-			this.jdbc.update("INSERT INTO applied VALUES (?)", event.target().id());
-			received(event.target().id());
+			apply(event);
 		}
 
 	}
@@ -1205,19 +1221,16 @@ public final class Benchmarks {
 	 * The same, {@code @Transactional} (sync-tx): its row and the record of its delivery
 	 * commit together.
 	 */
-	static class TransactionalSubscriber {
-
-		private final JdbcTemplate jdbc;
+	static class TransactionalSubscriber extends Applier {
 
 		TransactionalSubscriber(JdbcTemplate jdbc) {
-			this.jdbc = jdbc;
+			super(jdbc);
 		}
 
 		@EventSubscriber("member.created")
 		@Transactional
 		public void created(Event event) {
-			this.jdbc.update("INSERT INTO applied VALUES (?)", event.target().id());
-			received(event.target().id());
+			apply(event);
 		}
 
 	}
@@ -1226,36 +1239,30 @@ public final class Benchmarks {
 	 * tx-pair's transactional subscriber, of visit: sync-tx's, beside sync-write's of
 	 * member.
 	 */
-	static class VisitTransactionalSubscriber {
-
-		private final JdbcTemplate jdbc;
+	static class VisitTransactionalSubscriber extends Applier {
 
 		VisitTransactionalSubscriber(JdbcTemplate jdbc) {
-			this.jdbc = jdbc;
+			super(jdbc);
 		}
 
 		@EventSubscriber(value = "visit.created", name = "visited")
 		@Transactional
 		public void created(Event event) {
-			this.jdbc.update("INSERT INTO applied VALUES (?)", event.target().id());
-			received(event.target().id());
+			apply(event);
 		}
 
 	}
 
 	/** tx-pair's control: the subscriber of visit, plain. */
-	static class VisitWritingSubscriber {
-
-		private final JdbcTemplate jdbc;
+	static class VisitWritingSubscriber extends Applier {
 
 		VisitWritingSubscriber(JdbcTemplate jdbc) {
-			this.jdbc = jdbc;
+			super(jdbc);
 		}
 
 		@EventSubscriber(value = "visit.created", name = "visited")
 		public void created(Event event) {
-			this.jdbc.update("INSERT INTO applied VALUES (?)", event.target().id());
-			received(event.target().id());
+			apply(event);
 		}
 
 	}

@@ -28,9 +28,7 @@ class MarkPlanTests {
 		SingleConnectionDataSource connection = TestDatabase.withAuditedTables();
 		try {
 			JdbcTemplate jdbc = new JdbcTemplate(connection);
-			DeliveryLedger ledger = new DeliveryLedger(new OwnTransactions(connection),
-					AuditSchema.of("public.keel_audit", "public"), List.of("audit"), Duration.ofMinutes(1),
-					"x.table_name", Duration.ofSeconds(30));
+			DeliveryLedger ledger = ledger(connection);
 			jdbc.execute("VACUUM ANALYZE keel_audit");
 			for (int call = 0; call < 10; call++) {
 				// past the plan cache's five custom plans: the generic plan is kept from
@@ -63,9 +61,7 @@ class MarkPlanTests {
 		SingleConnectionDataSource connection = TestDatabase.withAuditedTables();
 		try {
 			JdbcTemplate jdbc = new JdbcTemplate(connection);
-			DeliveryLedger ledger = new DeliveryLedger(new OwnTransactions(connection),
-					AuditSchema.of("public.keel_audit", "public"), List.of("audit"), Duration.ofMinutes(1),
-					"x.table_name", Duration.ofSeconds(30));
+			DeliveryLedger ledger = ledger(connection);
 			jdbc.update("INSERT INTO keel_audit (table_name, op, data) SELECT 'single', 'created', '{}' "
 					+ "FROM generate_series(1, 30)");
 			jdbc.execute("VACUUM ANALYZE keel_audit");
@@ -88,6 +84,11 @@ class MarkPlanTests {
 		finally {
 			connection.destroy();
 		}
+	}
+
+	private static DeliveryLedger ledger(SingleConnectionDataSource connection) {
+		return new DeliveryLedger(new OwnTransactions(connection), AuditSchema.of("public.keel_audit", "public"),
+				List.of("audit"), Duration.ofMinutes(1), "x.table_name", Duration.ofSeconds(30));
 	}
 
 	private static List<DeliveryLedger.Outcome> outcomes(LongStream ids) {
